@@ -1,0 +1,1 @@
+"""The engine: data, models, training, metrics, checkpoints, preprocessing. Imports no Qt."""

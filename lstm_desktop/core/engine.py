@@ -1,0 +1,258 @@
+"""The training engine: a loop over tensor batches that reports through events.
+
+Progress bars, logs, the Qt worker and checkpointing are all callbacks; stopping and pausing are
+flags polled between batches (TrainingControl). Seeded and reproducible on a given device.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lstm_desktop.core.augment import augment_batch
+from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.control import TrainingControl
+from lstm_desktop.core.data import DataBundle
+from lstm_desktop.core.devices import resolve_device
+from lstm_desktop.core.events import (BatchEnded, Callback, EpochEnded, Event, FitEnded, FitFailed,
+                                      FitStarted)
+from lstm_desktop.core.metrics import Metrics, compute_metrics
+from lstm_desktop.core.models import LSTMClassifier, ModelSpec, count_parameters
+
+Reducer = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class FitResult:
+    model: LSTMClassifier
+    history: dict[str, list[float]]
+    epochs_completed: int
+    seconds: float
+    train_samples_per_second: float
+    stopped: bool = False
+    failure: FitFailed | None = None
+    device: str = "cpu"
+
+
+@dataclass
+class Shard:
+    """Which slice of every epoch this process trains on (rank, world size); (0, 1) = all of it."""
+
+    rank: int = 0
+    world: int = 1
+    reduce_sum: Reducer = field(default=lambda t: t)
+
+
+def spec_for(config: TrainConfig, data: DataBundle) -> ModelSpec:
+    return ModelSpec(input_size=data.input_size, seq_len=data.seq_len, hidden=config.hidden,
+                     layers=config.layers, bidirectional=config.bidirectional,
+                     attention=config.attention, dropout=config.dropout,
+                     num_classes=data.num_classes)
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    """Adam as in the notebook; the fused kernel when this torch has it for the device (same maths)."""
+    kwargs = dict(lr=config.lr, weight_decay=config.weight_decay)
+    try:
+        return torch.optim.Adam(model.parameters(), fused=True, **kwargs)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(model.parameters(), **kwargs)
+
+
+def make_scheduler(opt: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
+    if config.lr_schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total_steps,
+                                                   pct_start=0.15, div_factor=10.0, final_div_factor=100.0)
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps, eta_min=config.lr * 0.01)
+    return None
+
+
+def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 2048,
+            control: TrainingControl | None = None) -> torch.Tensor:
+    """Softmax probabilities for x (N, T, F) on the model's device, in chunks, without gradients."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(x), batch_size):
+            if control is not None and control.stop_requested:
+                break
+            out.append(torch.softmax(model(x[i:i + batch_size].to(device)), dim=1).float())
+    model.train(was_training)
+    return torch.cat(out) if out else torch.empty(0, 10)
+
+
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int = 10) -> Metrics:
+    probs = predict(model, x)
+    return compute_metrics(y.cpu().numpy(), probs.argmax(1).cpu().numpy(), num_classes)
+
+
+class Trainer:
+    """Fits an LSTMClassifier to a DataBundle, emitting events to every callback."""
+
+    def __init__(self, config: TrainConfig, callbacks: Iterable[Callback] = (),
+                 control: TrainingControl | None = None, shard: Shard | None = None) -> None:
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.control = control or TrainingControl()
+        self.shard = shard or Shard()
+        self.history: dict[str, list[float]] = {}
+
+    def emit(self, event: Event) -> None:
+        for cb in self.callbacks:
+            cb(event)
+
+    def fit(self, data: DataBundle, model: LSTMClassifier | None = None,
+            wrap: Callable[[torch.nn.Module], torch.nn.Module] | None = None) -> FitResult:
+        """Train; on a NaN/inf loss or out-of-memory, keep the last good weights and report why."""
+        cfg = self.config
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        device = resolve_device(cfg.device)
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed % 2**32)
+        model = (model or LSTMClassifier(spec_for(cfg, data))).to(device)
+        net = wrap(model) if wrap else model
+        data = data.to(device)
+        opt = make_optimizer(model, cfg, device)
+        n = len(data.train_x)
+        per_rank = n // self.shard.world
+        batches = max(1, math.ceil(per_rank / cfg.batch_size))
+        sched = make_scheduler(opt, cfg, cfg.epochs * batches)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
+        history: dict[str, list[float]] = {k: [] for k in (
+            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
+            "samples_per_second")}
+        history["batch_x"], history["batch_loss"] = [], []
+        self.history = history  # live view for callbacks (per-epoch checkpoints, plots)
+        self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model)))
+
+        good_state = copy.deepcopy(model.state_dict())
+        train_seconds = 0.0
+        samples_seen = 0
+        epochs_done = 0
+        failure: FitFailed | None = None
+        fit_start = time.perf_counter()
+        paused_total = 0.0
+        try:
+            for epoch in range(cfg.epochs):
+                if self.control.stop_requested:
+                    break
+                net.train()
+                perm = torch.randperm(n, generator=gen)
+                if self.shard.world > 1:
+                    perm = perm[: per_rank * self.shard.world][self.shard.rank::self.shard.world]
+                perm = perm.to(device)
+                ex, ey = data.train_x[perm], data.train_y[perm]  # one gather, then views
+                loss_sum = torch.zeros((), device=device)
+                correct = torch.zeros((), device=device, dtype=torch.long)
+                seen = 0
+                epoch_start = time.perf_counter()
+                epoch_paused = 0.0
+                window_start, window_samples = epoch_start, 0
+                for b in range(batches):
+                    if self.control.paused:
+                        epoch_paused += self.control.wait_while_paused()
+                        window_start, window_samples = time.perf_counter(), 0
+                    if self.control.stop_requested:
+                        break
+                    xb = ex[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+                    yb = ey[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+                    if len(xb) == 0:
+                        break
+                    if cfg.augment:
+                        xb = augment_batch(xb, aug_gen)
+                    opt.zero_grad(set_to_none=True)
+                    logits = net(xb)
+                    loss = F.cross_entropy(logits, yb)
+                    loss_value = float(loss.detach())
+                    if not math.isfinite(loss_value):
+                        raise _NonFinite(epoch, b, loss_value)
+                    loss.backward()
+                    if cfg.grad_clip > 0:
+                        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                    opt.step()
+                    if sched is not None:
+                        sched.step()
+                    batch_correct = (logits.detach().argmax(1) == yb).sum()
+                    correct += batch_correct
+                    loss_sum += loss.detach() * len(xb)
+                    seen += len(xb)
+                    window_samples += len(xb)
+                    now = time.perf_counter()
+                    rate = window_samples / max(now - window_start, 1e-9)
+                    if window_samples >= 20 * cfg.batch_size:
+                        window_start, window_samples = now, 0
+                    history["batch_x"].append(epoch + (b + 1) / batches)
+                    history["batch_loss"].append(loss_value)
+                    self.emit(BatchEnded(epoch, b, batches, loss_value, float(batch_correct) / len(xb),
+                                         rate * self.shard.world, opt.param_groups[0]["lr"]))
+                train_time = time.perf_counter() - epoch_start - epoch_paused
+                paused_total += epoch_paused
+                if seen == 0:
+                    break
+                train_seconds += train_time
+                samples_seen += seen * self.shard.world
+                totals = self.shard.reduce_sum(torch.stack([loss_sum.float(), correct.float(),
+                                                            torch.tensor(float(seen), device=device)]))
+                train_loss = float(totals[0] / totals[2])
+                train_acc = float(totals[1] / totals[2])
+                if self.control.stop_requested and seen < per_rank:
+                    break  # a partial epoch is not a finished one: keep the last finished weights
+                val_loss, val_acc = self._validate(model, data)
+                epochs_done = epoch + 1
+                good_state = copy.deepcopy(model.state_dict())
+                lr = opt.param_groups[0]["lr"]
+                sps = seen * self.shard.world / max(train_time, 1e-9)
+                for key, value in (("epoch", epochs_done), ("train_loss", train_loss),
+                                   ("train_accuracy", train_acc), ("val_loss", val_loss),
+                                   ("val_accuracy", val_acc), ("lr", lr), ("seconds", train_time),
+                                   ("samples_per_second", sps)):
+                    history[key].append(float(value))
+                self.emit(EpochEnded(epoch, cfg.epochs, train_loss, train_acc, val_loss, val_acc,
+                                     train_time, sps, lr))
+        except _NonFinite as exc:
+            failure = FitFailed(f"Training stopped: the loss became {exc.value} at epoch {exc.epoch + 1}, "
+                                f"batch {exc.batch + 1}.",
+                                "The model keeps the weights of the last finished epoch. Lower the "
+                                "learning rate or turn on gradient clipping, then train again.", "nan")
+        except torch.OutOfMemoryError:
+            failure = FitFailed(f"Out of memory on {device}.",
+                                "Lower the batch size or the hidden size, or train on the CPU.", "memory")
+        if failure is not None or (self.control.stop_requested and epochs_done < cfg.epochs):
+            model.load_state_dict(good_state)
+        if failure is not None:
+            self.emit(failure)
+        seconds = time.perf_counter() - fit_start - paused_total
+        sps_total = samples_seen / train_seconds if train_seconds > 0 else 0.0
+        stopped = self.control.stop_requested and failure is None
+        self.emit(FitEnded(epochs_done, seconds, sps_total, stopped))
+        model.eval()
+        return FitResult(model, history, epochs_done, seconds, sps_total, stopped, failure, str(device))
+
+    def _validate(self, model: torch.nn.Module, data: DataBundle) -> tuple[float, float]:
+        if len(data.val_x) == 0:
+            return math.nan, math.nan
+        probs = predict(model, data.val_x, control=self.control)
+        if len(probs) < len(data.val_y):
+            return math.nan, math.nan
+        y = data.val_y
+        loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), y.to(probs.device)).item()
+        acc = (probs.argmax(1) == y.to(probs.device)).float().mean().item()
+        return float(loss), float(acc)
+
+
+class _NonFinite(Exception):
+    def __init__(self, epoch: int, batch: int, value: float) -> None:
+        super().__init__(value)
+        self.epoch, self.batch, self.value = epoch, batch, value

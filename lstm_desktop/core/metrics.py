@@ -1,0 +1,66 @@
+"""Accuracy, macro and per-class precision/recall/F1 and the confusion matrix, as a plain object."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    label: int
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Test-set scores computed as in the notebook (macro averages, zero_division=0)."""
+
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    per_class: list[ClassMetrics] = field(default_factory=list)
+    confusion: list[list[int]] = field(default_factory=list)  # rows: true label, cols: predicted
+    samples: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Metrics":
+        per_class = [ClassMetrics(**c) for c in data.get("per_class", [])]
+        return cls(accuracy=float(data["accuracy"]), precision=float(data["precision"]),
+                   recall=float(data["recall"]), f1=float(data["f1"]), per_class=per_class,
+                   confusion=[list(map(int, r)) for r in data.get("confusion", [])],
+                   samples=int(data.get("samples", 0)))
+
+    def report(self) -> str:
+        """A table in the spirit of sklearn's classification_report."""
+        lines = [f"{'class':>7} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>9}"]
+        for c in self.per_class:
+            lines.append(f"{c.label:>7} {c.precision:>10.4f} {c.recall:>10.4f} {c.f1:>10.4f} {c.support:>9}")
+        lines.append("")
+        lines.append(f"{'macro':>7} {self.precision:>10.4f} {self.recall:>10.4f} {self.f1:>10.4f} {self.samples:>9}")
+        lines.append(f"accuracy {self.accuracy * 100:.2f}% on {self.samples:,} test images")
+        return "\n".join(lines)
+
+
+def compute_metrics(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray,
+                    num_classes: int = 10) -> Metrics:
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    labels = list(range(num_classes))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    present = s > 0  # macro over the classes present, as sklearn's default does on the notebook's data
+    mp, mr, mf = (float(v[present].mean()) if present.any() else 0.0 for v in (p, r, f))
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    per_class = [ClassMetrics(i, float(p[i]), float(r[i]), float(f[i]), int(s[i])) for i in labels]
+    accuracy = float((y_true == y_pred).mean()) if len(y_true) else 0.0
+    return Metrics(accuracy, mp, mr, mf, per_class, cm.tolist(), int(len(y_true)))

@@ -1,0 +1,80 @@
+"""One LSTMClassifier for every variant: plain, bidirectional, stacked, attention, and combinations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The architecture, stored in checkpoints so a file rebuilds exactly its own model."""
+
+    input_size: int = 28
+    seq_len: int = 28
+    hidden: int = 128
+    layers: int = 1
+    bidirectional: bool = False
+    attention: bool = False
+    dropout: float = 0.0
+    num_classes: int = 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+class LSTMClassifier(nn.Module):
+    """Rows of the image are time steps; the summary of the sequence feeds a linear head.
+
+    Without attention the summary is the last hidden state (both directions' final states when
+    bidirectional). With attention it is a softmax-weighted sum over all time steps; the weights
+    are returned by `forward_details` so the app can draw them over the digit.
+    """
+
+    def __init__(self, spec: ModelSpec = ModelSpec()) -> None:
+        super().__init__()
+        self.spec = spec
+        directions = 2 if spec.bidirectional else 1
+        self.lstm = nn.LSTM(spec.input_size, spec.hidden, num_layers=spec.layers,
+                            batch_first=True, bidirectional=spec.bidirectional,
+                            dropout=spec.dropout if spec.layers > 1 else 0.0)
+        features = spec.hidden * directions
+        self.attn: nn.Module | None = None
+        if spec.attention:
+            self.attn = nn.Sequential(nn.Linear(features, features // 2 or 1), nn.Tanh(),
+                                      nn.Linear(features // 2 or 1, 1, bias=False))
+        self.head_dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else nn.Identity()
+        self.fc = nn.Linear(features, spec.num_classes)
+
+    def summarize(self, out: torch.Tensor, h_n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(sequence outputs, final states) -> (summary vector, attention weights or None)."""
+        if self.attn is not None:
+            weights = torch.softmax(self.attn(out).squeeze(-1), dim=1)
+            return torch.bmm(weights.unsqueeze(1), out).squeeze(1), weights
+        if self.spec.bidirectional:
+            return torch.cat([h_n[-2], h_n[-1]], dim=1), None
+        return out[:, -1, :], None
+
+    def forward_details(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        out, (h_n, _) = self.lstm(x)
+        summary, weights = self.summarize(out, h_n)
+        return self.fc(self.head_dropout(summary)), weights
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_details(x)[0]
+
+
+def build_model(spec: ModelSpec) -> LSTMClassifier:
+    return LSTMClassifier(spec)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,20 @@
+"""Shared test setup: headless Qt, the real-MNIST location, small helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+
+import pytest
+
+MNIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+HAS_MNIST = (MNIST_DIR / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    if not HAS_MNIST:
+        pytest.skip(f"real MNIST not found at {MNIST_DIR}")
+    return MNIST_DIR
