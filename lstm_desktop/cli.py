@@ -97,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
 class ProgressPrinter:
     """The CLI's progress bar (stderr, redrawn at most 10x a second) and one stdout line per epoch."""
 
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, bar: bool = True) -> None:
-        self.out, self.err, self.bar = out, err, bar
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, bar: bool = True) -> None:
+        # resolved now, not at import, so redirect_stdout / pytest's capsys see the epoch lines
+        self.out, self.err, self.bar = out or sys.stdout, err or sys.stderr, bar
         self._last = 0.0
         self._drawn = False
 
@@ -205,7 +206,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     dataset = args.dataset or (ckpt.config.dataset if ckpt.config else "mnist")
     data_dir = args.data_dir or (ckpt.config.data_dir if ckpt.config else None)
-    data = load_bundle(dataset, data_dir, val_size=0)
+    data = load_bundle(dataset, data_dir, val_size=0, seed=ckpt.config.seed if ckpt.config else 0)
     if data.seq_len != ckpt.spec.seq_len or data.input_size != ckpt.spec.input_size:
         from lstm_desktop.core.errors import CheckpointError
 

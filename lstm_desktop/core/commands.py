@@ -20,7 +20,7 @@ def train_arguments(config: TrainConfig, out: str | None = None) -> list[str]:
     for field, flag in flags:
         value = getattr(config, field)
         if value != getattr(_DEFAULTS, field) and value is not None:
-            args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+            args += [flag, repr(value) if isinstance(value, float) else str(value)]  # repr: exact
     for field, flag in (("bidirectional", "--bidirectional"), ("attention", "--attention"),
                         ("augment", "--augment")):
         if getattr(config, field):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,10 @@ from lstm_desktop.core.errors import ConfigError
 
 DATASETS = ("mnist", "digits", "synthetic")
 LR_SCHEDULES = ("none", "onecycle", "cosine")
+_NUMBERS = {"hidden": numbers.Integral, "layers": numbers.Integral, "dropout": numbers.Real,
+            "epochs": numbers.Integral, "batch_size": numbers.Integral, "lr": numbers.Real,
+            "weight_decay": numbers.Real, "seed": numbers.Integral, "val_size": numbers.Integral,
+            "grad_clip": numbers.Real, "threads": numbers.Integral}
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,13 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the bad setting and its allowed range."""
+        for name, kind in _NUMBERS.items():  # a string from JSON or a form must not end as a TypeError
+            value = getattr(self, name)
+            if value is None and name == "threads":
+                continue
+            if isinstance(value, bool) or not isinstance(value, kind):
+                what = "a whole number" if kind is numbers.Integral else "a number"
+                raise ConfigError(f"{name.replace('_', ' ')} must be {what}, not {value!r}")
         checks: list[tuple[bool, str]] = [
             (self.dataset in DATASETS, f"dataset must be one of {', '.join(DATASETS)}, not {self.dataset!r}"),
             (1 <= self.hidden <= 4096, f"hidden size must be between 1 and 4096, not {self.hidden}"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
@@ -157,14 +158,14 @@ def download_mnist(root: Path, callback: Callback | None = None, timeout: float 
                 break
             except DataError:
                 raise
-            except (urllib.error.URLError, OSError, ValueError, EOFError) as exc:
+            except (urllib.error.URLError, OSError, ValueError, EOFError, http.client.HTTPException) as exc:
                 reason = getattr(exc, "reason", None) or exc
                 errors.append(f"{url}: {reason}")
         else:
             raise DataError(
                 f"Could not download {gz_name} (tried {len(_mirrors())} mirrors; last error: {errors[-1]}).",
-                f"Check the internet connection, or copy the four MNIST files into {raw}, "
-                "or use the offline dataset (--dataset digits).",
+                f"Check the internet connection, or copy the four MNIST files "
+                f"({', '.join(MNIST_FILES)}) into {raw}, or use the offline dataset (--dataset digits).",
             )
     check_mnist_files(root)
 
@@ -190,15 +191,16 @@ def _fetch_one(url: str, target: Path, md5: str, callback: Callback | None, time
                 os.unlink(tmp.name)
                 raise
     gz_path = Path(tmp.name)
+    part = target.with_suffix(".part")
     try:
         if digest.hexdigest() != md5:
             raise ValueError(f"checksum mismatch (got {digest.hexdigest()})")
-        part = target.with_suffix(".part")
         with gzip.open(gz_path, "rb") as src, open(part, "wb") as dst:
             shutil.copyfileobj(src, dst)
         os.replace(part, target)
     finally:
         gz_path.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)  # a failed decompression (bad gzip, full disk) leaves nothing
 
 
 def load_mnist_tensors(root: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

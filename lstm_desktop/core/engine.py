@@ -43,11 +43,18 @@ class FitResult:
 
 @dataclass
 class Shard:
-    """Which slice of every epoch this process trains on (rank, world size); (0, 1) = all of it."""
+    """Which slice of every epoch this process trains on (rank, world size); (0, 1) = all of it.
+
+    With world > 1, `config.batch_size` is the global batch: each rank steps on
+    batch_size // world samples, so N ranks under DDP take the same optimiser steps as one
+    process with the whole batch. `observe(epoch, indices)`, when set, is told which training
+    indices this rank trains on in each epoch (a debugging/test hook).
+    """
 
     rank: int = 0
     world: int = 1
     reduce_sum: Reducer = field(default=lambda t: t)
+    observe: Callable[[int, torch.Tensor], None] | None = None
 
 
 def spec_for(config: TrainConfig, data: DataBundle) -> ModelSpec:
@@ -126,10 +133,11 @@ class Trainer:
         opt = make_optimizer(model, cfg, device)
         n = len(data.train_x)
         per_rank = n // self.shard.world
-        batches = max(1, math.ceil(per_rank / cfg.batch_size))
+        batch_size = max(1, cfg.batch_size // self.shard.world)  # per rank; the global batch when world == 1
+        batches = max(1, math.ceil(per_rank / batch_size))
         sched = make_scheduler(opt, cfg, cfg.epochs * batches)
         gen = torch.Generator().manual_seed(cfg.seed)
-        aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
+        aug_gen = torch.Generator().manual_seed(cfg.seed + 1 + 7919 * self.shard.rank)  # ranks differ
         history: dict[str, list[float]] = {k: [] for k in (
             "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
             "samples_per_second")}
@@ -152,6 +160,8 @@ class Trainer:
                 perm = torch.randperm(n, generator=gen)
                 if self.shard.world > 1:
                     perm = perm[: per_rank * self.shard.world][self.shard.rank::self.shard.world]
+                if self.shard.observe is not None:
+                    self.shard.observe(epoch, perm)
                 perm = perm.to(device)
                 ex, ey = data.train_x[perm], data.train_y[perm]  # one gather, then views
                 loss_sum = torch.zeros((), device=device)
@@ -166,8 +176,8 @@ class Trainer:
                         window_start, window_samples = time.perf_counter(), 0
                     if self.control.stop_requested:
                         break
-                    xb = ex[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-                    yb = ey[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+                    xb = ex[b * batch_size:(b + 1) * batch_size]
+                    yb = ey[b * batch_size:(b + 1) * batch_size]
                     if len(xb) == 0:
                         break
                     if cfg.augment:
@@ -191,7 +201,7 @@ class Trainer:
                     window_samples += len(xb)
                     now = time.perf_counter()
                     rate = window_samples / max(now - window_start, 1e-9)
-                    if window_samples >= 20 * cfg.batch_size:
+                    if window_samples >= 20 * batch_size:
                         window_start, window_samples = now, 0
                     history["batch_x"].append(epoch + (b + 1) / batches)
                     history["batch_loss"].append(loss_value)
@@ -243,6 +253,16 @@ class Trainer:
     def _validate(self, model: torch.nn.Module, data: DataBundle) -> tuple[float, float]:
         if len(data.val_x) == 0:
             return math.nan, math.nan
+        if self.shard.world > 1:  # each rank scores its slice; sums are reduced (one collective)
+            rank, world = self.shard.rank, self.shard.world
+            x, y = data.val_x[rank::world], data.val_y[rank::world]
+            probs = predict(model, x) if len(x) else torch.empty(0, data.num_classes, device=y.device)
+            y = y.to(probs.device)
+            totals = self.shard.reduce_sum(torch.stack([
+                F.nll_loss(torch.log(probs.clamp_min(1e-12)), y, reduction="sum").float(),
+                (probs.argmax(1) == y).sum().float(),
+                torch.tensor(float(len(y)), device=probs.device)]))
+            return float(totals[0] / totals[2]), float(totals[1] / totals[2])
         probs = predict(model, data.val_x, control=self.control)
         if len(probs) < len(data.val_y):
             return math.nan, math.nan

@@ -57,8 +57,12 @@ def compute_metrics(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | 
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     labels = list(range(num_classes))
+    if len(y_true) == 0:  # recent scikit-learn raises on empty input; nothing scored is all zeros
+        return Metrics(0.0, 0.0, 0.0, 0.0, [ClassMetrics(i, 0.0, 0.0, 0.0, 0) for i in labels],
+                       [[0] * num_classes for _ in labels], 0)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    present = s > 0  # macro over the classes present, as sklearn's default does on the notebook's data
+    # macro over the labels that occur in y_true or y_pred, exactly as sklearn's default labels=None
+    present = np.isin(labels, np.union1d(y_true, y_pred))
     mp, mr, mf = (float(v[present].mean()) if present.any() else 0.0 for v in (p, r, f))
     cm = confusion_matrix(y_true, y_pred, labels=labels)
     per_class = [ClassMetrics(i, float(p[i]), float(r[i]), float(f[i]), int(s[i])) for i in labels]

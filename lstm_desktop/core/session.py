@@ -59,12 +59,15 @@ def _thin(xs: list[float], ys: list[float], limit: int) -> tuple[list[float], li
 
 
 def make_checkpoint(model: LSTMClassifier, config: TrainConfig, data: DataBundle, fit: FitResult | None,
-                    history: dict[str, list[float]], metrics: Metrics | None) -> Checkpoint:
+                    history: dict[str, list[float]], metrics: Metrics | None,
+                    world_size: int = 1) -> Checkpoint:
     hist = {k: list(v) for k, v in history.items() if k not in ("batch_x", "batch_loss")}
     hist["batch_x"], hist["batch_loss"] = _thin(history.get("batch_x", []), history.get("batch_loss", []),
                                                 MAX_BATCH_POINTS)
     info = {"dataset": data.name, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "torch": torch.__version__}
+    if world_size > 1:  # data-parallel run: config.batch_size is the global batch
+        info.update(world_size=world_size, batch_per_process=config.batch_size // world_size)
     if fit is not None:
         info.update(epochs=fit.epochs_completed, seconds=fit.seconds,
                     train_samples_per_second=fit.train_samples_per_second, device=fit.device)
@@ -96,12 +99,13 @@ def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
     torch.manual_seed(config.seed)
     model = LSTMClassifier(spec_for(config, data))
     out_path = Path(out) if out else None
+    world = shard.world if shard is not None else 1
 
     def after_epoch(event: Event) -> None:
         if not isinstance(event, EpochEnded):
             return
         if out_path is not None and is_writer:
-            save_checkpoint(out_path, make_checkpoint(model, config, data, None, trainer.history, None))
+            save_checkpoint(out_path, make_checkpoint(model, config, data, None, trainer.history, None, world))
         image = probe() if probe is not None else None
         if image is not None:
             probs = predict_probabilities(model, image)[0]
@@ -117,7 +121,7 @@ def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
 
         predictions = predict(fit.model, data.test_x).argmax(1).cpu().numpy()
         metrics = compute_metrics(data.test_y.cpu().numpy(), predictions, data.num_classes)
-    ckpt = make_checkpoint(fit.model, config, data, fit, fit.history, metrics)
+    ckpt = make_checkpoint(fit.model, config, data, fit, fit.history, metrics, world)
     saved = None
     if out_path is not None and is_writer and fit.epochs_completed:
         saved = save_checkpoint(out_path, ckpt)

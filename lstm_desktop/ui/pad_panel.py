@@ -1,30 +1,432 @@
-"""Drawing pad panel (stub, to be replaced): pad + preview + probabilities."""
+"""The "Draw" tab: drawing pad, live prediction, probability bars and what the model sees.
+
+Predictions run on the GUI thread, on one 28x28 image (about a millisecond for the plain model):
+while a stroke is drawn at most every LIVE_INTERVAL_MS (longer for slow models), and at once when
+the pen is lifted, so the answer is there when the stroke ends. The pad's content goes through
+core.preprocess.preprocess, the same function image files and `lstm-desktop classify` use.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from pathlib import Path
+
 import numpy as np
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QSlider, QVBoxLayout, QWidget)
+
+from lstm_desktop.core.classify import Prediction, interpret, model_input_problem
+from lstm_desktop.core.data import MEAN, STD
+from lstm_desktop.core.errors import ImageError
+from lstm_desktop.core.images import FILE_DIALOG_FILTER, IMAGE_SUFFIXES, load_image, load_image_bytes
+from lstm_desktop.core.preprocess import Preprocessed, preprocess
+from lstm_desktop.core.strokes import PEN_DEFAULT, PEN_MAX, PEN_MIN
+from lstm_desktop.ui.widgets.drawing_pad import DrawingPad, InputPreview, ProbabilityBars
+
+log = logging.getLogger(__name__)
+
+LIVE_INTERVAL_MS = 40  # live predictions while drawing, at most this often
+TINY_FRACTION = 0.1  # ink spanning less than this share of the pad (or 1.6 pen widths) is too small
 
 
 class PadPanel(QWidget):
-    """Interface the main window relies on.
+    """Draw a digit (or drop an image) and see what the model makes of it.
 
     inputChanged(object): the model-ready (normalised) 28x28 float32 array of the current drawing,
-    or None when the pad is empty; emitted (debounced) while drawing and on release.
+    or None when the pad is empty; emitted (throttled) while drawing and when the pen is lifted.
+    predictionChanged(object): the core.classify.Prediction now shown, or None.
     """
 
     inputChanged = Signal(object)
+    predictionChanged = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("padPanel")
+        self.setAccessibleName("Draw a digit")
+        self._lock = threading.Lock()
         self._input: np.ndarray | None = None
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Drawing pad (coming)"))
+        self._model = None
+        self._mean, self._std = MEAN, STD
+        self._model_label = ""
+        self._model_problem: str | None = None
+        self._pre: Preprocessed | None = None
+        self._prediction: Prediction | None = None
+        self._doubt: str | None = None
+        self._last_ms = 0.0
+        self._last_dir = ""
 
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(LIVE_INTERVAL_MS)
+        self._live.timeout.connect(self._on_live_timeout)
+
+        self._build()
+        self.setAcceptDrops(True)
+        self._refresh()
+
+    # -- interface the main window relies on ---------------------------------------------------
     def set_model(self, checkpoint, label: str) -> None:
-        """Use this model (a core.checkpoint.Checkpoint) for predictions; label names its source."""
+        """Use this model (a core.checkpoint.Checkpoint, or None) for predictions; label names its source."""
+        self._model = None
+        self._model_problem = None
+        self._model_label = label or ""
+        if checkpoint is None:
+            self.model_label.setText(f"Model: {label}" if label else "Model: none")
+            self.model_label.setToolTip("")
+            if label:
+                self._model_problem = label
+        else:
+            problem = model_input_problem(checkpoint)
+            if problem:
+                self._model_problem = f"{label or 'This model'}: {problem}."
+                self.model_label.setText(f"Model: {label} (cannot read drawings)")
+            else:
+                self._model = _inference_copy(checkpoint)
+                self._mean, self._std = float(checkpoint.mean), float(checkpoint.std)
+                self.model_label.setText(f"Model: {label}")
+            path = getattr(checkpoint, "path", None)
+            self.model_label.setToolTip(str(path) if path else label)
+        self._refresh()
 
     def current_input(self) -> np.ndarray | None:
         """Thread-safe read of the last model-ready drawing (an immutable copy), or None."""
-        return self._input
+        with self._lock:
+            return self._input
+
+    # -- more public API -------------------------------------------------------------------
+    @property
+    def prediction(self) -> Prediction | None:
+        return self._prediction
+
+    @property
+    def preprocessed(self) -> Preprocessed | None:
+        return self._pre
+
+    @property
+    def unsure(self) -> bool:
+        """True when nothing confident is shown (empty pad, no model, or a doubtful input)."""
+        return self._prediction is None or self._doubt is not None
+
+    def status_text(self) -> str:
+        return self.status_label.text()
+
+    def clear(self) -> None:
+        self.pad.clear()
+
+    def undo(self) -> None:
+        self.pad.undo()
+
+    def redo(self) -> None:
+        self.pad.redo()
+
+    def set_pen_width(self, width: float) -> None:
+        self.pad.set_pen_width(width)
+        self.pen_slider.blockSignals(True)
+        self.pen_slider.setValue(int(round(self.pad.pen_width())))
+        self.pen_slider.blockSignals(False)
+        self.pen_value.setText(f"{self.pad.pen_width():.0f}")
+
+    def load_image_file(self, path: str | Path) -> bool:
+        """Show and classify an image file; on failure the reason is shown in the panel."""
+        try:
+            pixels = load_image(path)
+        except ImageError as exc:
+            self._show_message(f"{exc.message} {exc.hint}".strip())
+            return False
+        self._last_dir = str(Path(path).expanduser().parent)
+        self.load_image_array(pixels, Path(path).name)
+        return True
+
+    def load_image_array(self, pixels: np.ndarray, name: str = "image") -> None:
+        self._show_message(None)
+        self.pad.set_image(pixels, name)
+
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a digit image", self._last_dir,
+                                              f"{FILE_DIALOG_FILTER};;All files (*)")
+        if path:
+            self.load_image_file(path)
+
+    # -- building --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.pad = DrawingPad(self)
+        self.preview = InputPreview(self)
+        self.bars = ProbabilityBars(self)
+
+        self.pen_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.pen_slider.setObjectName("penWidthSlider")
+        self.pen_slider.setAccessibleName("Pen width")
+        self.pen_slider.setRange(int(PEN_MIN), int(PEN_MAX))
+        self.pen_slider.setValue(int(PEN_DEFAULT))
+        self.pen_slider.setToolTip("Width of the next strokes")
+        self.pen_slider.valueChanged.connect(self._on_pen_slider_changed)
+        self.pen_value = QLabel(f"{PEN_DEFAULT:.0f}", self)
+        self.pen_value.setObjectName("penWidthValue")
+        self.pen_value.setMinimumWidth(24)
+        pen_label = QLabel("Pen", self)
+        pen_label.setBuddy(self.pen_slider)
+
+        self.undo_action = self._action("Undo", "undoAction", [QKeySequence(QKeySequence.StandardKey.Undo)], self.undo)
+        self.redo_action = self._action("Redo", "redoAction",
+                                        [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")],
+                                        self.redo)
+        self.clear_action = self._action("Clear", "clearAction",
+                                         [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)],
+                                         self.clear)
+        self.open_action = self._action("Open image…", "openImageAction", [], self.open_image_dialog)
+
+        self.undo_button = self._button(self.undo_action, "undoButton", "Undo the last stroke (Ctrl+Z)")
+        self.redo_button = self._button(self.redo_action, "redoButton", "Redo (Ctrl+Shift+Z)")
+        self.clear_button = self._button(self.clear_action, "clearButton", "Clear the pad (Esc or Delete)")
+        self.open_button = self._button(self.open_action, "openImageButton",
+                                        "Classify a PNG or JPEG image (or drop one on the pad)")
+
+        tools = QHBoxLayout()
+        tools.addWidget(pen_label)
+        tools.addWidget(self.pen_slider, 1)
+        tools.addWidget(self.pen_value)
+        tools.addSpacing(12)
+        for b in (self.undo_button, self.redo_button, self.clear_button, self.open_button):
+            tools.addWidget(b)
+
+        self.digit_label = QLabel("–", self)
+        self.digit_label.setObjectName("digitLabel")
+        self.digit_label.setAccessibleName("Predicted digit")
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 5)
+        font.setBold(True)
+        self.digit_label.setFont(font)
+        self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.digit_label.setMinimumWidth(120)
+
+        self.confidence_label = QLabel("", self)
+        self.confidence_label.setObjectName("confidenceLabel")
+        self.confidence_label.setAccessibleName("Confidence")
+        self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.status_label = QLabel("", self)
+        self.status_label.setObjectName("padStatusLabel")
+        self.status_label.setAccessibleName("Prediction status")
+        self.status_label.setWordWrap(True)
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status_label.setMinimumHeight(self.fontMetrics().height() * 2 + 4)
+
+        self.message_label = QLabel("", self)
+        self.message_label.setObjectName("padMessageLabel")
+        self.message_label.setAccessibleName("Message")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("QLabel { background: #fde8e8; color: #7a1010; padding: 4px; "
+                                         "border-radius: 3px; }")
+        self.message_label.hide()
+
+        self.model_label = QLabel("Model: none", self)
+        self.model_label.setObjectName("padModelLabel")
+        self.model_label.setAccessibleName("Model in use")
+        self.model_label.setWordWrap(True)
+
+        seen = QLabel("What the model sees (28×28)", self)
+        seen.setBuddy(self.preview)
+
+        side = QVBoxLayout()
+        side.addWidget(self.digit_label)
+        side.addWidget(self.confidence_label)
+        side.addWidget(self.status_label)
+        side.addWidget(self.bars)
+        side.addSpacing(8)
+        side.addWidget(seen)
+        side.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        side.addStretch(1)
+        side.addWidget(self.model_label)
+        side_frame = QFrame(self)
+        side_frame.setLayout(side)
+        side_frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+        body = QHBoxLayout()
+        body.addWidget(self.pad, 1)
+        body.addWidget(side_frame, 0)
+
+        root = QVBoxLayout(self)
+        root.addLayout(tools)
+        root.addWidget(self.message_label)
+        root.addLayout(body, 1)
+
+        self.pad.strokeMoved.connect(self._on_pad_stroke_moved)
+        self.pad.contentChanged.connect(self._on_pad_content_changed)
+        self._update_actions()
+
+    def _action(self, text: str, name: str, keys: list[QKeySequence], slot) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if keys:
+            action.setShortcuts(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _button(self, action: QAction, name: str, tip: str) -> QPushButton:
+        b = QPushButton(action.text(), self)
+        b.setObjectName(name)
+        b.setAccessibleName(action.text().rstrip("…"))
+        b.setToolTip(tip)
+        b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        b.clicked.connect(action.trigger)
+        return b
+
+    # -- updating --------------------------------------------------------------------------
+    def _on_pen_slider_changed(self, value: int) -> None:
+        self.pad.set_pen_width(value)
+        self.pen_value.setText(str(value))
+
+    def _on_pad_stroke_moved(self) -> None:
+        if not self._live.isActive():
+            self._live.start()
+
+    def _on_live_timeout(self) -> None:
+        if self.pad.is_drawing():
+            self._refresh()
+
+    def _on_pad_content_changed(self) -> None:
+        self._live.stop()
+        if not self.pad.state.empty:
+            self._show_message(None)
+        self._update_actions()
+        self._refresh()
+
+    def _update_actions(self) -> None:
+        self.undo_action.setEnabled(self.pad.can_undo())
+        self.redo_action.setEnabled(self.pad.can_redo())
+        self.clear_action.setEnabled(not self.pad.state.empty)
+        for button, action in ((self.undo_button, self.undo_action), (self.redo_button, self.redo_action),
+                               (self.clear_button, self.clear_action)):
+            button.setEnabled(action.isEnabled())
+
+    def _source(self) -> tuple[np.ndarray | None, str, float]:
+        """(pixels, polarity, widest pen) of what the pad shows now."""
+        pad = self.pad
+        if pad.is_drawing() or pad.strokes():
+            widths = [s.width for s in pad.strokes()] + ([pad.pen_width()] if pad.is_drawing() else [])
+            return pad.raster(), "ink", max(widths)
+        if pad.image() is not None:
+            return pad.image(), "auto", 0.0
+        return None, "ink", 0.0
+
+    def _refresh(self) -> None:
+        """Preprocess what the pad shows, predict, update the labels; then tell the listeners."""
+        start = time.perf_counter()
+        pixels, polarity, pen = self._source()
+        pre = preprocess(pixels, polarity=polarity, mean=self._mean, std=self._std) if pixels is not None else None
+        self._pre = pre
+        self.preview.set_image(pre.image if pre is not None else None)
+        x = pre.model_input if pre is not None else None
+        prediction = None
+        probs = None
+        if x is not None and self._model is not None:
+            from lstm_desktop.core.inference import predict_probabilities
+
+            probs = predict_probabilities(self._model, x)[0]
+            prediction = interpret(probs)
+        self._show(pre, prediction, probs, pen)
+        self._last_ms = (time.perf_counter() - start) * 1000.0
+        self._live.setInterval(int(min(250.0, max(LIVE_INTERVAL_MS, 3.0 * self._last_ms))))
+        self.predictionChanged.emit(prediction)
+        with self._lock:
+            previous = self._input
+            self._input = x
+        if not _same(previous, x):
+            self.inputChanged.emit(x)
+
+    def _show(self, pre: Preprocessed | None, prediction: Prediction | None, probs, pen: float) -> None:
+        self._prediction = prediction
+        self._doubt = None
+        if pre is None:
+            self.digit_label.setText("–")
+            self.confidence_label.setText("")
+            self.status_label.setText("Draw a digit (0–9), or drop an image on the pad.")
+            self.bars.set_probabilities(None)
+            return
+        if prediction is None:
+            self.digit_label.setText("–")
+            self.confidence_label.setText("")
+            self.status_label.setText(self._model_problem or
+                                      "No model yet: train one or open a checkpoint to see predictions.")
+            self.bars.set_probabilities(None)
+            return
+        doubt = None
+        if pen > 0 and pre.extent < max(1.6 * pen, TINY_FRACTION * self.pad.canvas_size):
+            doubt = "Too small to read: draw the digit bigger."
+        elif pre.overinked:
+            doubt = "That is more ink than any digit the model was trained on: unsure."
+        elif prediction.unsure:
+            doubt = (f"Unsure: maybe {prediction.digit} ({prediction.confidence * 100:.0f}%) "
+                     f"or {prediction.runner_up} ({prediction.runner_up_confidence * 100:.0f}%).")
+        self._doubt = doubt
+        self.digit_label.setText(f"{prediction.digit}?" if doubt else str(prediction.digit))
+        self.digit_label.setEnabled(doubt is None)
+        self.confidence_label.setText(f"{prediction.confidence * 100:.1f}% confident")
+        self.status_label.setText(doubt or "")
+        self.bars.set_probabilities(probs, muted=doubt is not None)
+
+    def _show_message(self, text: str | None) -> None:
+        if text:
+            self.message_label.setText(text)
+            self.message_label.show()
+        else:
+            self.message_label.hide()
+
+    # -- drag and drop ---------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt name
+        mime = event.mimeData()
+        if mime.hasImage() or any(u.isLocalFile() for u in mime.urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        mime = event.mimeData()
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if files:
+            images = [f for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES] or files
+            self.load_image_file(images[0])
+            event.acceptProposedAction()
+            return
+        if mime.hasImage():
+            qimage = mime.imageData()
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            qimage.save(buffer, "PNG")
+            try:
+                self.load_image_array(load_image_bytes(bytes(buffer.data()), "dropped image"), "dropped image")
+            except ImageError as exc:
+                self._show_message(f"{exc.message} {exc.hint}".strip())
+            event.acceptProposedAction()
+            return
+        event.ignore()
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a is b or np.array_equal(a, b)
+
+
+def _inference_copy(checkpoint):
+    """A CPU copy of the checkpoint's model for the pad, warmed up, independent of training."""
+    import torch
+
+    from lstm_desktop.core.models import LSTMClassifier
+
+    model = LSTMClassifier(checkpoint.spec)
+    state = {k: v.detach().to("cpu") for k, v in checkpoint.model.state_dict().items()}
+    model.load_state_dict(state)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with torch.inference_mode():
+        model(torch.zeros(1, checkpoint.spec.seq_len, checkpoint.spec.input_size))
+    return model

@@ -1,0 +1,164 @@
+"""Accuracy on synthetic pen strokes, through the app's own pad renderer and preprocessing.
+
+Generates N digits (default 5000, fixed seed) from lstm_desktop.core.strokes: several pen
+trajectory styles per digit, varied in pen width, size, aspect, slant, rotation, position, wobble,
+jitter and stroke speed. Each is rendered by the renderer the drawing pad uses for the model
+(core.strokes.StrokeRaster, on the pad's 280x280 canvas) and scored by a checkpoint twice on the
+same strokes:
+
+  app       core.preprocess.preprocess (MNIST recipe: crop, 20 px box, centre of mass)
+  textbook  the whole canvas resized to 28x28, no cropping or centring (the usual tutorial code)
+
+Prints accuracy overall, per digit, per variation bucket (thin/thick, small/large, slanted, fast),
+per template style, and the most frequent confusions. With --via-pad K, the first K digits are
+also drawn with mouse events on the real PadPanel (offscreen Qt) and its shown predictions are
+checked against the headless ones.
+
+    python benchmarks/stroke_eval.py [--model CHECKPOINT] [--n 5000] [--seed 0] [--via-pad 50]
+
+This is the project's own evaluation; the real one with human pen trajectories is kept outside
+the project. The templates are meant to be plausible, not to flatter a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from lstm_desktop.core.checkpoint import load_checkpoint  # noqa: E402
+from lstm_desktop.core.inference import predict_probabilities  # noqa: E402
+from lstm_desktop.core.preprocess import preprocess, textbook_preprocess  # noqa: E402
+from lstm_desktop.core.resources import shipped_model_path  # noqa: E402
+from lstm_desktop.core.strokes import StrokeRaster, generate_digits  # noqa: E402
+
+
+def _predict(model, inputs: list[np.ndarray], batch: int = 256) -> np.ndarray:
+    out = []
+    for i in range(0, len(inputs), batch):
+        out.append(predict_probabilities(model, np.stack(inputs[i:i + batch])).argmax(1))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _acc(mask: np.ndarray, correct: np.ndarray) -> str:
+    n = int(mask.sum())
+    return f"{correct[mask].mean() * 100:6.2f}%  (n={n})" if n else "   n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
+    ap.add_argument("--n", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    ap.add_argument("--via-pad", type=int, default=0, metavar="K",
+                    help="also draw the first K digits with mouse events on the real pad (Qt, offscreen)")
+    ap.add_argument("--top-confusions", type=int, default=12)
+    args = ap.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    path = Path(args.model) if args.model else shipped_model_path()
+    if not path.is_file():
+        print(f"no model at {path}: train one (lstm-desktop train --out model.pt) and pass --model",
+              file=sys.stderr)
+        return 2
+    ckpt = load_checkpoint(path)
+    model = ckpt.model.cpu().eval()
+    print(f"model: {path} ({ckpt.spec.hidden} hidden, {ckpt.spec.layers} layer(s)"
+          f"{', bidirectional' if ckpt.spec.bidirectional else ''}{', attention' if ckpt.spec.attention else ''}; "
+          f"trained on {ckpt.config.dataset if ckpt.config else '?'}"
+          f"{' with augmentation' if ckpt.config and ckpt.config.augment else ''}"
+          f"{f', test accuracy {ckpt.metrics.accuracy * 100:.2f}%' if ckpt.metrics else ''})")
+
+    t0 = time.perf_counter()
+    digits = generate_digits(args.n, seed=args.seed)
+    raster = StrokeRaster()
+    app_in, base_in, labels, empty = [], [], [], 0
+    blank = np.full((28, 28), -ckpt.mean / ckpt.std, np.float32)
+    for d in digits:
+        img = raster.render(d.strokes)
+        pre = preprocess(img, polarity="ink", mean=ckpt.mean, std=ckpt.std)
+        if pre is None:
+            empty += 1
+        app_in.append(pre.model_input if pre is not None else blank)
+        base_in.append(textbook_preprocess(img, polarity="ink", mean=ckpt.mean, std=ckpt.std))
+        labels.append(d.label)
+    t1 = time.perf_counter()
+    labels_a = np.asarray(labels)
+    app_pred = _predict(model, app_in)
+    base_pred = _predict(model, base_in)
+    t2 = time.perf_counter()
+    print(f"{args.n} digits (seed {args.seed}): rendered + preprocessed in {t1 - t0:.1f} s "
+          f"({(t1 - t0) / max(args.n, 1) * 1000:.2f} ms each), scored in {t2 - t1:.1f} s"
+          + (f"; {empty} rendered empty" if empty else ""))
+
+    app_ok = app_pred == labels_a
+    base_ok = base_pred == labels_a
+    print(f"\n{'':22}{'app preprocessing':>24}{'textbook resize':>24}")
+    print(f"{'overall':22}{_acc(np.ones_like(app_ok), app_ok):>24}{_acc(np.ones_like(base_ok), base_ok):>24}")
+    print("\nper digit")
+    for k in range(10):
+        m = labels_a == k
+        print(f"  {k:<20}{_acc(m, app_ok):>24}{_acc(m, base_ok):>24}")
+    print("\nper variation bucket")
+    tags = [set(d.tags) for d in digits]
+    for tag in ("thin", "thick", "small", "large", "slanted", "fast"):
+        m = np.array([tag in t for t in tags])
+        print(f"  {tag:<20}{_acc(m, app_ok):>24}{_acc(m, base_ok):>24}")
+    m = np.array([not t for t in tags])
+    print(f"  {'none of these':<20}{_acc(m, app_ok):>24}{_acc(m, base_ok):>24}")
+    print("\nper template style (app preprocessing)")
+    styles = np.array([f"{d.label} {d.style}" for d in digits])
+    for s in sorted(set(styles)):
+        m = styles == s
+        print(f"  {s:<20}{_acc(m, app_ok):>24}")
+    for name, pred in (("app preprocessing", app_pred), ("textbook resize", base_pred)):
+        pairs = Counter((int(t), int(p)) for t, p in zip(labels_a, pred) if t != p)
+        top = ", ".join(f"{t}->{p} x{c}" for (t, p), c in pairs.most_common(args.top_confusions))
+        print(f"\nconfusions, {name} (true->predicted): {top or 'none'}")
+
+    if args.via_pad:
+        return _via_pad(ckpt, digits[:args.via_pad], app_pred[:args.via_pad])
+    return 0
+
+
+def _via_pad(ckpt, digits, headless_pred: np.ndarray) -> int:
+    """Replay digits as mouse strokes on the real PadPanel; compare its shown digit."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from lstm_desktop.ui.pad_panel import PadPanel
+    from lstm_desktop.ui.widgets.drawing_pad import replay_strokes
+
+    app = QApplication.instance() or QApplication([])
+    panel = PadPanel()
+    panel.resize(900, 600)
+    panel.show()
+    app.processEvents()
+    panel.set_model(ckpt, "stroke eval")
+    same = 0
+    for d, expected in zip(digits, headless_pred):
+        panel.clear()
+        panel.set_pen_width(d.strokes[0].width)
+        replay_strokes(panel.pad, d.strokes)
+        same += int(panel.prediction is not None and panel.prediction.digit == int(expected))
+    print(f"\nvia the real pad (mouse events, offscreen): {same}/{len(digits)} predictions identical "
+          "to the headless run")
+    panel.close()
+    return 0 if same == len(digits) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

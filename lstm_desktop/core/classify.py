@@ -1,0 +1,189 @@
+"""Classifying digit images with a checkpoint: what the pad shows and `lstm-desktop classify` does.
+
+`interpret` turns the ten probabilities into a `Prediction` (digit, confidence, runner-up and an
+honest "unsure" flag); the pad and the command line share it. `classify_files` loads a model once,
+reads and preprocesses the files one by one (a bad file becomes an error result, the others go
+on) and runs the forward passes in batches of 256.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence, TextIO
+
+import numpy as np
+
+from lstm_desktop.core.errors import CheckpointError, ImageError
+from lstm_desktop.core.preprocess import SIZE, preprocess
+
+BATCH_SIZE = 256
+UNSURE_BELOW = 0.6  # a top probability under this is shown as "unsure"
+UNSURE_MARGIN = 0.2  # ... and so is a lead over the runner-up smaller than this
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int
+    confidence: float
+    probabilities: tuple[float, ...]
+    runner_up: int
+    runner_up_confidence: float
+
+    @property
+    def unsure(self) -> bool:
+        return (self.confidence < UNSURE_BELOW
+                or self.confidence - self.runner_up_confidence < UNSURE_MARGIN)
+
+
+def interpret(probabilities: np.ndarray | Sequence[float]) -> Prediction:
+    p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+    order = np.argsort(-p, kind="stable")
+    second = int(order[1]) if len(order) > 1 else int(order[0])
+    return Prediction(int(order[0]), float(p[order[0]]), tuple(float(v) for v in p), second,
+                      float(p[second]) if len(order) > 1 else 0.0)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str
+    prediction: Prediction | None = None
+    error: str | None = None
+    hint: str = ""
+    inverted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.prediction is not None
+
+    def to_json(self) -> dict:
+        if self.prediction is None:
+            return {"file": self.file, "error": self.error, "hint": self.hint}
+        p = self.prediction
+        return {"file": self.file, "digit": p.digit, "confidence": round(p.confidence, 6),
+                "probabilities": [round(v, 6) for v in p.probabilities], "unsure": p.unsure,
+                "polarity": "dark-on-light" if self.inverted else "light-on-dark"}
+
+    def to_text(self) -> str:
+        if self.prediction is None:
+            return f"{self.file}: error: {self.error}"
+        p = self.prediction
+        text = f"{self.file}: {p.digit}  ({p.confidence * 100:.1f}%)"
+        if p.unsure:
+            text += f"  unsure, or {p.runner_up} ({p.runner_up_confidence * 100:.1f}%)"
+        return text
+
+
+def model_input_problem(ckpt) -> str | None:
+    """Why this checkpoint cannot classify 28x28 images, or None when it can."""
+    spec = ckpt.spec
+    if spec.seq_len != SIZE or spec.input_size != SIZE:
+        dataset = ckpt.config.dataset if ckpt.config else "another dataset"
+        return (f"this model reads {spec.seq_len}x{spec.input_size} images (trained on {dataset}); "
+                f"drawings and image files need a model trained on 28x28 images (MNIST)")
+    if spec.num_classes != 10:
+        return f"this model has {spec.num_classes} classes, not the 10 digits"
+    return None
+
+
+def load_classifier(model_path: str | None):
+    """The checkpoint for classifying: model_path, else the shipped model. CheckpointError if none."""
+    from lstm_desktop.core.checkpoint import load_checkpoint
+    from lstm_desktop.core.resources import shipped_model_path
+
+    if model_path is None:
+        path = shipped_model_path()
+        if not path.is_file():
+            raise CheckpointError(f"No model: the model shipped with the app ({path}) is missing.",
+                                  "Train one (lstm-desktop train --out model.pt) and pass --model model.pt.")
+    else:
+        path = Path(model_path)
+    ckpt = load_checkpoint(path)
+    problem = model_input_problem(ckpt)
+    if problem:
+        raise CheckpointError(f"{path.name}: {problem}.", "Pass a model trained on MNIST with --model.")
+    ckpt.model.cpu().eval()
+    return ckpt
+
+
+def _prepare(path: str) -> tuple[np.ndarray | None, FileResult | None, bool]:
+    from lstm_desktop.core.images import load_image
+
+    try:
+        pixels = load_image(path)
+    except ImageError as exc:
+        return None, FileResult(path, error=exc.message, hint=exc.hint), False
+    try:
+        pre = preprocess(pixels)
+    except (ValueError, MemoryError) as exc:  # pragma: no cover - load_image already bounds the input
+        return None, FileResult(path, error=f"{path}: cannot be preprocessed ({exc}).", hint=""), False
+    if pre is None:
+        return None, FileResult(path, error=f"{path}: no ink found (the image is blank or uniform).",
+                                hint="Use an image with a digit on a plain background."), False
+    return pre.image, None, pre.inverted
+
+
+def classify_files(paths: Iterable[str], ckpt, batch_size: int = BATCH_SIZE) -> Iterator[FileResult]:
+    """One FileResult per path, in order; the model runs on batches of up to batch_size images."""
+    from lstm_desktop.core.inference import predict_probabilities
+    from lstm_desktop.core.preprocess import to_model_input
+
+    pending: list[tuple[str, np.ndarray | None, FileResult | None, bool]] = []
+
+    def flush() -> Iterator[FileResult]:
+        images = [img for _, img, _, _ in pending if img is not None]
+        probs = iter(())
+        if images:
+            batch = to_model_input(np.stack(images), ckpt.mean, ckpt.std)
+            probs = iter(predict_probabilities(ckpt.model, batch))
+        for path, img, failed, inverted in pending:
+            if img is None:
+                yield failed  # type: ignore[misc]
+            else:
+                yield FileResult(path, interpret(next(probs)), inverted=inverted)
+        pending.clear()
+
+    ready = 0
+    for path in paths:
+        img, failed, inverted = _prepare(str(path))
+        pending.append((str(path), img, failed, inverted))
+        ready += img is not None
+        if ready >= batch_size:
+            yield from flush()
+            ready = 0
+    yield from flush()
+
+
+def classify_command(images: Sequence[str], model_path: str | None, as_json: bool,
+                     out: TextIO | None = None, err: TextIO | None = None,
+                     batch_size: int = BATCH_SIZE) -> int:
+    """`lstm-desktop classify`: 0 if every image was classified, 1 if some failed, 2 if no model."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        ckpt = load_classifier(model_path)
+    except CheckpointError as exc:
+        err.write(f"lstm-desktop classify: error: {exc.message}\n")
+        if exc.hint:
+            err.write(f"  {exc.hint}\n")
+        return 2
+    failures = 0
+    count = 0
+    for result in classify_files(images, ckpt, batch_size):
+        count += 1
+        if as_json:
+            out.write(json.dumps(result.to_json()) + "\n")
+        elif result.ok:
+            out.write(result.to_text() + "\n")
+        else:
+            hint = f" {result.hint}" if result.hint else ""
+            err.write(f"lstm-desktop classify: error: {result.error}{hint}\n")
+        if not result.ok:
+            failures += 1
+        if count % batch_size == 0:
+            out.flush()
+    out.flush()
+    err.flush()
+    return 1 if failures else 0

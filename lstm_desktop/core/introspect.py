@@ -1,0 +1,331 @@
+"""Look inside an LSTMClassifier: gates and cell from the LSTM equations, row-by-row readout,
+attention weights and row occlusion, all for one image and in one go.
+
+The gates are recomputed from the model's own weights with the notebook's equations, in PyTorch's
+gate order (i, f, g, o)::
+
+    i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
+    f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
+    g_t = tanh   (W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)      (the candidate, c~_t)
+    o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * tanh(c_t)
+
+in eval mode (no dropout between layers). `lstm_states` does it for a batch, for every layer and
+direction, and reproduces `nn.LSTM` to float32 rounding (the tests check this for every variant).
+
+Definitions used by `explain` (the view's help text repeats them in plain words):
+
+- **readout[t]**: the model's class probabilities when the image *ends after row t+1*, i.e. the
+  whole classifier (all layers, both directions, attention, head) run on rows 1..t+1 only. For a
+  unidirectional model without attention this is exactly ``softmax(fc(h_t))`` of the top layer of
+  the full run; with attention it is the attention pooled over rows 1..t+1 (weights renormalised
+  over those rows). For a bidirectional model the backward direction then starts at row t+1 and
+  reads back to row 1, so no row below t+1 ever influences readout[t]: the strip answers honestly
+  "what would the model say if it had only seen this much of the digit?". The last row of the
+  readout is the model's ordinary prediction.
+- **occlusion[r]**: p(predicted class | row r set to the background value) minus
+  p(predicted class | image). Negative: the row supported the prediction.
+- **gates**: for the backward direction, row t holds the values when that direction read row t
+  (having read rows T..t), the same layout as `nn.LSTM`'s output.
+
+Pure torch + numpy: imports no Qt.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Union
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from lstm_desktop.core.models import LSTMClassifier
+
+GATE_NAMES = ("input", "forget", "candidate", "output")
+STATE_NAMES = GATE_NAMES + ("cell", "hidden")
+DIRECTION_NAMES = ("forward", "backward")
+BACKGROUND = -1.0  # a blank pixel after the notebook's Normalize((0.5,), (0.5,))
+
+StateKey = tuple[int, int]  # (layer, direction): direction 0 forward, 1 backward
+
+
+@dataclass
+class LSTMStates:
+    """Everything `lstm_states` computed for a batch (all tensors float32, batch first).
+
+    states[(layer, direction)][name] has shape (B, T, hidden) for name in STATE_NAMES;
+    output is the top layer's output as nn.LSTM returns it, (B, T, directions*hidden);
+    h_n and c_n are (layers*directions, B, hidden), in nn.LSTM's order.
+    """
+
+    states: dict[StateKey, dict[str, torch.Tensor]]
+    output: torch.Tensor
+    h_n: torch.Tensor
+    c_n: torch.Tensor
+
+
+@dataclass
+class Explanation:
+    """What the "Inside the LSTM" view draws, as plain numpy arrays (T rows, C classes).
+
+    probabilities (C,), predicted int, readout (T, C), gates[(layer, direction)][name] (T, hidden)
+    for name in STATE_NAMES, attention (T,) or None, occlusion (T,) change of the predicted class's
+    probability with row r blanked, occlusion_probabilities (T, C), image (T, F) the input used,
+    decision_row: the first row index from which the readout's top class stays the prediction.
+    """
+
+    probabilities: np.ndarray
+    predicted: int
+    readout: np.ndarray
+    gates: dict[StateKey, dict[str, np.ndarray]]
+    attention: np.ndarray | None
+    occlusion: np.ndarray
+    occlusion_probabilities: np.ndarray
+    image: np.ndarray
+    decision_row: int
+    layers: int = 1
+    directions: int = 1
+    hidden: int = 0
+
+    @property
+    def keys(self) -> list[StateKey]:
+        return sorted(self.gates)
+
+
+def _lstm_of(model: Union[LSTMClassifier, nn.LSTM]) -> nn.LSTM:
+    lstm = model.lstm if isinstance(model, LSTMClassifier) else model
+    if not isinstance(lstm, nn.LSTM):
+        raise TypeError(f"expected an LSTMClassifier or nn.LSTM, got {type(model).__name__}")
+    if not lstm.batch_first:
+        raise ValueError("lstm_states expects a batch_first LSTM")
+    if lstm.proj_size:
+        raise ValueError("LSTMs with proj_size are not supported")
+    return lstm
+
+
+def lstm_states(model: Union[LSTMClassifier, nn.LSTM], x: torch.Tensor) -> LSTMStates:
+    """Run the LSTM equations with the model's weights on x (B, T, F), eval semantics (no dropout
+    between layers), keeping every gate and state of every sequence, layer and direction.
+
+    Vectorised: the input projection W_ih x + b_ih + b_hh is one matrix product per layer for all
+    time steps, sequences and both directions; the recurrence is then T small batched steps per
+    layer, in which the forward and backward directions advance together (the backward one on the
+    time-reversed sequence). Gates and states of the backward direction are stored in real row
+    order, like nn.LSTM's output.
+    """
+    lstm = _lstm_of(model)
+    D = 2 if lstm.bidirectional else 1
+    H = lstm.hidden_size
+    if x.ndim == 2:
+        x = x.unsqueeze(0)
+    dtype, device = lstm.weight_ih_l0.dtype, lstm.weight_ih_l0.device
+    x = x.to(dtype=dtype, device=device)
+    B, T, _ = x.shape
+    states: dict[StateKey, dict[str, torch.Tensor]] = {}
+    h_n, c_n = [], []
+    with torch.no_grad():
+        layer_in = x
+        for k in range(lstm.num_layers):
+            sfx = [f"_l{k}", f"_l{k}_reverse"][:D]
+            w_ih = torch.cat([getattr(lstm, "weight_ih" + s) for s in sfx])  # (D*4H, F)
+            w_hh_t = torch.stack([getattr(lstm, "weight_hh" + s) for s in sfx]).transpose(1, 2)
+            flat_in = layer_in.reshape(B * T, -1)
+            if lstm.bias:
+                bias = torch.cat([getattr(lstm, "bias_ih" + s) + getattr(lstm, "bias_hh" + s)
+                                  for s in sfx])  # (D*4H,)
+                proj = torch.addmm(bias, flat_in, w_ih.t())
+            else:
+                proj = flat_in @ w_ih.t()
+            # time-major (T, D, B, 4H) so that each step reads one contiguous block; the backward
+            # direction's time axis reversed so that both directions run s = 0..T-1 together
+            proj = proj.view(B, T, D, 4 * H)
+            pre = torch.empty(T, D, B, 4 * H, dtype=dtype, device=device)
+            pre[:, 0] = proj[:, :, 0].transpose(0, 1)
+            if D == 2:
+                pre[:, 1] = proj[:, :, 1].flip(1).transpose(0, 1)
+            h = torch.zeros(D, B, H, dtype=dtype, device=device)
+            c = torch.zeros(D, B, H, dtype=dtype, device=device)
+            hs = torch.empty(T, D, B, H, dtype=dtype, device=device)
+            acts, cands, cells = [], [], []
+            for s in range(T):
+                z = torch.baddbmm(pre[s], h, w_hh_t)  # (D, B, 4H): i, f, g, o pre-activations
+                a = torch.sigmoid(z)  # i, f, o (the g slice of `a` is unused)
+                g = torch.tanh(z[..., 2 * H:3 * H])
+                c = torch.addcmul(a[..., H:2 * H] * c, a[..., :H], g)
+                h = a[..., 3 * H:] * torch.tanh(c)
+                hs[s] = h
+                acts.append(a)
+                cands.append(g)
+                cells.append(c)
+            # back to batch-first, real time order (the backward direction flipped back)
+            out = torch.empty(B, T, D, H, dtype=dtype, device=device)
+            out[:, :, 0] = hs[:, 0].transpose(0, 1)
+            if D == 2:
+                out[:, :, 1] = hs[:, 1].flip(0).transpose(0, 1)
+            act_t, cand_t, cell_t = (torch.stack(v, dim=2) for v in (acts, cands, cells))
+            hid_t = out.permute(2, 0, 1, 3)  # (D, B, T, H)
+            for d in range(D):
+                back = (lambda t: t.flip(1)) if d == 1 else (lambda t: t)
+                states[(k, d)] = {
+                    "input": back(act_t[d, ..., :H]), "forget": back(act_t[d, ..., H:2 * H]),
+                    "candidate": back(cand_t[d]), "output": back(act_t[d, ..., 3 * H:]),
+                    "cell": back(cell_t[d]), "hidden": hid_t[d],
+                }
+            for d in range(D):
+                h_n.append(h[d])
+                c_n.append(c[d])
+            layer_in = out.view(B, T, D * H)  # no dropout between layers: eval
+    return LSTMStates(states, layer_in, torch.stack(h_n), torch.stack(c_n))
+
+
+def fit_to_model(image: np.ndarray, model: LSTMClassifier) -> np.ndarray:
+    """The image at the model's (seq_len, input_size), area-resampled if it differs (e.g. a 28x28
+    drawing shown to an 8x8 digits model). Values stay in the normalised range."""
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim != 2:
+        raise ValueError(f"expected a 2-D image, got shape {img.shape}")
+    spec = model.spec
+    target = (spec.seq_len, spec.input_size)
+    if img.shape == target:
+        return img
+    t = torch.from_numpy(np.ascontiguousarray(img))[None, None]
+    return F.adaptive_avg_pool2d(t, target)[0, 0].numpy()
+
+
+def summarize(model: LSTMClassifier, out: torch.Tensor, lengths: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The model's summary of padded LSTM outputs (B, T, D*H) whose sequence b ends after
+    lengths[b] rows (all T when None): what `LSTMClassifier.summarize` computes, for sequences of
+    any length. Attention is softmaxed over each sequence's own rows; without attention the summary
+    is the forward direction's last state (and, when bidirectional, the backward direction's state
+    after reading back to row 1). Returns (summary (B, D*H), attention weights (B, T) or None)."""
+    B, T, _ = out.shape
+    if lengths is None:
+        lengths = torch.full((B,), T, dtype=torch.long)
+    lengths = lengths.to(out.device)
+    if model.attn is not None:
+        scores = model.attn(out).squeeze(-1)
+        mask = torch.arange(T, device=out.device)[None, :] < lengths[:, None]
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+        return torch.bmm(weights.unsqueeze(1), out).squeeze(1), weights
+    last = out[torch.arange(B, device=out.device), lengths - 1]
+    if model.spec.bidirectional:
+        H = model.spec.hidden
+        return torch.cat([last[:, :H], out[:, 0, H:]], dim=1), None
+    return last, None
+
+
+def _head(model: LSTMClassifier, out: torch.Tensor, lengths: torch.Tensor | None = None
+          ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    summary, weights = summarize(model, out, lengths)
+    return model.fc(model.head_dropout(summary)), weights
+
+
+def decision_row(readout: np.ndarray, predicted: int) -> int:
+    """First row index from which the readout's top class is the prediction to the end
+    (len(readout) - 1 when only the last row agrees, len(readout) if even that one does not)."""
+    top = readout.argmax(axis=1)
+    row = len(top)
+    for t in range(len(top) - 1, -1, -1):
+        if top[t] != predicted:
+            break
+        row = t
+    return row
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block's torch ops on n intra-op threads (None: leave the setting alone).
+
+    Interactive work on one image is made of many small ops that gain nothing from a second
+    thread but lose a lot when the cores are busy (a trainer, other programs): OpenMP's threads
+    then wait for each other, and a 10 ms explanation can take a second. torch's setting is
+    per thread once a thread has used it, so a trainer thread keeps its own; the previous value
+    is restored on exit.
+    """
+    if n is None or n == torch.get_num_threads():
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGROUND,
+            threads: int | None = 1) -> Explanation:
+    """Everything the view shows for one model-ready image (T, F), in eval mode, without gradients.
+
+    background: the value a blank pixel has in the model's input (occlusion sets a row to it).
+    threads: torch intra-op threads for the call (see `torch_threads`); None keeps torch's setting.
+
+    Cost: the gate recurrence on the single image (which also gives its prediction, attention and,
+    for unidirectional models, the whole readout), one batch of the T occluded copies through the
+    model's own nn.LSTM and, for bidirectional models only, one packed batch of the T-1 shorter
+    prefixes.
+    """
+    img = np.asarray(image, dtype=np.float32)
+    spec = model.spec
+    if img.shape != (spec.seq_len, spec.input_size):
+        raise ValueError(f"image shape {img.shape} does not match the model's "
+                         f"({spec.seq_len}, {spec.input_size}); use fit_to_model first")
+    T = img.shape[0]
+    was_training = model.training
+    model.eval()
+    try:
+        param = next(model.parameters())
+        with torch_threads(threads), torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(img)).to(param.device, param.dtype)[None]
+            st = lstm_states(model, x)  # the gates, from the equations
+            out = st.output  # (1, T, D*H)
+            logits, weights = _head(model, out)
+            probs = torch.softmax(logits[0], dim=0)
+            predicted = int(probs.argmax())
+            # occlusion: the T copies with one row blanked, one batch through the model's nn.LSTM
+            rows = torch.arange(T)
+            occluded = x.expand(T, -1, -1).clone()
+            occluded[rows, rows, :] = background
+            occ_probs = torch.softmax(_head(model, model.lstm(occluded)[0])[0], dim=1)
+            if spec.bidirectional and T > 1:
+                # the prefixes of 1..T-1 rows, packed: each backward direction starts at its own
+                # last row; the full-length prefix is the image itself
+                lengths = torch.arange(T - 1, 0, -1)
+                packed = pack_padded_sequence(x.expand(T - 1, -1, -1), lengths, batch_first=True)
+                out_p, _ = pad_packed_sequence(model.lstm(packed)[0], batch_first=True,
+                                               total_length=T)
+                prefix_logits = _head(model, out_p, lengths)[0].flip(0)
+                readout = torch.softmax(torch.cat([prefix_logits, logits]), dim=1)
+            else:
+                # a unidirectional LSTM's states after row t are the same whatever follows
+                readout_logits, _ = _head(model, out.expand(T, -1, -1), torch.arange(1, T + 1))
+                readout = torch.softmax(readout_logits, dim=1)
+        to_np = lambda t: t.detach().float().cpu().numpy()  # noqa: E731
+        gates = {key: {name: np.ascontiguousarray(to_np(v[0])) for name, v in d.items()}
+                 for key, d in st.states.items()}
+        readout_np = to_np(readout)
+        occ_np = to_np(occ_probs)
+        probs_np = to_np(probs)
+        return Explanation(
+            probabilities=probs_np,
+            predicted=predicted,
+            readout=readout_np,
+            gates=gates,
+            attention=to_np(weights[0]) if weights is not None else None,
+            occlusion=occ_np[:, predicted] - probs_np[predicted],
+            occlusion_probabilities=occ_np,
+            image=img,
+            decision_row=decision_row(readout_np, predicted),
+            layers=spec.layers,
+            directions=2 if spec.bidirectional else 1,
+            hidden=spec.hidden,
+        )
+    finally:
+        if was_training:
+            model.train()

@@ -1,0 +1,569 @@
+"""The drawing pad, the 28x28 "what the model sees" preview, and the probability bars.
+
+DrawingPad keeps what is drawn as vector data (core.strokes.Stroke: points + pen width, in canvas
+units on a CANVAS_SIZE square) and keeps two renderings of it:
+
+* for the model, a core.strokes.StrokeRaster (numpy, Qt-free), updated segment by segment while
+  drawing and re-rendered from the vectors after undo/redo/clear; its max-compositing makes the
+  incremental and the full rendering identical, and it is the renderer the stroke evaluation uses;
+* for the screen, QPainter paths: finished strokes are cached in a QPixmap (rebuilt only when the
+  content changes or the widget is resized), the stroke in progress is drawn on top as one path.
+
+Input: mouse (left button), tablet (pen) and touch (first finger); Qt's mouse events synthesised
+from touch or tablet are not used twice because those events are accepted first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath, QPalette, QPen,
+                           QPixmap, QTabletEvent, QTouchEvent)
+from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
+
+from lstm_desktop.core.strokes import (CANVAS_SIZE, PEN_DEFAULT, PEN_MAX, PEN_MIN, Stroke, StrokeBuilder,
+                                       StrokeRaster)
+
+PAPER = QColor(252, 252, 250)
+INK = QColor(20, 20, 24)
+HISTORY_LIMIT = 500
+
+
+@dataclass(frozen=True, eq=False)
+class PadState:
+    """What the pad shows: finished strokes, or a loaded image (pixels as loaded, and its name)."""
+
+    strokes: tuple[Stroke, ...] = ()
+    image: np.ndarray | None = None
+    image_name: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.strokes and self.image is None
+
+
+def numpy_to_qimage(pixels: np.ndarray) -> QImage:
+    """uint8 (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA -> a QImage that owns its pixels."""
+    arr = np.ascontiguousarray(pixels)
+    if arr.dtype != np.uint8:
+        arr = np.ascontiguousarray(np.clip(arr * 255.0 if arr.dtype.kind == "f" else arr, 0, 255).astype(np.uint8))
+    h, w = arr.shape[:2]
+    if arr.ndim == 2:
+        fmt = QImage.Format.Format_Grayscale8
+    elif arr.shape[2] == 4:
+        fmt = QImage.Format.Format_RGBA8888
+    elif arr.shape[2] == 3:
+        fmt = QImage.Format.Format_RGB888
+    else:
+        arr = np.ascontiguousarray(arr[..., 0])
+        fmt = QImage.Format.Format_Grayscale8
+    return QImage(arr.data, w, h, arr.strides[0], fmt).copy()
+
+
+class DrawingPad(QWidget):
+    """A square canvas to draw digits on, with exact undo/redo and a model raster."""
+
+    strokeStarted = Signal()
+    strokeMoved = Signal()  # new points in the stroke in progress
+    strokeFinished = Signal()  # pen up: a stroke was added
+    contentChanged = Signal()  # any change of the finished content (stroke, undo, redo, clear, image)
+
+    def __init__(self, parent: QWidget | None = None, canvas_size: int = CANVAS_SIZE) -> None:
+        super().__init__(parent)
+        self.setObjectName("drawingPad")
+        self.setAccessibleName("Drawing pad")
+        self.setAccessibleDescription("Draw a digit with the mouse, a pen or a finger. "
+                                      "Escape or Delete clears, Ctrl+Z undoes.")
+        self.canvas_size = int(canvas_size)
+        self._state = PadState()
+        self._undo: list[PadState] = []
+        self._redo: list[PadState] = []
+        self._pen_width = PEN_DEFAULT
+        self._builder: StrokeBuilder | None = None
+        self._before = self._state  # the content when the stroke in progress began
+        self._raster = StrokeRaster(self.canvas_size)
+        self._cache: QPixmap | None = None
+        self._image_cache: QImage | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setMinimumSize(160, 160)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    # -- public API ------------------------------------------------------------------------
+    def sizeHint(self) -> QSize:
+        return QSize(self.canvas_size + 40, self.canvas_size + 40)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
+
+    @property
+    def state(self) -> PadState:
+        return self._state
+
+    def strokes(self) -> tuple[Stroke, ...]:
+        return self._state.strokes
+
+    def image(self) -> np.ndarray | None:
+        return self._state.image
+
+    def image_name(self) -> str:
+        return self._state.image_name
+
+    def is_drawing(self) -> bool:
+        return self._builder is not None
+
+    def is_empty(self) -> bool:
+        return self._state.empty and self._builder is None
+
+    def pen_width(self) -> float:
+        return self._pen_width
+
+    def set_pen_width(self, width: float) -> None:
+        """Width of the next strokes, in canvas units (strokes keep the width they were drawn with)."""
+        self._pen_width = float(min(max(width, PEN_MIN), PEN_MAX))
+
+    def raster(self) -> np.ndarray:
+        """The model rendering of the strokes (including the one in progress): a float32 ink image
+        of canvas_size x canvas_size, live (copy it to keep it)."""
+        return self._raster.image
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def clear(self) -> None:
+        self._abort_stroke()
+        if not self._state.empty:
+            self._commit(PadState())
+
+    def undo(self) -> None:
+        self._abort_stroke()
+        if self._undo:
+            self._redo.append(self._state)
+            self._set_state(self._undo.pop())
+
+    def redo(self) -> None:
+        self._abort_stroke()
+        if self._redo:
+            self._undo.append(self._state)
+            self._set_state(self._redo.pop())
+
+    def set_image(self, pixels: np.ndarray, name: str = "image") -> None:
+        """Show a loaded image instead of strokes (undoable); drawing again returns to strokes."""
+        self._abort_stroke()
+        pixels = np.array(pixels, copy=True)
+        pixels.setflags(write=False)
+        self._commit(PadState((), pixels, name))
+
+    def set_strokes(self, strokes: list[Stroke] | tuple[Stroke, ...]) -> None:
+        """Replace the content with these strokes (undoable)."""
+        self._abort_stroke()
+        self._commit(PadState(tuple(strokes)))
+
+    def canvas_rect(self) -> QRectF:
+        """Where the canvas square is, in widget coordinates."""
+        side = float(min(self.width(), self.height()))
+        return QRectF((self.width() - side) / 2.0, (self.height() - side) / 2.0, side, side)
+
+    def to_canvas(self, pos: QPointF) -> tuple[float, float]:
+        r = self.canvas_rect()
+        k = self.canvas_size / r.width() if r.width() > 0 else 1.0
+        return (pos.x() - r.x()) * k, (pos.y() - r.y()) * k
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        r = self.canvas_rect()
+        k = r.width() / self.canvas_size
+        return QPointF(r.x() + x * k, r.y() + y * k)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _begin(self, pos: QPointF) -> None:
+        if self._builder is not None:  # a lost release (a dialog grabbed the mouse...)
+            self._end(None)
+        self._before = self._state
+        if self._state.image is not None:  # drawing replaces a shown image (undo brings it back)
+            self._set_state(PadState(), notify=False)
+        self._builder = StrokeBuilder(self._pen_width)
+        x, y = self.to_canvas(pos)
+        self._builder.add(x, y)
+        self._raster.add_polyline([(x, y)], self._pen_width)
+        self._update_around([(x, y)])
+        self.strokeStarted.emit()
+        self.strokeMoved.emit()
+
+    def _extend(self, pos: QPointF) -> None:
+        b = self._builder
+        if b is None:
+            return
+        x, y = self.to_canvas(pos)
+        last = b.points[-1]
+        if b.add(x, y):
+            self._raster.add_polyline([last, (x, y)], b.width)
+            self._update_around([last, (x, y)])
+            self.strokeMoved.emit()
+
+    def _end(self, pos: QPointF | None) -> None:
+        b = self._builder
+        if b is None:
+            return
+        last = b.points[-1]
+        if pos is not None:
+            x, y = self.to_canvas(pos)
+            stroke = b.finish(x, y)
+            if stroke.points.shape[0] and tuple(stroke.points[-1]) != last:
+                self._raster.add_polyline([last, (x, y)], b.width)
+        else:
+            stroke = b.finish()
+        self._builder = None
+        self._undo.append(self._before)
+        del self._undo[:-HISTORY_LIMIT]
+        self._redo.clear()
+        self._state = PadState(self._state.strokes + (stroke,))
+        self._paint_into_cache(stroke)
+        self.update()
+        self.strokeFinished.emit()
+        self.contentChanged.emit()
+
+    def _abort_stroke(self) -> None:
+        if self._builder is not None:
+            self._builder = None
+            self._set_state(self._before, notify=False)
+
+    def _commit(self, state: PadState) -> None:
+        self._undo.append(self._state)
+        del self._undo[:-HISTORY_LIMIT]
+        self._redo.clear()
+        self._set_state(state)
+
+    def _set_state(self, state: PadState, notify: bool = True) -> None:
+        self._state = state
+        self._raster.render(state.strokes)
+        self._cache = None
+        self._image_cache = numpy_to_qimage(state.image) if state.image is not None else None
+        self.update()
+        if notify:
+            self.contentChanged.emit()
+
+    # -- events ----------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._begin(event.position())
+            event.accept()
+        else:
+            event.ignore()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._builder is not None:
+            self._extend(event.position())
+            event.accept()
+        else:
+            event.ignore()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._builder is not None:
+            self._end(event.position())
+            event.accept()
+        else:
+            event.ignore()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        kind = event.type()
+        if kind == QEvent.Type.TabletPress:
+            self._begin(event.position())
+        elif kind == QEvent.Type.TabletMove:
+            if self._builder is not None:
+                self._extend(event.position())
+        elif kind == QEvent.Type.TabletRelease:
+            self._end(event.position())
+        event.accept()  # no synthesised mouse events for the pen
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd,
+                    QEvent.Type.TouchCancel):
+            self._touch(event)  # type: ignore[arg-type]
+            return True
+        return super().event(event)
+
+    def _touch(self, event: QTouchEvent) -> None:
+        kind = event.type()
+        if kind == QEvent.Type.TouchCancel:
+            if self._builder is not None:
+                self._abort_stroke()
+                self.contentChanged.emit()
+            event.accept()
+            return
+        points = event.points()
+        if not points:
+            event.accept()
+            return
+        pos = points[0].position()
+        if kind == QEvent.Type.TouchBegin:
+            self._begin(pos)
+        elif kind == QEvent.Type.TouchUpdate:
+            self._extend(pos)
+        else:
+            self._end(pos)
+        event.accept()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self._cache = None
+        super().resizeEvent(event)
+
+    # -- painting --------------------------------------------------------------------------
+    def _pen(self, width: float) -> QPen:
+        pen = QPen(INK, width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        return pen
+
+    @staticmethod
+    def _path(points: np.ndarray | list[tuple[float, float]]) -> QPainterPath:
+        path = QPainterPath()
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        path.moveTo(float(pts[0, 0]), float(pts[0, 1]))
+        if len(pts) == 1:  # a dot: a zero-length line draws the round cap
+            path.lineTo(float(pts[0, 0]), float(pts[0, 1]))
+        for x, y in pts[1:]:
+            path.lineTo(float(x), float(y))
+        return path
+
+    def _canvas_transform(self, painter: QPainter, origin: QPointF | None = None) -> None:
+        r = self.canvas_rect()
+        k = r.width() / self.canvas_size
+        o = origin if origin is not None else r.topLeft()
+        painter.translate(o)
+        painter.scale(k, k)
+
+    def _draw_strokes(self, painter: QPainter, strokes) -> None:
+        for s in strokes:
+            painter.setPen(self._pen(s.width))
+            painter.drawPath(self._path(s.points))
+
+    def _ensure_cache(self) -> QPixmap:
+        dpr = self.devicePixelRatioF()
+        size = self.size() * dpr
+        if self._cache is None or self._cache.size() != size:
+            pm = QPixmap(size)
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(self.palette().color(QPalette.ColorRole.Window))
+            p = QPainter(pm)
+            try:
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                r = self.canvas_rect()
+                p.fillRect(r, PAPER)
+                if self._image_cache is not None:
+                    img = self._image_cache
+                    fit = QSize(img.width(), img.height()).scaled(r.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio)
+                    target = QRectF(r.x() + (r.width() - fit.width()) / 2, r.y() + (r.height() - fit.height()) / 2,
+                                    fit.width(), fit.height())
+                    p.drawImage(target, img)
+                self._canvas_transform(p)
+                self._draw_strokes(p, self._state.strokes)
+            finally:
+                p.end()
+            self._cache = pm
+        return self._cache
+
+    def _paint_into_cache(self, stroke: Stroke) -> None:
+        """Add a finished stroke to the cached picture instead of redrawing all of them."""
+        if self._cache is None:
+            return
+        p = QPainter(self._cache)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            r = self.canvas_rect()
+            p.setClipRect(r)
+            self._canvas_transform(p)
+            self._draw_strokes(p, (stroke,))
+        finally:
+            p.end()
+
+    def _update_around(self, pts: list[tuple[float, float]]) -> None:
+        xs = [p[0] for p in pts]
+        ys = [p[1] for p in pts]
+        pad = self._pen_width / 2 + 2
+        a = self.to_widget(min(xs) - pad, min(ys) - pad)
+        b = self.to_widget(max(xs) + pad, max(ys) + pad)
+        self.update(QRectF(a, b).toAlignedRect().adjusted(-2, -2, 2, 2))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
+        cache = self._ensure_cache()
+        p = QPainter(self)
+        try:
+            p.drawPixmap(0, 0, cache)
+            r = self.canvas_rect()
+            if self._builder is not None:
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                p.setClipRect(r)
+                p.save()
+                self._canvas_transform(p)
+                p.setPen(self._pen(self._builder.width))
+                p.drawPath(self._path(self._builder.points))
+                p.restore()
+            elif self._state.empty:
+                p.setPen(QColor(150, 150, 150))
+                font = QFont(self.font())
+                font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.3)
+                p.setFont(font)
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter, "Draw a digit here\n(or drop an image)")
+            if self.hasFocus():
+                p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(r.adjusted(1, 1, -1, -1))
+        finally:
+            p.end()
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
+
+
+class InputPreview(QWidget):
+    """The 28x28 model input, de-normalised, magnified with square pixels: exactly what the model sees."""
+
+    def __init__(self, parent: QWidget | None = None, magnify: int = 5) -> None:
+        super().__init__(parent)
+        self.setObjectName("inputPreview")
+        self.setAccessibleName("What the model sees")
+        self._image01: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self.setFixedSize(28 * magnify + 2, 28 * magnify + 2)
+
+    def image(self) -> np.ndarray | None:
+        """The [0, 1] image shown (1 = ink), or None."""
+        return self._image01
+
+    def set_image(self, image01: np.ndarray | None) -> None:
+        if image01 is None:
+            self._image01 = None
+            self._qimage = None
+            self.setAccessibleDescription("empty")
+        else:
+            self._image01 = np.array(image01, dtype=np.float32, copy=True)
+            self._image01.setflags(write=False)
+            grey = np.clip(self._image01 * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            self._qimage = numpy_to_qimage(grey)
+            self.setAccessibleDescription("28 by 28 pixels, as the model sees the drawing")
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        try:
+            p.fillRect(self.rect(), QColor(0, 0, 0))
+            inner = QRectF(1, 1, self.width() - 2, self.height() - 2)
+            if self._qimage is not None:
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+                p.drawImage(inner, self._qimage)
+            else:
+                p.setPen(QColor(120, 120, 120))
+                p.drawText(inner, Qt.AlignmentFlag.AlignCenter, "empty")
+            p.setPen(QColor(90, 90, 90))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(0.5, 0.5, self.width() - 1, self.height() - 1))
+        finally:
+            p.end()
+
+
+class ProbabilityBars(QWidget):
+    """Ten horizontal bars, one per digit, with percentages; the top one highlighted."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("probabilityBars")
+        self.setAccessibleName("Probabilities for digits 0 to 9")
+        self._p = np.zeros(10, dtype=np.float64)
+        self._valid = False
+        self._muted = False
+        self.setMinimumSize(180, 10 * 18)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(220, 10 * 20)
+
+    def probabilities(self) -> np.ndarray | None:
+        return self._p.copy() if self._valid else None
+
+    def set_probabilities(self, probs: np.ndarray | None, muted: bool = False) -> None:
+        """probs: 10 values (None clears); muted greys them out (an unsure or doubtful input)."""
+        if probs is None:
+            self._p = np.zeros(10)
+            self._valid = False
+            self.setAccessibleDescription("no prediction")
+        else:
+            self._p = np.asarray(probs, dtype=np.float64).reshape(-1)[:10].copy()
+            self._valid = True
+            self.setAccessibleDescription(", ".join(f"{d}: {v * 100:.0f}%" for d, v in enumerate(self._p)))
+        self._muted = muted
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        try:
+            pal = self.palette()
+            text = pal.color(QPalette.ColorRole.WindowText)
+            track = pal.color(QPalette.ColorRole.Mid)
+            track.setAlpha(60)
+            accent = pal.color(QPalette.ColorRole.Highlight)
+            plain = QColor(accent)
+            plain.setAlpha(110)
+            if self._muted:
+                accent = QColor(150, 150, 150)
+                plain = QColor(170, 170, 170)
+            fm = p.fontMetrics()
+            row = self.height() / 10.0
+            label_w = fm.horizontalAdvance("0") + 8
+            pct_w = fm.horizontalAdvance("100.0%") + 6
+            bar_w = max(10.0, self.width() - label_w - pct_w)
+            top = int(np.argmax(self._p)) if self._valid else -1
+            for d in range(10):
+                y = d * row
+                h = max(4.0, row - 6)
+                by = y + (row - h) / 2
+                p.setPen(text)
+                p.drawText(QRectF(0, y, label_w - 4, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(d))
+                p.fillRect(QRectF(label_w, by, bar_w, h), track)
+                v = float(self._p[d]) if self._valid else 0.0
+                if v > 0:
+                    p.fillRect(QRectF(label_w, by, max(1.0, bar_w * v), h), accent if d == top else plain)
+                if self._valid:
+                    p.drawText(QRectF(label_w + bar_w + 4, y, pct_w, row),
+                               Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{v * 100:.1f}%")
+        finally:
+            p.end()
+
+
+def replay_strokes(pad: DrawingPad, strokes, process_events: bool = False) -> None:
+    """Draw strokes on the pad with real mouse events (press, moves, release) at float positions,
+    as a user would; used by the stroke evaluation and the latency benchmark."""
+    app = QApplication.instance()
+    for s in strokes:
+        pad.set_pen_width(s.width)
+        pts = [pad.to_widget(float(x), float(y)) for x, y in s.points]
+        _send_mouse(pad, QEvent.Type.MouseButtonPress, pts[0], Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+        for q in pts[1:-1]:
+            _send_mouse(pad, QEvent.Type.MouseMove, q, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
+            if process_events and app is not None:
+                app.processEvents()
+        _send_mouse(pad, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+
+
+def _send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF, button, buttons) -> None:
+    global_pos = QPointF(widget.mapToGlobal(pos.toPoint())) + (pos - QPointF(pos.toPoint()))
+    ev = QMouseEvent(kind, pos, global_pos, button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)

@@ -1,0 +1,390 @@
+"""Live training curves (pyqtgraph): batch loss raw + EMA, epoch loss and accuracy, probe scores.
+
+Data arrives in chunks and is appended to preallocated numpy buffers that grow by doubling; a QTimer
+redraws at most 15 times a second, and only when something changed, calling `setData` on curve items
+created once. X is measured in epochs everywhere (1.0 = end of the first epoch), so the four plots
+share one x axis and one crosshair.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
+                               QWidget)
+
+from lstm_desktop.core.atomic import atomic_write
+from lstm_desktop.ui.widgets.common import (DIGIT_COLORS, EMA_COLOR, RAW_COLOR, TRAIN_COLOR, VAL_COLOR,
+                                            muted, named)
+
+REFRESH_MS = 66  # about 15 redraws per second at most
+
+pg.setConfigOptions(background="w", foreground="#303030", antialias=False)
+
+
+class GrowingBuffer:
+    """Rows of floats in a preallocated array that doubles when full (amortised O(1) appends)."""
+
+    def __init__(self, columns: int, capacity: int = 1024) -> None:
+        self._data = np.empty((capacity, columns), dtype=np.float64)
+        self.n = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.float64)
+        if rows.ndim == 1:
+            rows = rows[None, :]
+        need = self.n + len(rows)
+        if need > len(self._data):
+            capacity = len(self._data)
+            while capacity < need:
+                capacity *= 2
+            grown = np.empty((capacity, self._data.shape[1]), dtype=np.float64)
+            grown[: self.n] = self._data[: self.n]
+            self._data = grown
+        self._data[self.n:need] = rows
+        self.n = need
+
+    def view(self) -> np.ndarray:
+        return self._data[: self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def ema(values: np.ndarray, weight: float, start: float | None = None) -> np.ndarray:
+    """Exponential moving average y[n] = w*y[n-1] + (1-w)*x[n], y[-1] = start (default x[0])."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return values.copy()
+    prev = float(values[0]) if start is None else float(start)
+    if weight <= 0.0:
+        return values.copy()
+    try:
+        from scipy.signal import lfilter
+
+        out, _ = lfilter([1.0 - weight], [1.0, -weight], values, zi=[weight * prev])
+        return out
+    except ImportError:  # scipy comes with scikit-learn; keep a plain fallback anyway
+        out = np.empty_like(values)
+        for i, v in enumerate(values):
+            prev = weight * prev + (1.0 - weight) * v
+            out[i] = prev
+        return out
+
+
+class LivePlots(QWidget):
+    """Batch loss, epoch loss, epoch accuracy and probe plots with a shared toolbar."""
+
+    smoothingChanged = Signal(float)
+    logScaleChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("livePlots")
+        self._batches = GrowingBuffer(2, 4096)       # x, loss
+        self._ema = GrowingBuffer(1, 4096)
+        self._epochs = GrowingBuffer(5, 64)          # x, train_loss, val_loss, train_acc, val_acc
+        self._probe = GrowingBuffer(11, 64)          # x, p0..p9
+        self._smoothing = 0.9
+        self._dirty = False
+        self._title = ""
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(self._build_toolbar())
+        self.graphics = named(pg.GraphicsLayoutWidget(), "curvesView", "Training curves")
+        self.graphics.setMinimumSize(480, 360)
+        layout.addWidget(self.graphics, 1)
+        self._build_plots()
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._mouse_proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30,
+                                           slot=self._on_mouse_moved)
+
+    # ---- construction -------------------------------------------------------------------------
+    def _build_toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addWidget(QLabel("Smoothing"))
+        self.smoothing_slider = named(QSlider(Qt.Orientation.Horizontal), "smoothingSlider",
+                                      "Loss smoothing", "Weight of the exponential moving average drawn "
+                                      "over the raw batch loss (0: none)")
+        self.smoothing_slider.setRange(0, 99)
+        self.smoothing_slider.setValue(90)
+        self.smoothing_slider.setFixedWidth(140)
+        self.smoothing_slider.valueChanged.connect(self._on_smoothing)
+        bar.addWidget(self.smoothing_slider)
+        self.smoothing_value = QLabel("0.90")
+        self.smoothing_value.setMinimumWidth(32)
+        bar.addWidget(self.smoothing_value)
+        self.log_check = named(QCheckBox("Log scale"), "logScaleCheck", "Logarithmic loss axis",
+                               "Show the loss on a logarithmic axis")
+        self.log_check.toggled.connect(self.set_log_scale)
+        bar.addWidget(self.log_check)
+        bar.addStretch(1)
+        self.readout = named(muted("", wrap=False), "crosshairReadout", "Values under the cursor")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar.addWidget(self.readout, 4)
+        self.export_png_button = named(QPushButton("PNG…"), "exportPngButton", "Export curves as PNG",
+                                       "Save the plots as an image")
+        self.export_csv_button = named(QPushButton("CSV…"), "exportCsvButton", "Export curves as CSV",
+                                       "Save every curve as comma-separated values (Ctrl+E)")
+        bar.addWidget(self.export_png_button)
+        bar.addWidget(self.export_csv_button)
+        return bar
+
+    def _plot(self, row: int, col: int, title: str, ylabel: str) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=col, title=title)
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("bottom", "epoch")
+        plot.setLabel("left", ylabel)
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setMenuEnabled(False)
+        plot.getViewBox().setMouseEnabled(x=True, y=True)
+        line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa0a6", width=1,
+                                                                      style=Qt.PenStyle.DashLine))
+        line.setVisible(False)
+        plot.addItem(line, ignoreBounds=True)
+        self._crosshairs.append(line)
+        return plot
+
+    def _build_plots(self) -> None:
+        self._crosshairs: list[pg.InfiniteLine] = []
+        self.batch_plot = self._plot(0, 0, "Batch loss", "loss")
+        self.loss_plot = self._plot(0, 1, "Loss per epoch", "loss")
+        self.acc_plot = self._plot(1, 0, "Accuracy per epoch", "accuracy (%)")
+        self.probe_plot = self._plot(1, 1, "Probe: your drawing's scores", "probability")
+        for plot in (self.loss_plot, self.acc_plot, self.probe_plot):
+            plot.setXLink(self.batch_plot)
+        self.probe_plot.setYRange(0, 1, padding=0.02)
+
+        self.raw_curve = self.batch_plot.plot(pen=pg.mkPen(RAW_COLOR, width=1), name="batch")
+        self.ema_curve = self.batch_plot.plot(pen=pg.mkPen(EMA_COLOR, width=2), name="smoothed",
+                                              antialias=True)
+        self.batch_plot.addLegend(offset=(-10, 10)).setLabelTextColor("#303030")
+        self.batch_plot.legend.addItem(self.raw_curve, "batch")
+        self.batch_plot.legend.addItem(self.ema_curve, "smoothed")
+
+        legend = self.loss_plot.addLegend(offset=(-10, 10))
+        legend.setLabelTextColor("#303030")
+        self.train_loss_curve = self.loss_plot.plot(
+            pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN_COLOR,
+            name="train", antialias=True)
+        self.val_loss_curve = self.loss_plot.plot(
+            pen=pg.mkPen(VAL_COLOR, width=2), symbol="s", symbolSize=6, symbolBrush=VAL_COLOR,
+            name="validation", antialias=True)
+        legend = self.acc_plot.addLegend(offset=(-10, -10))
+        legend.setLabelTextColor("#303030")
+        self.train_acc_curve = self.acc_plot.plot(
+            pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN_COLOR,
+            name="train", antialias=True)
+        self.val_acc_curve = self.acc_plot.plot(
+            pen=pg.mkPen(VAL_COLOR, width=2), symbol="s", symbolSize=6, symbolBrush=VAL_COLOR,
+            name="validation", antialias=True)
+
+        legend = self.probe_plot.addLegend(offset=(-10, 10), colCount=5)
+        legend.setLabelTextColor("#303030")
+        self.probe_curves = [self.probe_plot.plot(pen=pg.mkPen(DIGIT_COLORS[d], width=1.5), symbol="o",
+                                                  symbolSize=4, symbolBrush=DIGIT_COLORS[d], name=str(d),
+                                                  antialias=True)
+                             for d in range(10)]
+        self.probe_hint = pg.TextItem("Draw a digit on the Draw tab: its scores\nare plotted here after "
+                                      "every epoch.", color="#5f6368", anchor=(0.5, 0.5))
+        self.probe_plot.addItem(self.probe_hint, ignoreBounds=True)
+        self.probe_plot.getViewBox().sigRangeChanged.connect(self._center_probe_hint)
+        self._center_probe_hint()
+
+    def _center_probe_hint(self, *args) -> None:
+        (x0, x1), (y0, y1) = self.probe_plot.getViewBox().viewRange()
+        self.probe_hint.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    # ---- data in ------------------------------------------------------------------------------
+    def clear(self) -> None:
+        for buf in (self._batches, self._ema, self._epochs, self._probe):
+            buf.clear()
+        self._dirty = True
+        self.refresh()
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
+            plot.enableAutoRange()
+        self.readout.setText("")
+
+    def append_batches(self, xs: np.ndarray, losses: np.ndarray) -> None:
+        if len(xs) == 0:
+            return
+        rows = np.column_stack([xs, losses])
+        start = self._ema.view()[-1, 0] if len(self._ema) else None
+        self._batches.extend(rows)
+        self._ema.extend(ema(losses, self._smoothing, start)[:, None])
+        self._mark_dirty()
+
+    def append_epoch(self, x: float, train_loss: float, val_loss: float, train_acc: float,
+                     val_acc: float) -> None:
+        self._epochs.extend(np.array([x, train_loss, val_loss, train_acc, val_acc]))
+        self._mark_dirty()
+
+    def append_probe(self, x: float, probabilities: Sequence[float]) -> None:
+        probs = np.zeros(10)
+        values = np.asarray(probabilities, dtype=np.float64)[:10]
+        probs[: len(values)] = values
+        self._probe.extend(np.concatenate([[x], probs]))
+        self._mark_dirty()
+
+    def show_history(self, history: dict, probe: Iterable[tuple[float, Sequence[float]]] = ()) -> None:
+        """Replace the curves by a finished run's (a checkpoint's `history` dict)."""
+        self.clear()
+        bx = np.asarray(history.get("batch_x") or [], dtype=np.float64)
+        bl = np.asarray(history.get("batch_loss") or [], dtype=np.float64)
+        n = min(len(bx), len(bl))
+        self.append_batches(bx[:n], bl[:n])
+        epochs = history.get("epoch") or []
+        cols = [history.get(k) or [] for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")]
+        for i, e in enumerate(epochs):
+            vals = [c[i] if i < len(c) else math.nan for c in cols]
+            self.append_epoch(float(e), *vals)
+        for x, probs in probe:
+            self.append_probe(x, probs)
+        self.refresh()
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
+            plot.enableAutoRange()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    # ---- drawing ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Push the buffers to the curve items (called by the timer; cheap when nothing changed)."""
+        if not self._dirty:
+            self._timer.stop()
+            return
+        self._dirty = False
+        b = self._batches.view()
+        self.raw_curve.setData(b[:, 0], b[:, 1])
+        self.ema_curve.setData(b[:, 0], self._ema.view()[:, 0])
+        e = self._epochs.view()
+        self.train_loss_curve.setData(e[:, 0], e[:, 1])
+        self.val_loss_curve.setData(*self._finite(e[:, 0], e[:, 2]))
+        self.train_acc_curve.setData(e[:, 0], e[:, 3] * 100)
+        self.val_acc_curve.setData(*self._finite(e[:, 0], e[:, 4] * 100))
+        p = self._probe.view()
+        top = int(np.argmax(p[-1, 1:])) if len(p) else -1
+        for d, curve in enumerate(self.probe_curves):
+            curve.setData(p[:, 0], p[:, 1 + d])
+            curve.setPen(pg.mkPen(DIGIT_COLORS[d], width=3.5 if d == top else 1.5))
+        self.probe_hint.setVisible(len(p) == 0)
+
+    @staticmethod
+    def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ok = np.isfinite(y)
+        return x[ok], y[ok]
+
+    def _on_smoothing(self, value: int) -> None:
+        self._smoothing = value / 100.0
+        self.smoothing_value.setText(f"{self._smoothing:.2f}")
+        b = self._batches.view()
+        self._ema.clear()
+        if len(b):
+            self._ema.extend(ema(b[:, 1], self._smoothing)[:, None])
+        self._mark_dirty()
+        self.smoothingChanged.emit(self._smoothing)
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing_slider.setValue(int(round(max(0.0, min(0.99, weight)) * 100)))
+
+    @property
+    def smoothing(self) -> float:
+        return self._smoothing
+
+    def set_log_scale(self, on: bool) -> None:
+        if self.log_check.isChecked() != on:
+            self.log_check.setChecked(on)
+            return
+        for plot in (self.batch_plot, self.loss_plot):
+            plot.setLogMode(x=False, y=on)
+        self.logScaleChanged.emit(on)
+
+    # ---- crosshair ----------------------------------------------------------------------------
+    def _on_mouse_moved(self, args) -> None:
+        pos = args[0]
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot, self.probe_plot):
+            if plot.sceneBoundingRect().contains(pos):
+                x = plot.getViewBox().mapSceneToView(pos).x()
+                self.show_crosshair(x)
+                return
+        self.show_crosshair(None)
+
+    def show_crosshair(self, x: float | None) -> None:
+        for line in self._crosshairs:
+            line.setVisible(x is not None)
+            if x is not None:
+                line.setValue(x)
+        self.readout.setText("" if x is None else self.readout_text(x))
+
+    def readout_text(self, x: float) -> str:
+        parts = [f"epoch {x:.2f}"]
+        b = self._batches.view()
+        if len(b):
+            i = int(np.clip(np.searchsorted(b[:, 0], x), 0, len(b) - 1))
+            parts.append(f"batch loss {b[i, 1]:.4f} (smoothed {self._ema.view()[i, 0]:.4f})")
+        e = self._epochs.view()
+        if len(e):
+            i = int(np.clip(np.argmin(np.abs(e[:, 0] - x)), 0, len(e) - 1))
+            parts.append(f"epoch {int(e[i, 0])}: loss {e[i, 1]:.4f}/{e[i, 2]:.4f}, "
+                         f"acc {e[i, 3] * 100:.2f}%/{e[i, 4] * 100:.2f}% (train/val)")
+        p = self._probe.view()
+        if len(p):
+            i = int(np.clip(np.argmin(np.abs(p[:, 0] - x)), 0, len(p) - 1))
+            top = int(np.argmax(p[i, 1:]))
+            parts.append(f"probe: {top} ({p[i, 1 + top] * 100:.0f}%)")
+        return "  ·  ".join(parts)
+
+    # ---- data out -----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        return {"batches": len(self._batches), "epochs": len(self._epochs), "probe": len(self._probe)}
+
+    def curve_rows(self) -> list[tuple[str, float, float]]:
+        """Every curve as (curve, epoch, value) rows: the CSV export's content."""
+        rows: list[tuple[str, float, float]] = []
+        b = self._batches.view()
+        rows += [("batch_loss", float(x), float(y)) for x, y in b]
+        rows += [("batch_loss_smoothed", float(x), float(y)) for x, y in zip(b[:, 0], self._ema.view()[:, 0])]
+        e = self._epochs.view()
+        for col, name in ((1, "train_loss"), (2, "val_loss"), (3, "train_accuracy"), (4, "val_accuracy")):
+            rows += [(name, float(x), float(y)) for x, y in zip(e[:, 0], e[:, col])]
+        p = self._probe.view()
+        for d in range(10):
+            rows += [(f"probe_p{d}", float(x), float(y)) for x, y in zip(p[:, 0], p[:, 1 + d])]
+        return rows
+
+    def export_csv(self, path: str) -> None:
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["curve", "epoch", "value"])
+        for name, x, y in self.curve_rows():
+            writer.writerow([name, f"{x:.6g}", "" if not math.isfinite(y) else f"{y:.8g}"])
+        with atomic_write(path, "w") as fh:
+            fh.write(text.getvalue())
+
+    def export_png(self, path: str) -> None:
+        self.refresh()
+        pixmap = self.graphics.grab()
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not pixmap.save(buffer, "PNG"):
+            raise OSError("could not encode the plots as PNG")
+        with atomic_write(path) as fh:
+            fh.write(bytes(buffer.data()))

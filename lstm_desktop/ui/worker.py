@@ -1,0 +1,275 @@
+"""Background work on QThreads, with Qt's worker-object pattern.
+
+A worker is a QObject with no parent, moved to its own QThread: `thread.started -> worker.run`,
+`worker.finished -> thread.quit`, `deleteLater` on both (see WorkerThread). The core runs inside
+`run()`; its events become Qt signals carrying plain numbers and small numpy arrays, delivered to
+the GUI thread by queued connections. Stop and pause go through TrainingControl's thread-safe flags,
+called directly from the GUI thread: a queued signal would wait behind the running loop.
+
+Batch events are not sent one by one: the worker buffers them and emits `batchesEnded` with an
+(n, 8) array at most every EMIT_INTERVAL seconds, and before any epoch-level event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.control import TrainingControl
+from lstm_desktop.core.errors import LstmDesktopError
+
+log = logging.getLogger(__name__)
+
+EMIT_INTERVAL = 0.05  # seconds between batch chunks (the plots redraw at ~15 Hz anyway)
+BATCH_COLUMNS = ("progress", "loss", "accuracy", "samples_per_second", "lr", "epoch", "batch", "batches")
+MODEL_INPUT = {"mnist": (28, 28), "synthetic": (28, 28), "digits": (8, 8)}
+
+
+def unexpected_error_text(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, MemoryError):
+        return ("The computer ran out of memory.", "Lower the batch size or hidden size, or close other programs.")
+    return (f"Unexpected error: {type(exc).__name__}: {exc}",
+            "This is a bug in lstm-desktop; the details were written to the log. Try again with other "
+            "settings, and please report it.")
+
+
+def fit_probe_to(image: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """The pad's 28x28 model-ready drawing, resized to what the model reads (8x8 for digits)."""
+    if image is None:
+        return None
+    img = np.asarray(image, dtype=np.float32)
+    if img.shape == shape:
+        return img
+    if img.shape == (28, 28) and shape == (8, 8):
+        # MNIST keeps a 4-pixel margin; scikit-learn's digits fill the frame: crop, then 3x3 means.
+        return img[2:26, 2:26].reshape(8, 3, 8, 3).mean(axis=(1, 3)).astype(np.float32)
+    return None
+
+
+class TrainingWorker(QObject):
+    """Runs core.session.run_training once, on a QThread, reporting through signals."""
+
+    downloadProgressed = Signal(str, float, float)  # file, bytes done, bytes total (0: unknown)
+    fitStarted = Signal(object)      # dict: epochs, batches_per_epoch, train_size, val_size, device, parameters
+    batchesEnded = Signal(object)    # np.ndarray (n, 8) float64, columns BATCH_COLUMNS
+    epochEnded = Signal(object)      # dict of EpochEnded's numbers
+    probeScored = Signal(int, object)  # epoch (0-based), np.ndarray of 10 probabilities
+    fitFailed = Signal(str, str, str)  # message, hint, kind ("nan", "memory", ...)
+    fitEnded = Signal(object)        # dict: epochs_completed, seconds, train_samples_per_second, stopped
+    succeeded = Signal(object)       # core.session.TrainingOutcome (its model is on the CPU; no longer used here)
+    failed = Signal(str, str)        # message, hint: the run raised
+    finished = Signal()
+
+    def __init__(self, config: TrainConfig, probe: Callable[[], np.ndarray | None] | None = None,
+                 download: bool = False, emit_interval: float = EMIT_INTERVAL,
+                 callbacks: Sequence[Callable[[Any], None]] = (), control: TrainingControl | None = None) -> None:
+        """callbacks: extra core callbacks, called on the worker thread (logging, benchmarks)."""
+        super().__init__()  # no parent: it is moved to its thread
+        self.config = config
+        self.control = control or TrainingControl()
+        self._extra_callbacks = list(callbacks)
+        self.download = download
+        self._probe = probe
+        self._emit_interval = emit_interval
+        self._lock = threading.Lock()
+        self._rows: list[tuple[float, ...]] = []
+        self._last_emit = 0.0
+
+    # ---- called from the GUI thread (thread-safe) ---------------------------------------------
+    def stop(self) -> None:
+        self.control.stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def take_batches(self) -> np.ndarray:
+        """Remove and return the buffered batch rows (n, 8); used by flush and on pause."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+        return np.asarray(rows, dtype=np.float64).reshape(-1, len(BATCH_COLUMNS))
+
+    # ---- the worker thread --------------------------------------------------------------------
+    def _flush(self) -> None:
+        rows = self.take_batches()
+        self._last_emit = time.perf_counter()
+        if len(rows):
+            self.batchesEnded.emit(rows)
+
+    def _probe_input(self) -> np.ndarray | None:
+        if self._probe is None:
+            return None
+        try:
+            image = self._probe()
+        except Exception:  # the pad must never break a training run
+            log.exception("probe failed")
+            return None
+        return fit_probe_to(image, MODEL_INPUT.get(self.config.dataset, (28, 28)))
+
+    def on_event(self, event: Any) -> None:
+        """The core callback (runs on the worker thread)."""
+        from lstm_desktop.core import events as ev
+
+        if isinstance(event, ev.BatchEnded):
+            row = (event.progress, event.loss, event.accuracy, event.samples_per_second, event.lr,
+                   float(event.epoch), float(event.batch), float(event.batches))
+            with self._lock:
+                self._rows.append(row)
+            if time.perf_counter() - self._last_emit >= self._emit_interval:
+                self._flush()
+            return
+        self._flush()
+        if isinstance(event, ev.DownloadProgress):
+            self.downloadProgressed.emit(event.file, float(event.done_bytes), float(event.total_bytes))
+        elif isinstance(event, ev.FitStarted):
+            self.fitStarted.emit(dict(epochs=event.epochs, batches_per_epoch=event.batches_per_epoch,
+                                      train_size=event.train_size, val_size=event.val_size,
+                                      device=event.device, parameters=event.parameters))
+        elif isinstance(event, ev.EpochEnded):
+            self.epochEnded.emit(dict(epoch=event.epoch, epochs=event.epochs, train_loss=event.train_loss,
+                                      train_accuracy=event.train_accuracy, val_loss=event.val_loss,
+                                      val_accuracy=event.val_accuracy, seconds=event.seconds,
+                                      samples_per_second=event.samples_per_second, lr=event.lr))
+        elif isinstance(event, ev.ProbeScored):
+            self.probeScored.emit(int(event.epoch), np.asarray(event.probabilities, dtype=np.float64))
+        elif isinstance(event, ev.FitFailed):
+            self.fitFailed.emit(event.message, event.hint, event.kind)
+        elif isinstance(event, ev.FitEnded):
+            self.fitEnded.emit(dict(epochs_completed=event.epochs_completed, seconds=event.seconds,
+                                    train_samples_per_second=event.train_samples_per_second,
+                                    stopped=event.stopped))
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from lstm_desktop.core.session import run_training
+
+            outcome = run_training(self.config, callbacks=[self.on_event, *self._extra_callbacks],
+                                   control=self.control,
+                                   download=self.download, probe=self._probe_input)
+            self._flush()
+            self.succeeded.emit(outcome)
+        except LstmDesktopError as exc:
+            self._flush()
+            self.failed.emit(exc.message, exc.hint)
+        except BaseException as exc:  # noqa: BLE001 - the thread must end cleanly whatever happens
+            log.error("training failed:\n%s", traceback.format_exc())
+            self._flush()
+            self.failed.emit(*unexpected_error_text(exc))
+        finally:
+            self.finished.emit()
+
+
+class TaskWorker(QObject):
+    """Runs fn(control, progress) once on a thread: for evaluation, downloads, start-up loading.
+
+    fn receives a TrainingControl (poll `stop_requested`) and `progress(object)`, which emits
+    `progressed` with whatever plain value it is given.
+    """
+
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+    finished = Signal()
+
+    def __init__(self, fn: Callable[[TrainingControl, Callable[[Any], None]], Any], name: str = "task") -> None:
+        super().__init__()
+        self.fn = fn
+        self.name = name
+        self.control = TrainingControl()
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.fn(self.control, self.progressed.emit)
+            self.succeeded.emit(result)
+        except LstmDesktopError as exc:
+            self.failed.emit(exc.message, exc.hint)
+        except BaseException as exc:  # noqa: BLE001
+            log.error("%s failed:\n%s", self.name, traceback.format_exc())
+            self.failed.emit(*unexpected_error_text(exc))
+        finally:
+            self.finished.emit()
+
+
+class WorkerThread:
+    """One worker object on its own QThread, wired as Qt's documentation recommends.
+
+    Keep the WorkerThread referenced until `thread.finished` has been handled (then call
+    `release()`): dropping a running QThread aborts the process.
+    """
+
+    def __init__(self, worker: QObject, name: str) -> None:
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName(name)
+        self.name = name
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+        worker.finished.connect(self.thread.quit)
+        worker.finished.connect(worker.deleteLater)
+        self.thread.finished.connect(self.thread.deleteLater)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_running(self) -> bool:
+        try:
+            return self.thread.isRunning()
+        except RuntimeError:  # already deleted: it finished
+            return False
+
+    def stop(self) -> None:
+        stop = getattr(self.worker, "stop", None)
+        if stop is not None:
+            try:
+                stop()
+            except RuntimeError:
+                pass
+
+    def wait(self, ms: int = 30_000) -> bool:
+        try:
+            return self.thread.wait(ms)
+        except RuntimeError:
+            return True
+
+    def release(self) -> None:
+        """After `finished`: make sure the thread has really ended, then drop the references."""
+        self.wait()
+        self.worker = None  # type: ignore[assignment]
+        self.thread = None  # type: ignore[assignment]
+
+
+def preload(control: TrainingControl, progress: Callable[[Any], None]) -> dict:
+    """Start-up work off the GUI thread: import torch and the plotting library, find the devices,
+    read the shipped model. Returns plain values plus the shipped Checkpoint (or the reason it is
+    missing)."""
+    started = time.perf_counter()
+    import pyqtgraph  # noqa: F401 - imported here so the GUI thread finds it loaded
+
+    from lstm_desktop.core import checkpoint, data, devices, engine, session  # noqa: F401
+    from lstm_desktop.core.errors import CheckpointError
+    from lstm_desktop.core.resources import shipped_model_path
+
+    progress("torch")
+    found = [(d.id, d.label) for d in devices.available_devices()]
+    shipped, shipped_error = None, ""
+    path = shipped_model_path()
+    try:
+        shipped = checkpoint.load_checkpoint(path)
+    except CheckpointError as exc:
+        shipped_error = exc.message
+    return dict(devices=found, shipped=shipped, shipped_error=shipped_error, shipped_path=str(path),
+                default_data_dir=str(data.resolve_data_dir(None)), seconds=time.perf_counter() - started)

@@ -1,0 +1,50 @@
+"""atomic_write: the target is replaced in one step or not at all; no temporary file is left behind."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from lstm_desktop.core.atomic import atomic_write
+
+
+def temp_files(folder) -> list[str]:
+    return [p for p in os.listdir(folder) if p.endswith(".tmp")]
+
+
+def test_replaces_in_one_step(tmp_path):
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with atomic_write(target, "w") as fh:
+        fh.write("new")
+        assert target.read_text() == "old"  # not visible until the block ends
+        assert len(temp_files(tmp_path)) == 1  # written beside the target (same filesystem)
+    assert target.read_text() == "new" and temp_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()])
+def test_an_error_mid_write_keeps_the_old_file(tmp_path, error):
+    target = tmp_path / "a.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(type(error)):
+        with atomic_write(target) as fh:
+            fh.write(b"partial")
+            raise error
+    assert target.read_bytes() == b"old" and temp_files(tmp_path) == []
+
+
+def test_a_failed_first_write_creates_nothing(tmp_path):
+    target = tmp_path / "new.bin"
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as fh:
+            fh.write(b"x")
+            raise RuntimeError("boom")
+    assert not target.exists() and os.listdir(tmp_path) == []
+
+
+def test_creates_missing_folders(tmp_path):
+    target = tmp_path / "a" / "b" / "c.bin"
+    with atomic_write(target) as fh:
+        fh.write(b"ok")
+    assert target.read_bytes() == b"ok"

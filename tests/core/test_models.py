@@ -1,0 +1,119 @@
+"""LSTMClassifier: the notebook's size, the notebook's cell equations, every variant's shapes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstm_desktop.core.models import LSTMClassifier, ModelSpec, build_model, count_parameters
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+VARIANTS = {
+    "plain": dict(),
+    "bidirectional": dict(bidirectional=True),
+    "stacked2": dict(layers=2, dropout=0.2),
+    "stacked3": dict(layers=3, dropout=0.3),
+    "attention": dict(attention=True),
+    "bi+attention": dict(bidirectional=True, attention=True),
+    "bi+stacked+attention": dict(bidirectional=True, layers=2, dropout=0.1, attention=True),
+}
+
+
+def test_plain_model_has_the_notebooks_parameter_count():
+    assert count_parameters(LSTMClassifier(ModelSpec())) == 82_186
+    assert count_parameters(build_model(ModelSpec(hidden=128))) == 82_186
+
+
+def _notebook_lstm(x: torch.Tensor, w_ih, w_hh, b_ih, b_hh) -> torch.Tensor:
+    """The notebook's equations, one step at a time; PyTorch's gate order is i, f, g, o."""
+    batch, steps, _ = x.shape
+    hidden = w_hh.shape[1]
+    h = torch.zeros(batch, hidden, dtype=x.dtype)
+    c = torch.zeros(batch, hidden, dtype=x.dtype)
+    outs = []
+    for t in range(steps):
+        gates = x[:, t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        i, f, g, o = gates.chunk(4, dim=1)
+        i, f, o, g = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o), torch.tanh(g)
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        outs.append(h)
+    return torch.stack(outs, dim=1)
+
+
+def test_cell_from_the_notebooks_equations_matches_nn_lstm():
+    torch.manual_seed(0)
+    model = LSTMClassifier(ModelSpec()).eval()
+    x = torch.randn(4, 28, 28)
+    lstm = model.lstm
+    with torch.no_grad():
+        ref = _notebook_lstm(x, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+        out, (h_n, c_n) = lstm(x)
+        assert out.shape == ref.shape == (4, 28, 128)
+        assert (out - ref).abs().max().item() <= 1e-5  # all 28 steps
+        assert (h_n[0] - ref[:, -1]).abs().max().item() <= 1e-5
+        logits = model(x)
+        assert (logits - model.fc(ref[:, -1])).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_every_variant_has_the_right_shapes(name):
+    spec = ModelSpec(hidden=12, **VARIANTS[name])
+    model = LSTMClassifier(spec).eval()
+    x = torch.randn(5, 28, 28)
+    with torch.no_grad():
+        logits, weights = model.forward_details(x)
+    assert logits.shape == (5, 10)
+    assert torch.isfinite(logits).all()
+    if spec.attention:
+        assert weights is not None and weights.shape == (5, 28)
+        assert torch.allclose(weights.sum(1), torch.ones(5), atol=1e-5)
+        assert (weights >= 0).all()
+    else:
+        assert weights is None
+    directions = 2 if spec.bidirectional else 1
+    assert model.fc.in_features == 12 * directions
+    assert model.lstm.num_layers == spec.layers
+    assert model.lstm.dropout == (spec.dropout if spec.layers > 1 else 0.0)
+
+
+def test_bidirectional_summary_uses_both_final_states():
+    torch.manual_seed(1)
+    model = LSTMClassifier(ModelSpec(hidden=6, bidirectional=True)).eval()
+    x = torch.randn(3, 28, 28)
+    with torch.no_grad():
+        out, (h_n, _) = model.lstm(x)
+        summary, _ = model.summarize(out, h_n)
+        # forward direction: last step; backward direction: first step of the output sequence
+        assert torch.allclose(summary[:, :6], out[:, -1, :6])
+        assert torch.allclose(summary[:, 6:], out[:, 0, 6:])
+
+
+def test_other_input_sizes_and_class_counts():
+    model = LSTMClassifier(ModelSpec(input_size=8, seq_len=8, hidden=8, num_classes=3))
+    assert model(torch.randn(2, 8, 8)).shape == (2, 3)
+
+
+def test_spec_round_trip_ignores_unknown_keys():
+    spec = ModelSpec(hidden=64, layers=2, bidirectional=True, attention=True, dropout=0.1)
+    data = spec.to_dict() | {"future_field": 1}
+    assert ModelSpec.from_dict(data) == spec
+
+
+def test_dropout_only_active_in_training_mode():
+    torch.manual_seed(0)
+    model = LSTMClassifier(ModelSpec(hidden=8, layers=2, dropout=0.5))
+    x = torch.randn(4, 28, 28)
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(x), model(x))
+        model.train()
+        assert not torch.equal(model(x), model(x))

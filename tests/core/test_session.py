@@ -1,0 +1,150 @@
+"""run_training end to end: every variant, per-epoch checkpoints, probes, the summary the CLI prints."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_desktop.core import events as ev
+from lstm_desktop.core.checkpoint import load_checkpoint
+from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.control import TrainingControl
+from lstm_desktop.core.data import synthetic_bundle
+from lstm_desktop.core.session import MAX_BATCH_POINTS, _thin, run_training
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic_bundle(n=120, seed=0)
+
+
+VARIANTS = {
+    "plain": dict(),
+    "bidirectional": dict(bidirectional=True),
+    "stacked2-dropout": dict(layers=2, dropout=0.2),
+    "stacked3-dropout": dict(layers=3, dropout=0.3),
+    "attention": dict(attention=True),
+    "bi+attention": dict(bidirectional=True, attention=True),
+    "bi+stacked+attention": dict(bidirectional=True, layers=2, dropout=0.1, attention=True),
+}
+
+
+def cfg(**changes) -> TrainConfig:
+    base = dict(dataset="synthetic", hidden=8, epochs=1, batch_size=32, device="cpu", lr=1e-2)
+    return TrainConfig(**(base | changes))
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_every_variant_trains_one_epoch(name, data, tmp_path):
+    config = cfg(**VARIANTS[name])
+    seen: list = []
+    outcome = run_training(config, [seen.append], data=data, out=tmp_path / "m.pt")
+    fit = outcome.fit
+    assert fit.failure is None and fit.epochs_completed == 1
+    assert len(fit.history["train_loss"]) == 1 and math.isfinite(fit.history["train_loss"][0])
+    assert math.isfinite(fit.history["val_loss"][0]) and len(fit.history["batch_loss"]) == 4
+    assert all(math.isfinite(v) for v in fit.history["batch_loss"])
+    assert isinstance(seen[0], ev.FitStarted) and isinstance(seen[-1], ev.FitEnded)
+    model = outcome.checkpoint.model
+    with torch.no_grad():
+        assert model(data.test_x[:5]).shape == (5, 10)
+    assert outcome.metrics is not None and outcome.metrics.samples == 50
+    assert outcome.test_predictions.shape == (50,) and outcome.test_images.shape == (50, 28, 28)
+    assert outcome.checkpoint.spec.attention == config.attention
+    assert outcome.checkpoint.spec.bidirectional == config.bidirectional
+    assert outcome.checkpoint.spec.layers == config.layers
+    assert load_checkpoint(tmp_path / "m.pt").spec == outcome.checkpoint.spec
+
+
+def test_summary_has_the_numbers_the_cli_prints(data, tmp_path):
+    outcome = run_training(cfg(), data=data, out=tmp_path / "m.pt")
+    s = outcome.summary()
+    for key in ("accuracy", "precision", "recall", "f1", "epochs", "seconds", "train_samples_per_second"):
+        assert key in s and s[key] is not None
+    assert s["epochs"] == 1 and s["dataset"] == "synthetic" and s["variant"] == "LSTM (8)"
+    assert s["checkpoint"] == str(tmp_path / "m.pt") and s["stopped"] is False and s["failed"] is None
+    assert s["parameters"] == sum(p.numel() for p in outcome.checkpoint.model.parameters())
+    assert s["accuracy"] == outcome.metrics.accuracy
+
+
+def test_checkpoint_is_written_after_every_epoch(data, tmp_path):
+    out = tmp_path / "every.pt"
+    per_epoch = []
+
+    def callback(e):
+        if isinstance(e, ev.EpochEnded):
+            per_epoch.append(e.epoch)
+        if isinstance(e, ev.BatchEnded) and e.epoch == 1 and e.batch == 0:
+            # the callbacks run before run_training's own after-epoch writer, so look at batch 0 of epoch 2
+            ck = load_checkpoint(out)
+            assert ck.metrics is None and len(ck.history["train_loss"]) == 1
+
+    outcome = run_training(cfg(epochs=2), [callback], data=data, out=out)
+    assert per_epoch == [0, 1]
+    final = load_checkpoint(out)
+    assert final.metrics is not None and final.info["epochs"] == 2
+    assert len(final.history["train_loss"]) == 2
+    assert outcome.saved_to == out and outcome.checkpoint.path == out
+
+
+def test_stop_keeps_the_finished_epochs_in_the_checkpoint(data, tmp_path):
+    control = TrainingControl()
+    out = tmp_path / "stopped.pt"
+
+    def callback(e):
+        if isinstance(e, ev.BatchEnded) and e.epoch == 1 and e.batch == 1:
+            control.stop()
+
+    outcome = run_training(cfg(epochs=5), [callback], control=control, data=data, out=out)
+    assert outcome.fit.stopped and outcome.fit.epochs_completed == 1
+    ck = load_checkpoint(out)
+    assert ck.info["epochs"] == 1 and ck.metrics is not None
+    for k, v in outcome.fit.model.state_dict().items():
+        assert torch.equal(ck.model.state_dict()[k], v)
+
+
+def test_nothing_is_saved_when_no_epoch_finished(data, tmp_path):
+    control = TrainingControl()
+    control.stop()
+    outcome = run_training(cfg(epochs=2), control=control, data=data, out=tmp_path / "none.pt")
+    assert outcome.fit.epochs_completed == 0 and outcome.metrics is None and outcome.saved_to is None
+    assert not (tmp_path / "none.pt").exists()
+    assert outcome.summary()["accuracy"] is None
+
+
+def test_probe_is_rescored_after_each_epoch(data):
+    seen: list = []
+    image = data.test_x[0].numpy()
+    outcome = run_training(cfg(epochs=2), [seen.append], data=data, probe=lambda: image)
+    probes = [e for e in seen if isinstance(e, ev.ProbeScored)]
+    assert [p.epoch for p in probes] == [0, 1]
+    assert all(len(p.probabilities) == 10 and abs(sum(p.probabilities) - 1) < 1e-4 for p in probes)
+    assert outcome.fit.epochs_completed == 2
+    none_seen: list = []
+    run_training(cfg(), [none_seen.append], data=data, probe=lambda: None)
+    assert not any(isinstance(e, ev.ProbeScored) for e in none_seen)
+
+
+def test_run_training_loads_the_named_dataset():
+    outcome = run_training(cfg(dataset="digits", val_size=50))
+    assert outcome.data_name == "digits" and outcome.checkpoint.spec.seq_len == 8
+    assert outcome.fit.history["epoch"] == [1.0]
+
+
+def test_batch_curve_is_thinned_for_the_checkpoint():
+    xs = [float(i) for i in range(10_001)]
+    tx, ty = _thin(xs, xs, MAX_BATCH_POINTS)
+    assert len(tx) <= MAX_BATCH_POINTS and tx[0] == 0.0 and tx == ty
+    assert _thin(xs[:10], xs[:10], MAX_BATCH_POINTS) == (xs[:10], xs[:10])
+    assert np.all(np.diff(tx) > 0)
