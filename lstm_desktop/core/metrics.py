@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,8 @@ class Metrics:
 
 def compute_metrics(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray,
                     num_classes: int = 10) -> Metrics:
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # slow import: on first use
+
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     labels = list(range(num_classes))

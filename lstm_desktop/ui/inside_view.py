@@ -303,6 +303,7 @@ class InsideView(QWidget):
                                            interactive=False, width=12, label="probability",
                                            colorMapMenu=False)
         self.readout_bar.setImageItem(self.readout_image)
+        _style_bar(self.readout_bar)
         ci.addItem(self.readout_bar, row=0, col=3)
 
         self.occlusion_plot = self._new_plot(ci, "Occlusion: row blanked",
@@ -325,14 +326,20 @@ class InsideView(QWidget):
         diverging = pg.colormap.get("CET-D1A")
         self.gate_plots: dict[str, pg.PlotItem] = {}
         self.gate_images: dict[str, pg.ImageItem] = {}
-        rows = (ci.addLayout(row=0, col=0), ci.addLayout(row=1, col=0))
+        # one grid, so that the columns line up: the colour bars sit at the right, the gates'
+        # beside row 1, the states' two (g and h share -1..1; c has its own range) beside row 2
         positions = {"input": (0, 0), "forget": (0, 1), "output": (0, 2),
-                     "candidate": (1, 0), "hidden": (1, 1), "cell": (1, 3)}
+                     "candidate": (1, 0), "hidden": (1, 1), "cell": (1, 2)}
         for name, title, _ in GATE_PANELS:
             r, c = positions[name]
             help_key = "gates" if name in ("input", "forget", "output") else "states"
-            plot = self._new_plot(rows[r], title, help_key, 0, c, left="row" if c == 0 else "",
+            plot = self._new_plot(ci, title, help_key, r, c, left="row" if c == 0 else "",
                                   bottom="hidden unit")
+            # equal frames, so that the six heatmaps get equal widths
+            plot.getAxis("left").setStyle(showValues=True)
+            plot.getAxis("left").setWidth(44 if c == 0 else 28)
+            plot.setPreferredWidth(300)
+            plot.setMinimumWidth(140)
             img = pg.ImageItem(axisOrder="row-major")
             img.setPos(-0.5, 0.5)  # unit j centred on x = j, row r on y = r
             plot.addItem(img)
@@ -348,19 +355,17 @@ class InsideView(QWidget):
                                         width=12, label="gate (0 closed, 1 open)",
                                         colorMapMenu=False)
         self.gate_bar.setImageItem([self.gate_images[n] for n in ("input", "forget", "output")])
-        rows[0].addItem(self.gate_bar, row=0, col=3)
+        ci.addItem(self.gate_bar, row=0, col=3)
         self.signed_bar = pg.ColorBarItem(values=(-1, 1), colorMap=diverging, interactive=False,
-                                          width=12, label="g, h", colorMapMenu=False)
+                                          width=12, label="candidate g, hidden h", colorMapMenu=False)
         self.signed_bar.setImageItem([self.gate_images["candidate"], self.gate_images["hidden"]])
-        rows[1].addItem(self.signed_bar, row=0, col=2)
+        ci.addItem(self.signed_bar, row=1, col=3)
         self.cell_bar = pg.ColorBarItem(values=(-1, 1), colorMap=diverging, interactive=False,
-                                        width=12, label="c", colorMapMenu=False)
+                                        width=12, label="cell c", colorMapMenu=False)
         self.cell_bar.setImageItem(self.gate_images["cell"])
-        rows[1].addItem(self.cell_bar, row=0, col=4)
-        for lay in rows:
-            for col in range(3):
-                lay.layout.setColumnStretchFactor(col, 10)
-        rows[1].layout.setColumnStretchFactor(3, 10)
+        ci.addItem(self.cell_bar, row=1, col=4)
+        for bar in (self.gate_bar, self.signed_bar, self.cell_bar):
+            _style_bar(bar)
 
     # ------------------------------------------------------------------ per model
     def _configure_rows(self, T: int, F: int) -> None:
@@ -557,6 +562,12 @@ class InsideView(QWidget):
                 return f"row {row}, unit {unit}: {kind} = {states[kind][row - 1, unit]:+.3f}"
             return ""
         return ""
+
+
+def _style_bar(bar: pg.ColorBarItem) -> None:
+    axis = bar.getAxis("right") if hasattr(bar, "getAxis") else bar.axis
+    axis.setPen(pg.mkPen("#555"))
+    axis.setTextPen(pg.mkPen("#333"))
 
 
 def _plain(html: str) -> str:

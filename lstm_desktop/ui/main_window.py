@@ -622,6 +622,8 @@ class MainWindow(QMainWindow):
     def _on_fit_started(self, info: dict) -> None:
         self._fit_info = info
         self._fit_clock.start()
+        if self.plots is not None:
+            self.plots.set_x_extent(float(info["epochs"]))
         if self.state == LOADING:
             self._set_state(TRAINING)
         if self.data_banner.progress.isVisible():

@@ -19,7 +19,7 @@ from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.classify import Prediction, interpret, model_input_problem
+from lstm_desktop.core.classify import Prediction, interpret, model_input_problem, predict_single
 from lstm_desktop.core.data import MEAN, STD
 from lstm_desktop.core.errors import ImageError
 from lstm_desktop.core.images import FILE_DIALOG_FILTER, IMAGE_SUFFIXES, load_image, load_image_bytes
@@ -327,9 +327,7 @@ class PadPanel(QWidget):
         prediction = None
         probs = None
         if x is not None and self._model is not None:
-            from lstm_desktop.core.inference import predict_probabilities
-
-            probs = predict_probabilities(self._model, x)[0]
+            probs = predict_single(self._model, x)
             prediction = interpret(probs)
         self._show(pre, prediction, probs, pen)
         self._last_ms = (time.perf_counter() - start) * 1000.0

@@ -29,6 +29,7 @@ from lstm_desktop.core.strokes import (CANVAS_SIZE, PEN_DEFAULT, PEN_MAX, PEN_MI
 PAPER = QColor(252, 252, 250)
 INK = QColor(20, 20, 24)
 HISTORY_LIMIT = 500
+CHUNK = 24  # points of the stroke in progress drawn as one path per paint, at most
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,8 +85,10 @@ class DrawingPad(QWidget):
         self._builder: StrokeBuilder | None = None
         self._before = self._state  # the content when the stroke in progress began
         self._raster = StrokeRaster(self.canvas_size)
-        self._cache: QPixmap | None = None
+        self._cache: QPixmap | None = None  # the finished content as shown (paper, image, strokes)
         self._image_cache: QImage | None = None
+        self._pending: list[tuple[np.ndarray, float]] = []  # stroke pieces not yet in the cache
+        self._tail_start = 0  # the stroke in progress is in the cache up to this point index
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents, True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -229,10 +232,11 @@ class DrawingPad(QWidget):
         del self._undo[:-HISTORY_LIMIT]
         self._redo.clear()
         self._state = PadState(self._state.strokes + (stroke,))
-        self._paint_into_cache(stroke)
-        self.update()
+        self._pending.append((stroke.points[self._tail_start:], stroke.width))  # drawn at the next paint
+        self._tail_start = 0
         self.strokeFinished.emit()
         self.contentChanged.emit()
+        self.update()
 
     def _abort_stroke(self) -> None:
         if self._builder is not None:
@@ -249,6 +253,8 @@ class DrawingPad(QWidget):
         self._state = state
         self._raster.render(state.strokes)
         self._cache = None
+        self._pending.clear()
+        self._tail_start = 0
         self._image_cache = numpy_to_qimage(state.image) if state.image is not None else None
         self.update()
         if notify:
@@ -369,26 +375,41 @@ class DrawingPad(QWidget):
                     target = QRectF(r.x() + (r.width() - fit.width()) / 2, r.y() + (r.height() - fit.height()) / 2,
                                     fit.width(), fit.height())
                     p.drawImage(target, img)
+                p.setClipRect(r)
                 self._canvas_transform(p)
                 self._draw_strokes(p, self._state.strokes)
             finally:
                 p.end()
             self._cache = pm
+            self._pending.clear()
+            self._tail_start = 0
         return self._cache
 
-    def _paint_into_cache(self, stroke: Stroke) -> None:
-        """Add a finished stroke to the cached picture instead of redrawing all of them."""
-        if self._cache is None:
+    def _flush_into_cache(self) -> None:
+        """Draw finished stroke ends, and the older part of the stroke in progress, into the cache,
+        so that a paint never strokes more than CHUNK points of path."""
+        pieces = self._pending
+        b = self._builder
+        commit = b is not None and len(b.points) - self._tail_start > CHUNK
+        if not pieces and not commit:
             return
         p = QPainter(self._cache)
         try:
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            r = self.canvas_rect()
-            p.setClipRect(r)
+            p.setClipRect(self.canvas_rect())
             self._canvas_transform(p)
-            self._draw_strokes(p, (stroke,))
+            for pts, width in pieces:
+                if len(pts):
+                    p.setPen(self._pen(width))
+                    p.drawPath(self._path(pts))
+            if commit:
+                n = len(b.points)
+                p.setPen(self._pen(b.width))
+                p.drawPath(self._path(b.points[self._tail_start:n]))
+                self._tail_start = n - 1
         finally:
             p.end()
+        pieces.clear()
 
     def _update_around(self, pts: list[tuple[float, float]]) -> None:
         xs = [p[0] for p in pts]
@@ -400,6 +421,7 @@ class DrawingPad(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
         cache = self._ensure_cache()
+        self._flush_into_cache()
         p = QPainter(self)
         try:
             p.drawPixmap(0, 0, cache)
@@ -410,7 +432,7 @@ class DrawingPad(QWidget):
                 p.save()
                 self._canvas_transform(p)
                 p.setPen(self._pen(self._builder.width))
-                p.drawPath(self._path(self._builder.points))
+                p.drawPath(self._path(self._builder.points[self._tail_start:]))
                 p.restore()
             elif self._state.empty:
                 p.setPen(QColor(150, 150, 150))

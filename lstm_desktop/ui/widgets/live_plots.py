@@ -1,9 +1,10 @@
 """Live training curves (pyqtgraph): batch loss raw + EMA, epoch loss and accuracy, probe scores.
 
 Data arrives in chunks and is appended to preallocated numpy buffers that grow by doubling; a QTimer
-redraws at most 15 times a second, and only when something changed, calling `setData` on curve items
-created once. X is measured in epochs everywhere (1.0 = end of the first epoch), so the four plots
-share one x axis and one crosshair.
+redraws at most 10 times a second, and only the curves whose data changed, calling `setData` on curve
+items created once. X is measured in epochs everywhere (1.0 = end of the first epoch), so the four
+plots share one crosshair. While training, the x range is fixed to [0, epochs]: the axes are not
+re-rendered on every redraw, and the plots show how far the run has come.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from lstm_desktop.core.atomic import atomic_write
 from lstm_desktop.ui.widgets.common import (DIGIT_COLORS, EMA_COLOR, RAW_COLOR, TRAIN_COLOR, VAL_COLOR,
                                             muted, named)
 
-REFRESH_MS = 66  # about 15 redraws per second at most
+REFRESH_MS = 100  # at most 10 redraws per second
 
 pg.setConfigOptions(background="w", foreground="#303030", antialias=False)
 
@@ -61,24 +62,26 @@ class GrowingBuffer:
 
 
 def ema(values: np.ndarray, weight: float, start: float | None = None) -> np.ndarray:
-    """Exponential moving average y[n] = w*y[n-1] + (1-w)*x[n], y[-1] = start (default x[0])."""
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) == 0:
-        return values.copy()
-    prev = float(values[0]) if start is None else float(start)
-    if weight <= 0.0:
-        return values.copy()
-    try:
-        from scipy.signal import lfilter
+    """Exponential moving average y[n] = w*y[n-1] + (1-w)*x[n], y[-1] = start (default x[0]).
 
-        out, _ = lfilter([1.0 - weight], [1.0, -weight], values, zi=[weight * prev])
-        return out
-    except ImportError:  # scipy comes with scikit-learn; keep a plain fallback anyway
-        out = np.empty_like(values)
-        for i, v in enumerate(values):
-            prev = weight * prev + (1.0 - weight) * v
-            out[i] = prev
-        return out
+    Vectorised by blocks: inside a block y[k] = w^(k+1) y_prev + (1-w) w^k cumsum(x[j] w^-j), with
+    blocks short enough that w^-j stays far from overflow.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if len(x) == 0 or weight <= 0.0:
+        return x.copy()
+    prev = float(x[0]) if start is None else float(start)
+    block = int(max(1, min(512, 150.0 / -np.log10(weight)))) if weight < 1.0 else len(x)
+    out = np.empty_like(x)
+    powers = weight ** np.arange(block + 1, dtype=np.float64)
+    inverse = 1.0 / powers[:-1]
+    for i in range(0, len(x), block):
+        chunk = x[i:i + block]
+        n = len(chunk)
+        acc = np.cumsum(chunk * inverse[:n]) * powers[:n] * (1.0 - weight)
+        out[i:i + n] = acc + powers[1:n + 1] * prev
+        prev = out[i + n - 1]
+    return out
 
 
 class LivePlots(QWidget):
@@ -96,6 +99,8 @@ class LivePlots(QWidget):
         self._probe = GrowingBuffer(11, 64)          # x, p0..p9
         self._smoothing = 0.9
         self._dirty = False
+        self._dirty_parts: set[str] = set()
+        self._x_extent: float | None = None
         self._title = ""
 
         layout = QVBoxLayout(self)
@@ -167,8 +172,6 @@ class LivePlots(QWidget):
         self.loss_plot = self._plot(0, 1, "Loss per epoch", "loss")
         self.acc_plot = self._plot(1, 0, "Accuracy per epoch", "accuracy (%)")
         self.probe_plot = self._plot(1, 1, "Probe: your drawing's scores", "probability")
-        for plot in (self.loss_plot, self.acc_plot, self.probe_plot):
-            plot.setXLink(self.batch_plot)
         self.probe_plot.setYRange(0, 1, padding=0.02)
 
         self.raw_curve = self.batch_plot.plot(pen=pg.mkPen(RAW_COLOR, width=1), name="batch")
@@ -215,11 +218,20 @@ class LivePlots(QWidget):
     def clear(self) -> None:
         for buf in (self._batches, self._ema, self._epochs, self._probe):
             buf.clear()
-        self._dirty = True
+        self._mark_dirty("batches", "epochs", "probe")
         self.refresh()
-        for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.enableAutoRange()
+        self.set_x_extent(None)
         self.readout.setText("")
+
+    def set_x_extent(self, epochs: float | None) -> None:
+        """Fix every plot's x range to [0, epochs] (while training), or None to auto-range again."""
+        self._x_extent = epochs
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot, self.probe_plot):
+            if epochs:
+                plot.setXRange(0, epochs, padding=0.02)
+                plot.enableAutoRange(x=False, y=plot is not self.probe_plot)
+            else:
+                plot.enableAutoRange(x=True, y=plot is not self.probe_plot)
 
     def append_batches(self, xs: np.ndarray, losses: np.ndarray) -> None:
         if len(xs) == 0:
@@ -228,19 +240,19 @@ class LivePlots(QWidget):
         start = self._ema.view()[-1, 0] if len(self._ema) else None
         self._batches.extend(rows)
         self._ema.extend(ema(losses, self._smoothing, start)[:, None])
-        self._mark_dirty()
+        self._mark_dirty("batches")
 
     def append_epoch(self, x: float, train_loss: float, val_loss: float, train_acc: float,
                      val_acc: float) -> None:
         self._epochs.extend(np.array([x, train_loss, val_loss, train_acc, val_acc]))
-        self._mark_dirty()
+        self._mark_dirty("epochs")
 
     def append_probe(self, x: float, probabilities: Sequence[float]) -> None:
         probs = np.zeros(10)
         values = np.asarray(probabilities, dtype=np.float64)[:10]
         probs[: len(values)] = values
         self._probe.extend(np.concatenate([[x], probs]))
-        self._mark_dirty()
+        self._mark_dirty("probe")
 
     def show_history(self, history: dict, probe: Iterable[tuple[float, Sequence[float]]] = ()) -> None:
         """Replace the curves by a finished run's (a checkpoint's `history` dict)."""
@@ -257,11 +269,11 @@ class LivePlots(QWidget):
         for x, probs in probe:
             self.append_probe(x, probs)
         self.refresh()
-        for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.enableAutoRange()
+        self.set_x_extent(None)
 
-    def _mark_dirty(self) -> None:
+    def _mark_dirty(self, *parts: str) -> None:
         self._dirty = True
+        self._dirty_parts.update(parts)
         if not self._timer.isActive():
             self._timer.start()
 
@@ -272,20 +284,24 @@ class LivePlots(QWidget):
             self._timer.stop()
             return
         self._dirty = False
-        b = self._batches.view()
-        self.raw_curve.setData(b[:, 0], b[:, 1])
-        self.ema_curve.setData(b[:, 0], self._ema.view()[:, 0])
-        e = self._epochs.view()
-        self.train_loss_curve.setData(e[:, 0], e[:, 1])
-        self.val_loss_curve.setData(*self._finite(e[:, 0], e[:, 2]))
-        self.train_acc_curve.setData(e[:, 0], e[:, 3] * 100)
-        self.val_acc_curve.setData(*self._finite(e[:, 0], e[:, 4] * 100))
-        p = self._probe.view()
-        top = int(np.argmax(p[-1, 1:])) if len(p) else -1
-        for d, curve in enumerate(self.probe_curves):
-            curve.setData(p[:, 0], p[:, 1 + d])
-            curve.setPen(pg.mkPen(DIGIT_COLORS[d], width=3.5 if d == top else 1.5))
-        self.probe_hint.setVisible(len(p) == 0)
+        parts, self._dirty_parts = self._dirty_parts, set()
+        if "batches" in parts:
+            b = self._batches.view()
+            self.raw_curve.setData(b[:, 0], b[:, 1])
+            self.ema_curve.setData(b[:, 0], self._ema.view()[:, 0])
+        if "epochs" in parts:
+            e = self._epochs.view()
+            self.train_loss_curve.setData(e[:, 0], e[:, 1])
+            self.val_loss_curve.setData(*self._finite(e[:, 0], e[:, 2]))
+            self.train_acc_curve.setData(e[:, 0], e[:, 3] * 100)
+            self.val_acc_curve.setData(*self._finite(e[:, 0], e[:, 4] * 100))
+        if "probe" in parts:
+            p = self._probe.view()
+            top = int(np.argmax(p[-1, 1:])) if len(p) else -1
+            for d, curve in enumerate(self.probe_curves):
+                curve.setData(p[:, 0], p[:, 1 + d])
+                curve.setPen(pg.mkPen(DIGIT_COLORS[d], width=3.5 if d == top else 1.5))
+            self.probe_hint.setVisible(len(p) == 0)
 
     @staticmethod
     def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +315,7 @@ class LivePlots(QWidget):
         self._ema.clear()
         if len(b):
             self._ema.extend(ema(b[:, 1], self._smoothing)[:, None])
-        self._mark_dirty()
+        self._mark_dirty("batches")
         self.smoothingChanged.emit(self._smoothing)
 
     def set_smoothing(self, weight: float) -> None:
