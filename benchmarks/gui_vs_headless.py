@@ -148,6 +148,8 @@ def child_gui(args) -> None:
               status=rec.status if rec else "not started", message=rec.message if rec else "",
               lag_p50_ms=float(np.percentile(lags, 50)), lag_p99_ms=float(np.percentile(lags, 99)),
               lag_max_ms=float(lags.max()), lag_samples=int(len(lags)),
+              lag_max_at=float(np.argmax(lags) / max(1, len(lags) - 1)),  # where in the run (0..1)
+              lags_over_30ms=int((lags > 30).sum()),
               gui_thread_cpu_share=state.get("gui_cpu_share"),
               batches_plotted=window.plots.counts()["batches"] if window.plots else 0,
               ready_seconds=(window.ready_at - window.shown_at) if window.ready_at and window.shown_at else None,

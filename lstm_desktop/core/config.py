@@ -40,6 +40,7 @@ class TrainConfig:
     lr_schedule: str = "none"
     grad_clip: float = 0.0
     threads: int | None = None
+    cpu_split: bool = True  # CPU: run equal parts of each batch on separate cores (same maths)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import warnings
 from pathlib import Path
@@ -75,7 +76,9 @@ def _decode(fh, name: str, max_pixels: int) -> np.ndarray:
         raise ImageError(f"{name}: not an image (or a format Pillow cannot read).",
                          "Use a PNG, JPEG, BMP, GIF, TIFF or WebP file.") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"{name}: too many pixels to decode safely.",
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f" ({int(found.group(1)) / 1e6:,.0f} megapixels)" if found else ""
+        raise ImageError(f"{name}: too many pixels{size}, over the {max_pixels / 1e6:.0f} megapixel limit.",
                          "Crop or shrink the image to the digit.") from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, MemoryError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

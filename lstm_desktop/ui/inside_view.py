@@ -15,8 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QShowEvent
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea, QSplitter,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
+                               QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from lstm_desktop.core.introspect import DIRECTION_NAMES, Explanation, explain, fit_to_model
 from lstm_desktop.core.models import LSTMClassifier
@@ -68,10 +68,10 @@ def _row_ticks(T: int) -> list[list[tuple[float, str]]]:
     return [[(r, str(r)) for r in rows], [(r, "") for r in range(1, T + 1)]]
 
 
-def _nice_ceiling(v: float) -> float:
-    """A round number >= v for a colour scale's end (1, 1.5, 2, 3, 5, 7.5, 10, ...)."""
-    if not math.isfinite(v) or v <= 1.0:
-        return 1.0
+def _nice_ceiling(v: float, floor: float = 1.0) -> float:
+    """A round number >= max(v, floor) for a scale's end (1, 1.5, 2, 3, 5, 7.5, 10 x 10^k)."""
+    if not math.isfinite(v) or v <= floor:
+        return floor
     mag = 10 ** math.floor(math.log10(v))
     for m in (1, 1.5, 2, 3, 5, 7.5, 10):
         if v <= m * mag + 1e-9:
@@ -105,12 +105,15 @@ class InsideView(QWidget):
         self._summary = QLabel()
         self._summary.setObjectName("insideSummary")
         self._summary.setTextFormat(Qt.TextFormat.RichText)
-        self._summary.setWordWrap(True)
+        # one line of fixed height whose width never drives the layout: a new text must not
+        # re-layout (and so fully repaint) the plots below
+        self._summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._summary.setAccessibleName("Inside the LSTM: prediction summary")
         self._hover = QLabel(" ")
         self._hover.setObjectName("insideHover")
         self._hover.setAccessibleName("Value under the mouse")
-        self._hover.setStyleSheet("color: palette(mid);")
+        self._hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._hover.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self._layer_combo = QComboBox()
         self._layer_combo.setObjectName("insideLayerCombo")
@@ -134,8 +137,8 @@ class InsideView(QWidget):
         controls.addWidget(self._layer_combo)
         controls.addSpacing(12)
         controls.addWidget(self._tint_check)
-        controls.addStretch(1)
-        controls.addWidget(self._hover)
+        controls.addSpacing(12)
+        controls.addWidget(self._hover, 1)
         controls.addWidget(self._help_button)
 
         # ---- plots
@@ -255,6 +258,8 @@ class InsideView(QWidget):
             ax.setPen(pg.mkPen("#555"))
             ax.setTextPen(pg.mkPen("#333"))
             ax.enableAutoSIPrefix(False)
+            # ticks outside the data area: repainting an image then leaves the axes alone
+            ax.setStyle(tickLength=4)
         plot.setLabel("left", left)
         plot.setLabel("bottom", bottom)
         if not left:
@@ -308,6 +313,8 @@ class InsideView(QWidget):
 
         self.occlusion_plot = self._new_plot(ci, "Occlusion: row blanked",
                                              "occlusion", 0, 4, bottom="Δ p(prediction)")
+        self._supports = pg.mkBrush("#d62728")  # blanking the row lowers p: it supported it
+        self._against = pg.mkBrush("#1f77b4")
         self.occlusion_bars = pg.BarGraphItem(x0=[], y=[], height=0.8, width=[], pen=None,
                                               brush="#888")
         self.occlusion_plot.addItem(self.occlusion_bars)
@@ -461,12 +468,12 @@ class InsideView(QWidget):
         if ex.attention is not None:
             w = ex.attention
             self.attention_bars.setOpts(x0=np.zeros(T), y=rows, width=w, height=0.8)
-            self.attention_plot.setXRange(0, max(float(w.max()) * 1.1, 1e-3), padding=0)
+            self._set_x_range(self.attention_plot, 0.0, _nice_ceiling(float(w.max()) * 1.05, 0.05))
             self._draw_tint()
         else:
             self.attention_bars.setOpts(x0=[], y=[], width=[], height=0.8)
             self.attention_tint.clear()
-            self.attention_plot.setXRange(0, 1, padding=0)
+            self._set_x_range(self.attention_plot, 0.0, 1.0)
         # readout
         self.readout_image.setImage(ex.readout, autoLevels=False)
         self.readout_top.setData(ex.readout.argmax(axis=1).astype(float), rows)
@@ -477,11 +484,12 @@ class InsideView(QWidget):
             self.decision_line.hide()
         # occlusion
         d = ex.occlusion
-        brushes = [pg.mkBrush("#d62728") if v < 0 else pg.mkBrush("#1f77b4") for v in d]
+        brushes = [self._against if v > 0 else self._supports for v in d]
         self.occlusion_bars.setOpts(x0=np.minimum(d, 0.0), y=rows, width=np.abs(d), height=0.8,
                                     brushes=brushes)
-        span = max(float(np.abs(d).max()) * 1.15, 0.02)
-        self.occlusion_plot.setXRange(-span, span, padding=0)
+        # a round, symmetric range that changes only when the bars outgrow it (or shrink a lot)
+        span = _nice_ceiling(float(np.abs(d).max()) * 1.05, 0.01)
+        self._set_x_range(self.occlusion_plot, -span, span)
         self._draw_gates()
         # summary line
         p = float(ex.probabilities[ex.predicted])
@@ -490,6 +498,13 @@ class InsideView(QWidget):
         source = f" — {self._label}" if self._label else ""
         self._summary.setText(f"<b>Prediction: {ex.predicted}</b> ({p:.0%}); the row-by-row "
                               f"readout {decided}{source}{self._note}")
+
+    @staticmethod
+    def _set_x_range(plot: pg.PlotItem, lo: float, hi: float) -> None:
+        """Change the range only when it differs: a new range redraws the axis."""
+        (cur_lo, cur_hi), _ = plot.getViewBox().viewRange()
+        if abs(cur_lo - lo) > 1e-9 or abs(cur_hi - hi) > 1e-9:
+            plot.setXRange(lo, hi, padding=0)
 
     def _draw_tint(self) -> None:
         ex = self._explanation

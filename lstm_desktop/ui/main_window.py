@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_settings()
         self._clock = QTimer(self)
-        self._clock.setInterval(500)
+        self._clock.setInterval(250)  # progress bars and times; QProgressBar repaints at once
         self._clock.timeout.connect(self._tick)
         self._first_paint = _FirstPaint(self.start_loading, self)
         self.tabs.installEventFilter(self._first_paint)
@@ -644,7 +644,6 @@ class MainWindow(QMainWindow):
         if self.plots is not None:
             self.plots.append_batches(rows[:, 0], rows[:, 1])
         self._last_row = rows[-1]
-        self._update_progress()
 
     def _update_progress(self) -> None:
         row, info = self._last_row, self._fit_info

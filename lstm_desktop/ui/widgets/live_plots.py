@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import time
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -101,6 +102,7 @@ class LivePlots(QWidget):
         self._dirty = False
         self._dirty_parts: set[str] = set()
         self._x_extent: float | None = None
+        self._last_y_fit = 0.0
         self._title = ""
 
         layout = QVBoxLayout(self)
@@ -229,7 +231,7 @@ class LivePlots(QWidget):
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot, self.probe_plot):
             if epochs:
                 plot.setXRange(0, epochs, padding=0.02)
-                plot.enableAutoRange(x=False, y=plot is not self.probe_plot)
+                plot.enableAutoRange(x=False, y=False)
             else:
                 plot.enableAutoRange(x=True, y=plot is not self.probe_plot)
 
@@ -289,12 +291,18 @@ class LivePlots(QWidget):
             b = self._batches.view()
             self.raw_curve.setData(b[:, 0], b[:, 1])
             self.ema_curve.setData(b[:, 0], self._ema.view()[:, 0])
+            if self._x_extent:
+                self._fit_y_while_training()
         if "epochs" in parts:
             e = self._epochs.view()
             self.train_loss_curve.setData(e[:, 0], e[:, 1])
             self.val_loss_curve.setData(*self._finite(e[:, 0], e[:, 2]))
             self.train_acc_curve.setData(e[:, 0], e[:, 3] * 100)
             self.val_acc_curve.setData(*self._finite(e[:, 0], e[:, 4] * 100))
+            if self._x_extent:
+                for plot in (self.loss_plot, self.acc_plot):
+                    plot.getViewBox().autoRange(items=plot.listDataItems())
+                    plot.setXRange(0, self._x_extent, padding=0.02)
         if "probe" in parts:
             p = self._probe.view()
             top = int(np.argmax(p[-1, 1:])) if len(p) else -1
@@ -302,6 +310,31 @@ class LivePlots(QWidget):
                 curve.setData(p[:, 0], p[:, 1 + d])
                 curve.setPen(pg.mkPen(DIGIT_COLORS[d], width=3.5 if d == top else 1.5))
             self.probe_hint.setVisible(len(p) == 0)
+
+    def _fit_y_while_training(self) -> None:
+        """Rescale the batch plot's y axis at most once a second, or at once when data leaves it.
+
+        Auto-ranging on every redraw would re-render the axis (its tick text) 10 times a second.
+        """
+        if self.log_check.isChecked():
+            self.batch_plot.enableAutoRange(y=True)
+            return
+        b = self._batches.view()
+        if not len(b):
+            return
+        view = self.batch_plot.getViewBox()
+        (_, _), (y0, y1) = view.viewRange()
+        lo = float(np.nanmin(b[:, 1]))
+        hi = float(np.nanmax(b[:, 1]))
+        now = time.monotonic()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return
+        outside = hi > y1 or lo < y0
+        if outside or now - self._last_y_fit > 1.0:
+            top = hi * 1.05 if hi > 0 else 1.0
+            if outside or abs(top - y1) > 0.02 * max(abs(y1), 1e-9) or y0 != 0.0:
+                self.batch_plot.setYRange(0.0, top, padding=0.0)
+            self._last_y_fit = now
 
     @staticmethod
     def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
