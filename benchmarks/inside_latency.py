@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     specs = {
         f"plain 1-layer, hidden {args.hidden}": ModelSpec(hidden=args.hidden),
         f"bidirectional 2-layer + attention, hidden {args.hidden}":
-            ModelSpec(hidden=args.hidden, layers=2, bidirectional=True, attention=True, dropout=0.2),
+            ModelSpec(hidden=args.hidden, layers=2, bidirectional=True, attention=True,
+                      dropout=0.2),
     }
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
           f"load average {os.getloadavg()[0]:.2f}")
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{name}: {len(total)} drawings")
         print(f"  update (explain + draw + repaint)  p50 {ms(statistics.median(total)):6.1f} ms"
               f"   p95 {p95:6.1f} ms   max {ms(max(total)):6.1f} ms"
-              f"   {'OK' if p95 <= args.target_ms else 'ABOVE'} target p95 <= {args.target_ms:g} ms")
+              f"   {'OK' if p95 <= args.target_ms else 'ABOVE'} target"
+              f" p95 <= {args.target_ms:g} ms")
         print(f"  explain() alone                    p50 {ms(statistics.median(core)):6.1f} ms"
               f"   p95 {ms(_pct(core, 95)):6.1f} ms   max {ms(max(core)):6.1f} ms")
         print(f"  CPU time of this thread: update    p50 {ms(statistics.median(total_cpu)):6.1f} ms"
@@ -153,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{ms(statistics.median(core_cpu)):.1f} ms   p95 {ms(_pct(core_cpu, 95)):.1f} ms")
         print(f"  baseline: one forward pass         p50 {ms(statistics.median(base)):6.2f} ms;"
               f" update p50 = {statistics.median(total) / statistics.median(base):.0f}x baseline")
-        print(f"  canvas repaints per update: min {min(paints)}, median {statistics.median(paints):g}")
+        print(f"  canvas repaints per update: min {min(paints)},"
+              f" median {statistics.median(paints):g}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
     view.close()
     return 0 if worst_p95 <= args.target_ms else 1

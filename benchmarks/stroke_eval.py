@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -35,17 +35,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from lstm_desktop.core.checkpoint import load_checkpoint  # noqa: E402
+from lstm_desktop.core.classify import UNSURE_BELOW, input_doubt  # noqa: E402
 from lstm_desktop.core.inference import predict_probabilities  # noqa: E402
 from lstm_desktop.core.preprocess import preprocess, textbook_preprocess  # noqa: E402
 from lstm_desktop.core.resources import shipped_model_path  # noqa: E402
-from lstm_desktop.core.strokes import StrokeRaster, generate_digits  # noqa: E402
+from lstm_desktop.core.strokes import CANVAS_SIZE, StrokeRaster, generate_digits  # noqa: E402
 
 
-def _predict(model, inputs: list[np.ndarray], batch: int = 256) -> np.ndarray:
-    out = []
-    for i in range(0, len(inputs), batch):
-        out.append(predict_probabilities(model, np.stack(inputs[i:i + batch])).argmax(1))
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+def _probabilities(model, inputs: list[np.ndarray], batch: int = 256) -> np.ndarray:
+    out = [predict_probabilities(model, np.stack(inputs[i:i + batch])) for i in range(0, len(inputs), batch)]
+    return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)
 
 
 def _acc(mask: np.ndarray, correct: np.ndarray) -> str:
@@ -83,20 +82,22 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     digits = generate_digits(args.n, seed=args.seed)
     raster = StrokeRaster()
-    app_in, base_in, labels, empty = [], [], [], 0
+    app_in, base_in, labels, doubts, empty = [], [], [], [], 0
     blank = np.full((28, 28), -ckpt.mean / ckpt.std, np.float32)
     for d in digits:
         img = raster.render(d.strokes)
         pre = preprocess(img, polarity="ink", mean=ckpt.mean, std=ckpt.std)
         if pre is None:
             empty += 1
+        doubts.append(input_doubt(pre, d.strokes[0].width, CANVAS_SIZE) if pre is not None else "empty")
         app_in.append(pre.model_input if pre is not None else blank)
         base_in.append(textbook_preprocess(img, polarity="ink", mean=ckpt.mean, std=ckpt.std))
         labels.append(d.label)
     t1 = time.perf_counter()
     labels_a = np.asarray(labels)
-    app_pred = _predict(model, app_in)
-    base_pred = _predict(model, base_in)
+    app_probs = _probabilities(model, app_in)
+    app_pred = app_probs.argmax(1)
+    base_pred = _probabilities(model, base_in).argmax(1)
     t2 = time.perf_counter()
     print(f"{args.n} digits (seed {args.seed}): rendered + preprocessed in {t1 - t0:.1f} s "
           f"({(t1 - t0) / max(args.n, 1) * 1000:.2f} ms each), scored in {t2 - t1:.1f} s"
@@ -126,6 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         pairs = Counter((int(t), int(p)) for t, p in zip(labels_a, pred) if t != p)
         top = ", ".join(f"{t}->{p} x{c}" for (t, p), c in pairs.most_common(args.top_confusions))
         print(f"\nconfusions, {name} (true->predicted): {top or 'none'}")
+
+    unsure = np.array([d is not None for d in doubts]) | (app_probs.max(1) < UNSURE_BELOW)
+    reasons = Counter(d for d in doubts if d)
+    print(f"\nthe pad would show 'unsure' for {unsure.mean() * 100:.1f}% of them "
+          f"(confidence under {UNSURE_BELOW:.0%}: {(app_probs.max(1) < UNSURE_BELOW).sum()}, "
+          + ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) + ")")
+    print(f"accuracy when not unsure {_acc(~unsure, app_ok).strip()}, when unsure {_acc(unsure, app_ok).strip()}")
 
     if args.via_pad:
         return _via_pad(ckpt, digits[:args.via_pad], app_pred[:args.via_pad])

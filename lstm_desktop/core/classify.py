@@ -18,11 +18,11 @@ from typing import Iterable, Iterator, Sequence, TextIO
 import numpy as np
 
 from lstm_desktop.core.errors import CheckpointError, ImageError
-from lstm_desktop.core.preprocess import SIZE, preprocess
+from lstm_desktop.core.preprocess import MAX_STROKE_WIDTH, SIZE, Preprocessed, preprocess
 
 BATCH_SIZE = 256
-UNSURE_BELOW = 0.6  # a top probability under this is shown as "unsure"
-UNSURE_MARGIN = 0.2  # ... and so is a lead over the runner-up smaller than this
+UNSURE_BELOW = 0.6  # a top probability under this is shown as "unsure" (its runner-up has > 0.4 or
+# the rest is spread out: either way the model does not know)
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ class Prediction:
 
     @property
     def unsure(self) -> bool:
-        return (self.confidence < UNSURE_BELOW
-                or self.confidence - self.runner_up_confidence < UNSURE_MARGIN)
+        return self.confidence < UNSURE_BELOW
 
 
 @contextmanager
@@ -78,6 +77,27 @@ def interpret(probabilities: np.ndarray | Sequence[float]) -> Prediction:
                       float(p[second]) if len(order) > 1 else 0.0)
 
 
+TINY_FRACTION = 0.1  # on a canvas, ink spanning less than this share of its side is too small to read
+
+
+def input_doubt(pre: Preprocessed, pen_width: float | None = None, canvas_size: int | None = None) -> str | None:
+    """Why no prediction on this input deserves trust, whatever the softmax says, or None.
+
+    Softmax classifiers are confident on anything; these checks compare the input with what the
+    model was trained on (MNIST): "too small" (a dot or a tick on a canvas), "too thick" (strokes
+    wider for the digit's size than MNIST's widest), "too much ink" (a scribble or a filled
+    shape). pen_width (drawing canvas units) gives the exact stroke width; without it it is
+    estimated from the image."""
+    if canvas_size and pre.extent < TINY_FRACTION * canvas_size:
+        return "too small"
+    if pre.overinked:
+        return "too much ink"
+    width = pen_width * pre.scale if pen_width else pre.stroke_width
+    if width > MAX_STROKE_WIDTH:
+        return "too thick"
+    return None
+
+
 @dataclass(frozen=True)
 class FileResult:
     file: str
@@ -85,6 +105,7 @@ class FileResult:
     error: str | None = None
     hint: str = ""
     inverted: bool = False
+    doubt: str | None = None  # see input_doubt
 
     @property
     def ok(self) -> bool:
@@ -95,15 +116,21 @@ class FileResult:
             return {"file": self.file, "error": self.error, "hint": self.hint}
         p = self.prediction
         return {"file": self.file, "digit": p.digit, "confidence": round(p.confidence, 6),
-                "probabilities": [round(v, 6) for v in p.probabilities], "unsure": p.unsure,
-                "polarity": "dark-on-light" if self.inverted else "light-on-dark"}
+                "probabilities": [round(v, 6) for v in p.probabilities], "unsure": self.unsure,
+                "doubt": self.doubt, "polarity": "dark-on-light" if self.inverted else "light-on-dark"}
+
+    @property
+    def unsure(self) -> bool:
+        return self.prediction is None or self.prediction.unsure or self.doubt is not None
 
     def to_text(self) -> str:
         if self.prediction is None:
             return f"{self.file}: error: {self.error}"
         p = self.prediction
         text = f"{self.file}: {p.digit}  ({p.confidence * 100:.1f}%)"
-        if p.unsure:
+        if self.doubt:
+            text += f"  unsure: {self.doubt} to be a digit like the training ones"
+        elif p.unsure:
             text += f"  unsure, or {p.runner_up} ({p.runner_up_confidence * 100:.1f}%)"
         return text
 
@@ -140,21 +167,21 @@ def load_classifier(model_path: str | None):
     return ckpt
 
 
-def _prepare(path: str) -> tuple[np.ndarray | None, FileResult | None, bool]:
+def _prepare(path: str) -> tuple[Preprocessed | None, FileResult | None]:
     from lstm_desktop.core.images import load_image
 
     try:
         pixels = load_image(path)
     except ImageError as exc:
-        return None, FileResult(path, error=exc.message, hint=exc.hint), False
+        return None, FileResult(path, error=exc.message, hint=exc.hint)
     try:
         pre = preprocess(pixels)
     except (ValueError, MemoryError) as exc:  # pragma: no cover - load_image already bounds the input
-        return None, FileResult(path, error=f"{path}: cannot be preprocessed ({exc}).", hint=""), False
+        return None, FileResult(path, error=f"{path}: cannot be preprocessed ({exc}).", hint="")
     if pre is None:
         return None, FileResult(path, error=f"{path}: no ink found (the image is blank or uniform).",
-                                hint="Use an image with a digit on a plain background."), False
-    return pre.image, None, pre.inverted
+                                hint="Use an image with a digit on a plain background.")
+    return pre, None
 
 
 def classify_files(paths: Iterable[str], ckpt, batch_size: int = BATCH_SIZE) -> Iterator[FileResult]:
@@ -162,26 +189,26 @@ def classify_files(paths: Iterable[str], ckpt, batch_size: int = BATCH_SIZE) -> 
     from lstm_desktop.core.inference import predict_probabilities
     from lstm_desktop.core.preprocess import to_model_input
 
-    pending: list[tuple[str, np.ndarray | None, FileResult | None, bool]] = []
+    pending: list[tuple[str, Preprocessed | None, FileResult | None]] = []
 
     def flush() -> Iterator[FileResult]:
-        images = [img for _, img, _, _ in pending if img is not None]
+        images = [pre.image for _, pre, _ in pending if pre is not None]
         probs = iter(())
         if images:
             batch = to_model_input(np.stack(images), ckpt.mean, ckpt.std)
             probs = iter(predict_probabilities(ckpt.model, batch))
-        for path, img, failed, inverted in pending:
-            if img is None:
+        for path, pre, failed in pending:
+            if pre is None:
                 yield failed  # type: ignore[misc]
             else:
-                yield FileResult(path, interpret(next(probs)), inverted=inverted)
+                yield FileResult(path, interpret(next(probs)), inverted=pre.inverted, doubt=input_doubt(pre))
         pending.clear()
 
     ready = 0
     for path in paths:
-        img, failed, inverted = _prepare(str(path))
-        pending.append((str(path), img, failed, inverted))
-        ready += img is not None
+        pre, failed = _prepare(str(path))
+        pending.append((str(path), pre, failed))
+        ready += pre is not None
         if ready >= batch_size:
             yield from flush()
             ready = 0

@@ -68,7 +68,10 @@ def _decode(fh, name: str, max_pixels: int) -> np.ndarray:
                 img.draft("RGB" if img.mode not in ("L", "1") else "L",
                           (min(width, WORKING_SIDE), min(height, WORKING_SIDE)))
             img.load()
-            img = ImageOps.exif_transpose(img)
+            try:
+                img = ImageOps.exif_transpose(img)
+            except Exception:  # noqa: BLE001 - a malformed EXIF block: keep the pixels as stored
+                pass
             return _to_array(img)
     except ImageError:
         raise

@@ -76,7 +76,8 @@ class Explanation:
     probabilities (C,), predicted int, readout (T, C), gates[(layer, direction)][name] (T, hidden)
     for name in STATE_NAMES, attention (T,) or None, occlusion (T,) change of the predicted class's
     probability with row r blanked, occlusion_probabilities (T, C), image (T, F) the input used,
-    decision_row: the first row index from which the readout's top class stays the prediction.
+    decision_row: the first row index (0-based) from which the readout's top class stays the
+    prediction (T if it never settles). layers, directions, hidden: the model's shape.
     """
 
     probabilities: np.ndarray
@@ -150,19 +151,19 @@ def lstm_states(model: Union[LSTMClassifier, nn.LSTM], x: torch.Tensor) -> LSTMS
                 pre[:, 1] = proj[:, :, 1].flip(1).transpose(0, 1)
             h = torch.zeros(D, B, H, dtype=dtype, device=device)
             c = torch.zeros(D, B, H, dtype=dtype, device=device)
-            hs = torch.empty(T, D, B, H, dtype=dtype, device=device)
-            acts, cands, cells = [], [], []
+            acts, cands, cells, hiddens = [], [], [], []
             for s in range(T):
                 z = torch.baddbmm(pre[s], h, w_hh_t)  # (D, B, 4H): i, f, g, o pre-activations
                 a = torch.sigmoid(z)  # i, f, o (the g slice of `a` is unused)
                 g = torch.tanh(z[..., 2 * H:3 * H])
                 c = torch.addcmul(a[..., H:2 * H] * c, a[..., :H], g)
                 h = a[..., 3 * H:] * torch.tanh(c)
-                hs[s] = h
+                hiddens.append(h)
                 acts.append(a)
                 cands.append(g)
                 cells.append(c)
             # back to batch-first, real time order (the backward direction flipped back)
+            hs = torch.stack(hiddens)  # (T, D, B, H)
             out = torch.empty(B, T, D, H, dtype=dtype, device=device)
             out[:, :, 0] = hs[:, 0].transpose(0, 1)
             if D == 2:

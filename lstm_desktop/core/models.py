@@ -46,6 +46,7 @@ class LSTMClassifier(nn.Module):
         self.lstm = nn.LSTM(spec.input_size, spec.hidden, num_layers=spec.layers,
                             batch_first=True, bidirectional=spec.bidirectional,
                             dropout=spec.dropout if spec.layers > 1 else 0.0)
+        self._init_forget_bias()
         features = spec.hidden * directions
         self.attn: nn.Module | None = None
         if spec.attention:
@@ -53,6 +54,17 @@ class LSTMClassifier(nn.Module):
                                       nn.Linear(features // 2 or 1, 1, bias=False))
         self.head_dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else nn.Identity()
         self.fc = nn.Linear(features, spec.num_classes)
+
+    def _init_forget_bias(self, value: float = 1.0) -> None:
+        """Start the forget gates open (bias +1, Jozefowicz et al. 2015) so gradients reach early rows.
+
+        Same parameters and shapes as the notebook's nn.LSTM; only the starting point differs.
+        """
+        h = self.spec.hidden
+        with torch.no_grad():
+            for name, param in self.lstm.named_parameters():
+                if name.startswith("bias_ih"):
+                    param[h:2 * h].add_(value)
 
     def summarize(self, out: torch.Tensor, h_n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(sequence outputs, final states) -> (summary vector, attention weights or None)."""

@@ -29,7 +29,7 @@ import numpy as np
 CANVAS_SIZE = 280  # the pad's canvas, in canvas units (rendered 1 unit = 1 pixel for the model)
 PEN_MIN = 4.0
 PEN_MAX = 48.0
-PEN_DEFAULT = 18.0
+PEN_DEFAULT = 24.0  # ~2.5 px in the model input for a digit drawn 2/3 of the pad high (MNIST: ~2.9)
 MIN_POINT_DISTANCE = 0.75  # the pad drops pointer samples closer than this to the previous one
 
 _CHUNK_BUDGET = 60_000  # pixels x segments evaluated per vectorised chunk

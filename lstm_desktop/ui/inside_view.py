@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
@@ -50,10 +51,10 @@ HELP = {
     "gates": "<b>Gates</b> (0 = closed, 1 = open), one row per time step, one column per "
              "hidden unit. Input gate i: how much new content is written; forget gate f: how "
              "much of the old cell is kept; output gate o: how much of the cell is shown as h.",
-    "states": "<b>States.</b> Candidate g: the new content proposed at this row (-1..1). Cell c = "
-              "f*c + i*g: the long-term memory (its colour scale follows its largest value). "
-              "Hidden h = o*tanh(c): what this layer passes on and the classifier reads. "
-              "Blue is negative, red positive.",
+    "states": "<b>States.</b> Candidate g: the new content proposed at this row (-1..1). "
+              "Cell c = f*c + i*g: the long-term memory, not bounded (its colour scale follows "
+              "its large values; the largest 1% show in the end colours). Hidden h = o*tanh(c): "
+              "what this layer passes on and the classifier reads. Blue is negative, red positive.",
     "selector": "<b>Layer / direction.</b> Stacked models have one set of gates per layer; "
                 "bidirectional ones also read the rows bottom-up (backward), whose row t shows "
                 "the values when that direction read row t.",
@@ -68,12 +69,15 @@ def _row_ticks(T: int) -> list[list[tuple[float, str]]]:
     return [[(r, str(r)) for r in rows], [(r, "") for r in range(1, T + 1)]]
 
 
-def _nice_ceiling(v: float, floor: float = 1.0) -> float:
-    """A round number >= max(v, floor) for a scale's end (1, 1.5, 2, 3, 5, 7.5, 10 x 10^k)."""
+NICE_STEPS = (1, 1.5, 2, 3, 5, 7.5, 10)
+
+
+def _nice_ceiling(v: float, floor: float = 1.0, steps: tuple[float, ...] = NICE_STEPS) -> float:
+    """A round number >= max(v, floor) for a scale's end (steps x 10^k)."""
     if not math.isfinite(v) or v <= floor:
         return floor
     mag = 10 ** math.floor(math.log10(v))
-    for m in (1, 1.5, 2, 3, 5, 7.5, 10):
+    for m in steps:
         if v <= m * mag + 1e-9:
             return m * mag
     return 10 * mag
@@ -97,6 +101,8 @@ class InsideView(QWidget):
         self._note = ""
         self._dirty = False
         self._explanation: Explanation | None = None
+        self._attention_drawn = False
+        self._cell_max = 1.0
         self._T = 28
         self._F = 28
         self.last_update_seconds = 0.0  # explain + drawing of the last update
@@ -188,7 +194,7 @@ class InsideView(QWidget):
         layout.addWidget(body, 1)
 
         for w in (self._top, self._gates_widget):
-            w.scene().sigMouseMoved.connect(self._on_mouse_moved)
+            w.scene().sigMouseMoved.connect(partial(self._on_mouse_moved, w.scene()))
         self._configure_rows(28, 28)
         self._show_empty()
 
@@ -217,7 +223,8 @@ class InsideView(QWidget):
             except Exception as exc:  # a broken checkpoint must not take the window down
                 log.exception("Inside view could not copy the model")
                 self._model = None
-                self._summary.setText(f"<b>Cannot explain this model:</b> {exc}")
+                self._dirty = False
+                self._show_empty(f"cannot explain this model ({exc}).")
                 return
             self._configure_rows(spec.seq_len, spec.input_size)
             self._configure_model(spec)
@@ -294,6 +301,8 @@ class InsideView(QWidget):
         self.readout_image = pg.ImageItem(axisOrder="row-major")
         self.readout_image.setPos(-0.5, 0.5)  # digit d centred on x = d
         self.readout_plot.addItem(self.readout_image)
+        self.readout_plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
+        self.readout_plot.setXRange(-0.5, 9.5, padding=0)
         self.readout_top = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=1.2), brush=None,
                                               symbol="o")
         self.readout_top.setZValue(5)
@@ -303,7 +312,6 @@ class InsideView(QWidget):
                                                           style=Qt.PenStyle.DashLine))
         self.decision_line.setZValue(6)
         self.readout_plot.addItem(self.decision_line)
-        self.readout_plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
         self.readout_bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"),
                                            interactive=False, width=12, label="probability",
                                            colorMapMenu=False)
@@ -318,7 +326,9 @@ class InsideView(QWidget):
         self.occlusion_bars = pg.BarGraphItem(x0=[], y=[], height=0.8, width=[], pen=None,
                                               brush="#888")
         self.occlusion_plot.addItem(self.occlusion_bars)
-        self.occlusion_plot.addLine(x=0, pen=pg.mkPen("#444", width=1))
+        # a finite zero line (an InfiniteLine would dirty the whole canvas on a range change)
+        self.occlusion_zero = pg.PlotCurveItem([0.0, 0.0], [0.5, 28.5], pen=pg.mkPen("#444"))
+        self.occlusion_plot.addItem(self.occlusion_zero)
 
         for plot in (self.attention_plot, self.readout_plot, self.occlusion_plot):
             plot.setYLink(self.digit_plot)
@@ -364,7 +374,8 @@ class InsideView(QWidget):
         self.gate_bar.setImageItem([self.gate_images[n] for n in ("input", "forget", "output")])
         ci.addItem(self.gate_bar, row=0, col=3)
         self.signed_bar = pg.ColorBarItem(values=(-1, 1), colorMap=diverging, interactive=False,
-                                          width=12, label="candidate g, hidden h", colorMapMenu=False)
+                                          width=12, label="candidate g, hidden h",
+                                          colorMapMenu=False)
         self.signed_bar.setImageItem([self.gate_images["candidate"], self.gate_images["hidden"]])
         ci.addItem(self.signed_bar, row=1, col=3)
         self.cell_bar = pg.ColorBarItem(values=(-1, 1), colorMap=diverging, interactive=False,
@@ -384,12 +395,14 @@ class InsideView(QWidget):
             plot.getAxis("left").setTicks(ticks)
             plot.setYRange(*y, padding=0)
         self.digit_plot.setXRange(0.5, F + 0.5, padding=0)
-        self.readout_plot.setXRange(-0.5, 9.5, padding=0)
         self.attention_note.setPos(0.5, T / 2 + 0.5)
+        self.occlusion_zero.setData([0.0, 0.0], [0.5, T + 0.5])
         self._rows = np.arange(1, T + 1, dtype=float)
 
     def _configure_model(self, spec) -> None:
-        H = spec.hidden
+        H, C = spec.hidden, spec.num_classes
+        self.readout_plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(C)]])
+        self.readout_plot.setXRange(-0.5, C - 0.5, padding=0)
         self.gate_plots["input"].setXRange(-0.5, H - 0.5, padding=0)
         self.gate_plots["input"].getViewBox().setLimits(xMin=-0.5, xMax=H - 0.5)
         self._layer_combo.blockSignals(True)
@@ -398,7 +411,8 @@ class InsideView(QWidget):
         directions = 2 if spec.bidirectional else 1
         for layer in range(spec.layers):
             for d in range(directions):
-                text = f"layer {layer + 1}" + (f" · {DIRECTION_NAMES[d]}" if directions == 2 else "")
+                side = f" · {DIRECTION_NAMES[d]}" if directions == 2 else ""
+                text = f"layer {layer + 1}{side}"
                 self._layer_combo.addItem(text, (layer, d))
         index = self._layer_combo.findData(current) if current is not None else -1
         self._layer_combo.setCurrentIndex(index if index >= 0 else 0)
@@ -408,6 +422,7 @@ class InsideView(QWidget):
         self.attention_note.setVisible(not has_attention)
         self.attention_plot.setEnabled(has_attention)
         self._tint_check.setEnabled(has_attention)
+        self.attention_plot.getAxis("bottom").setStyle(showValues=has_attention)
         title = "Attention" if has_attention else "Attention (none)"
         self.attention_plot.setTitle(title, **TITLE_STYLE)
 
@@ -432,13 +447,13 @@ class InsideView(QWidget):
             self._show_empty("Draw a digit on the pad, or pick a test image in the confusion "
                              "matrix, to see what the LSTM does with it.")
             return
-        image = np.nan_to_num(self._image, nan=self._background)
+        image = np.nan_to_num(np.squeeze(self._image), nan=self._background)
         self._note = ""
-        if image.shape != (self._T, self._F):
-            self._note = (f" (resampled from {image.shape[0]}x{image.shape[1]} to "
-                          f"{self._T}x{self._F} for this model)")
-            image = fit_to_model(image, self._model)
         try:
+            if image.ndim == 2 and image.shape != (self._T, self._F):
+                self._note = (f" (resampled from {image.shape[0]}x{image.shape[1]} to "
+                              f"{self._T}x{self._F} for this model)")
+                image = fit_to_model(image, self._model)
             ex = explain(self._model, image, background=self._background)
         except Exception as exc:
             log.exception("Inside view: explain failed")
@@ -449,11 +464,16 @@ class InsideView(QWidget):
         self._draw(ex)
         self.last_update_seconds = time.perf_counter() - start
 
-    def _show_empty(self, message: str = "") -> None:
-        for img in (self.digit_image, self.attention_tint, self.readout_image,
-                    *self.gate_images.values()):
-            img.clear()
+    def _clear_attention(self) -> None:
         self.attention_bars.setOpts(x0=[], y=[], width=[], height=0.8)
+        self.attention_tint.clear()
+        self._set_x_range(self.attention_plot, 0.0, 1.0)
+        self._attention_drawn = False
+
+    def _show_empty(self, message: str = "") -> None:
+        for img in (self.digit_image, self.readout_image, *self.gate_images.values()):
+            img.clear()
+        self._clear_attention()
         self.occlusion_bars.setOpts(x0=[], y=[], width=[], height=0.8)
         self.readout_top.setData([], [])
         self.decision_line.hide()
@@ -468,12 +488,12 @@ class InsideView(QWidget):
         if ex.attention is not None:
             w = ex.attention
             self.attention_bars.setOpts(x0=np.zeros(T), y=rows, width=w, height=0.8)
-            self._set_x_range(self.attention_plot, 0.0, _nice_ceiling(float(w.max()) * 1.05, 0.05))
+            self._set_x_range(self.attention_plot, 0.0,
+                              _nice_ceiling(float(w.max()) * 1.05, 0.05, (1, 2, 5, 10)))
             self._draw_tint()
-        else:
-            self.attention_bars.setOpts(x0=[], y=[], width=[], height=0.8)
-            self.attention_tint.clear()
-            self._set_x_range(self.attention_plot, 0.0, 1.0)
+            self._attention_drawn = True
+        elif self._attention_drawn:  # clear once, not on every update: empty items are costly
+            self._clear_attention()
         # readout
         self.readout_image.setImage(ex.readout, autoLevels=False)
         self.readout_top.setData(ex.readout.argmax(axis=1).astype(float), rows)
@@ -488,7 +508,7 @@ class InsideView(QWidget):
         self.occlusion_bars.setOpts(x0=np.minimum(d, 0.0), y=rows, width=np.abs(d), height=0.8,
                                     brushes=brushes)
         # a round, symmetric range that changes only when the bars outgrow it (or shrink a lot)
-        span = _nice_ceiling(float(np.abs(d).max()) * 1.05, 0.01)
+        span = _nice_ceiling(float(np.abs(d).max()) * 1.05, 0.01, (1, 2, 5, 10))
         self._set_x_range(self.occlusion_plot, -span, span)
         self._draw_gates()
         # summary line
@@ -525,8 +545,12 @@ class InsideView(QWidget):
         states = ex.gates.get(tuple(key)) or ex.gates[(0, 0)]
         for name, img in self.gate_images.items():
             img.setImage(states[name], autoLevels=False)
-        c_max = _nice_ceiling(float(np.abs(states["cell"]).max()))
-        self.cell_bar.setLevels((-c_max, c_max))
+        # the scale follows the cell's large values but not one outlier unit (the top 1% of
+        # values are shown in the end colours)
+        c_max = _nice_ceiling(float(np.percentile(np.abs(states["cell"]), 99)))
+        if c_max != self._cell_max:  # the bar repaints only when its range changes
+            self._cell_max = c_max
+            self.cell_bar.setLevels((-c_max, c_max))
 
     # ------------------------------------------------------------------ slots
     def _on_layer_changed(self, _index: int) -> None:
@@ -535,20 +559,22 @@ class InsideView(QWidget):
     def _on_tint_toggled(self, _checked: bool) -> None:
         self._draw_tint()
 
-    def _on_mouse_moved(self, pos: QPointF) -> None:
+    def _on_mouse_moved(self, scene, pos: QPointF) -> None:
         ex = self._explanation
         text = " "
         if ex is not None:
-            text = self._describe_point(ex, pos) or " "
+            text = self._describe_point(ex, pos, scene) or " "
         self._hover.setText(text)
 
-    def _describe_point(self, ex: Explanation, pos: QPointF) -> str:
+    def _describe_point(self, ex: Explanation, pos: QPointF, scene=None) -> str:
+        """What is under scene position pos (of `scene`, or of the scene of the plot found)."""
         T = len(ex.readout)
         for plot, kind in ((self.digit_plot, "digit"), (self.attention_plot, "attention"),
                            (self.readout_plot, "readout"), (self.occlusion_plot, "occlusion"),
                            *((p, n) for n, p in self.gate_plots.items())):
             vb = plot.getViewBox()
-            if vb.scene() is None or not vb.sceneBoundingRect().contains(pos):
+            if (vb.scene() is None or (scene is not None and vb.scene() is not scene)
+                    or not vb.sceneBoundingRect().contains(pos)):
                 continue
             pt = vb.mapSceneToView(pos)
             row = int(round(pt.y()))
@@ -580,9 +606,12 @@ class InsideView(QWidget):
 
 
 def _style_bar(bar: pg.ColorBarItem) -> None:
-    axis = bar.getAxis("right") if hasattr(bar, "getAxis") else bar.axis
-    axis.setPen(pg.mkPen("#555"))
-    axis.setTextPen(pg.mkPen("#333"))
+    for name in ("left", "right", "top", "bottom"):
+        axis = bar.getAxis(name)
+        axis.setPen(pg.mkPen("#555"))
+        axis.setTextPen(pg.mkPen("#333"))
+        if axis.labelText:  # the bar's label (on the left axis of a vertical bar)
+            axis.setLabel(axis.labelText, color="#333")
 
 
 def _plain(html: str) -> str:

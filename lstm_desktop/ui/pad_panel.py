@@ -19,7 +19,8 @@ from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.classify import Prediction, interpret, model_input_problem, predict_single
+from lstm_desktop.core.classify import (Prediction, input_doubt, interpret, model_input_problem,
+                                        predict_single)
 from lstm_desktop.core.data import MEAN, STD
 from lstm_desktop.core.errors import ImageError
 from lstm_desktop.core.images import FILE_DIALOG_FILTER, IMAGE_SUFFIXES, load_image, load_image_bytes
@@ -30,7 +31,11 @@ from lstm_desktop.ui.widgets.drawing_pad import DrawingPad, InputPreview, Probab
 log = logging.getLogger(__name__)
 
 LIVE_INTERVAL_MS = 40  # live predictions while drawing, at most this often
-TINY_FRACTION = 0.1  # ink spanning less than this share of the pad (or 1.6 pen widths) is too small
+DOUBTS = {  # core.classify.input_doubt's reasons, as the pad says them
+    "too small": "Too small to read: draw the digit bigger.",
+    "too thick": "Strokes too thick for the digit's size: draw bigger or use a thinner pen.",
+    "too much ink": "That is more ink than any digit the model was trained on.",
+}
 
 
 class PadPanel(QWidget):
@@ -76,7 +81,7 @@ class PadPanel(QWidget):
         self._model_problem = None
         self._model_label = label or ""
         if checkpoint is None:
-            self.model_label.setText(f"Model: {label}" if label else "Model: none")
+            self.model_label.setText(label or "Model: none")
             self.model_label.setToolTip("")
             if label:
                 self._model_problem = label
@@ -136,6 +141,7 @@ class PadPanel(QWidget):
         try:
             pixels = load_image(path)
         except ImageError as exc:
+            log.info("image not loaded: %s", exc.message)
             self._show_message(f"{exc.message} {exc.hint}".strip())
             return False
         self._last_dir = str(Path(path).expanduser().parent)
@@ -172,9 +178,9 @@ class PadPanel(QWidget):
         pen_label.setBuddy(self.pen_slider)
 
         self.undo_action = self._action("Undo", "undoAction", [QKeySequence(QKeySequence.StandardKey.Undo)], self.undo)
-        self.redo_action = self._action("Redo", "redoAction",
-                                        [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")],
-                                        self.redo)
+        self.redo_action = self._action("Redo", "redoAction", _unique_keys(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+            + [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]), self.redo)
         self.clear_action = self._action("Clear", "clearAction",
                                          [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)],
                                          self.clear)
@@ -355,12 +361,9 @@ class PadPanel(QWidget):
                                       "No model yet: train one or open a checkpoint to see predictions.")
             self.bars.set_probabilities(None)
             return
-        doubt = None
-        if pen > 0 and pre.extent < max(1.6 * pen, TINY_FRACTION * self.pad.canvas_size):
-            doubt = "Too small to read: draw the digit bigger."
-        elif pre.overinked:
-            doubt = "That is more ink than any digit the model was trained on: unsure."
-        elif prediction.unsure:
+        reason = input_doubt(pre, pen or None, self.pad.canvas_size if pen else None)
+        doubt = DOUBTS.get(reason) if reason else None
+        if doubt is None and prediction.unsure:
             doubt = (f"Unsure: maybe {prediction.digit} ({prediction.confidence * 100:.0f}%) "
                      f"or {prediction.runner_up} ({prediction.runner_up_confidence * 100:.0f}%).")
         self._doubt = doubt
@@ -405,6 +408,14 @@ class PadPanel(QWidget):
             event.acceptProposedAction()
             return
         event.ignore()
+
+
+def _unique_keys(keys: list[QKeySequence]) -> list[QKeySequence]:
+    out: list[QKeySequence] = []
+    for k in keys:
+        if not k.isEmpty() and all(k != o for o in out):
+            out.append(k)
+    return out
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:

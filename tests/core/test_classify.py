@@ -149,9 +149,11 @@ def test_interpret_and_unsure():
     q = np.full(10, 0.05)
     q[4], q[9] = 0.3, 0.3
     assert interpret(q).unsure
-    close = np.zeros(10)
-    close[1], close[7] = UNSURE_BELOW + 0.01, 0.99 - UNSURE_BELOW
-    assert interpret(close).unsure  # confident enough, but too close to the runner-up
+    edge = np.zeros(10)
+    edge[1], edge[7] = UNSURE_BELOW - 0.01, 1.01 - UNSURE_BELOW
+    pred = interpret(edge)
+    assert pred.unsure and pred.digit == 1 and pred.runner_up == 7
+    assert pred.runner_up_confidence == pytest.approx(1.01 - UNSURE_BELOW)
 
 
 def test_predict_single_matches_batch_and_keeps_threads(checkpoint_path):
@@ -277,3 +279,28 @@ def test_many_files_in_one_call(tmp_path, checkpoint_path, capsys):
     assert cli.main(["classify", *paths, "--model", str(checkpoint_path), "--json"]) == 0
     rows = json_lines(capsys.readouterr().out)
     assert len(rows) == 600 and len({r["digit"] for r in rows}) == 1
+
+
+def test_input_doubt_compares_with_the_training_data():
+    from lstm_desktop.core.classify import input_doubt
+    from lstm_desktop.core.strokes import Stroke
+
+    digit = generate_digits(1, seed=0)[0]
+    pre = preprocess(render_strokes(digit.strokes), polarity="ink")
+    assert input_doubt(pre, digit.strokes[0].width, 280) is None and input_doubt(pre) is None
+    dash = preprocess(render_strokes([Stroke([(100, 120), (160, 150)], 24)]), polarity="ink")
+    assert input_doubt(dash, 24, 280) == "too thick"
+    dot = preprocess(render_strokes([Stroke([(100, 120)], 8)]), polarity="ink")
+    assert input_doubt(dot, 8, 280) == "too small"
+    blob = np.zeros((100, 100), np.float32)
+    blob[10:90, 20:80] = 1
+    assert input_doubt(preprocess(blob, polarity="ink")) == "too much ink"
+
+
+def test_cli_reports_doubtful_images(tmp_path, checkpoint_path, capsys):
+    blob = np.full((100, 100), 255, np.uint8)
+    blob[10:90, 20:80] = 0
+    Image.fromarray(blob).save(tmp_path / "blob.png")
+    assert cli.main(["classify", str(tmp_path / "blob.png"), "--model", str(checkpoint_path), "--json"]) == 0
+    row = json_lines(capsys.readouterr().out)[0]
+    assert row["unsure"] is True and row["doubt"] == "too much ink"

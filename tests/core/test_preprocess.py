@@ -307,3 +307,13 @@ def test_every_template_renders_inside_the_canvas():
             img = render_strokes(d.strokes)
             assert img[0].max() == 0 and img[-1].max() == 0 and img[:, 0].max() == 0 and img[:, -1].max() == 0
             assert_mnist_like(preprocess(img, polarity="ink"), tall=True)
+
+
+def test_stroke_width_estimate():
+    from lstm_desktop.core.preprocess import estimate_stroke_width
+
+    for width in (24.0, 40.0, 60.0):  # 2 to 4.3 model pixels (thinner lines are brought to full ink)
+        pre = preprocess(render_strokes([Stroke([(140, 30), (140, 250)], width)]), polarity="ink")
+        expected = width * pre.scale  # the pen width in model pixels
+        assert pre.stroke_width == pytest.approx(expected, rel=0.2)
+    assert estimate_stroke_width(np.zeros((28, 28))) == 0.0

@@ -15,7 +15,7 @@ W = TypeVar("W", bound=QWidget)
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 EMA_COLOR = "#1f4e9c"
-RAW_COLOR = (31, 119, 180, 60)
+RAW_COLOR = "#b9d3ea"  # opaque: blending a translucent line costs more to paint
 DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",

@@ -232,11 +232,12 @@ class DrawingPad(QWidget):
         del self._undo[:-HISTORY_LIMIT]
         self._redo.clear()
         self._state = PadState(self._state.strokes + (stroke,))
-        self._pending.append((stroke.points[self._tail_start:], stroke.width))  # drawn at the next paint
+        # the screen already shows the stroke; its tail goes into the cache at the next paint
+        self._pending.append((stroke.points[self._tail_start:], stroke.width))
         self._tail_start = 0
+        self._update_around([tuple(p) for p in stroke.points[-2:]])
         self.strokeFinished.emit()
         self.contentChanged.emit()
-        self.update()
 
     def _abort_stroke(self) -> None:
         if self._builder is not None:
@@ -558,7 +559,8 @@ class ProbabilityBars(QWidget):
                 h = max(4.0, row - 6)
                 by = y + (row - h) / 2
                 p.setPen(text)
-                p.drawText(QRectF(0, y, label_w - 4, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(d))
+                p.drawText(QRectF(0, y, label_w - 4, row),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(d))
                 p.fillRect(QRectF(label_w, by, bar_w, h), track)
                 v = float(self._p[d]) if self._valid else 0.0
                 if v > 0:

@@ -18,8 +18,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
+                               QVBoxLayout, QWidget)
 
 from lstm_desktop.core.atomic import atomic_write
 from lstm_desktop.ui.widgets.common import (DIGIT_COLORS, EMA_COLOR, RAW_COLOR, TRAIN_COLOR, VAL_COLOR,
@@ -28,6 +28,22 @@ from lstm_desktop.ui.widgets.common import (DIGIT_COLORS, EMA_COLOR, RAW_COLOR, 
 REFRESH_MS = 100  # at most 10 redraws per second
 
 pg.setConfigOptions(background="w", foreground="#303030", antialias=False)
+
+
+def cache_static_parts(plot: pg.PlotItem) -> None:
+    """Render axes (with their grid lines), title and legend into cached pixmaps.
+
+    With a grid, each axis item covers the whole plot, so every curve update would replay the
+    axes' tick text and grid; cached, they are blitted until their range really changes.
+    """
+    cache = pg.QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        if axis is not None:
+            axis.setCacheMode(cache)
+    plot.titleLabel.setCacheMode(cache)
+    if plot.legend is not None:
+        plot.legend.setCacheMode(cache)
 
 
 class GrowingBuffer:
@@ -109,16 +125,22 @@ class LivePlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(self._build_toolbar())
-        self.graphics = named(pg.GraphicsLayoutWidget(), "curvesView", "Training curves")
+        # Four views, not one GraphicsLayoutWidget: a batch update then repaints only its own view.
+        self.graphics = QWidget()
+        self.graphics.setObjectName("curvesView")
         self.graphics.setMinimumSize(480, 360)
+        self.graphics.setStyleSheet("#curvesView { background: white; }")
+        self._grid = QGridLayout(self.graphics)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(0)
         layout.addWidget(self.graphics, 1)
+        self._views: list[pg.PlotWidget] = []
+        self._mouse_proxies: list[pg.SignalProxy] = []
         self._build_plots()
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
-        self._mouse_proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30,
-                                           slot=self._on_mouse_moved)
 
     # ---- construction -------------------------------------------------------------------------
     def _build_toolbar(self) -> QHBoxLayout:
@@ -152,8 +174,15 @@ class LivePlots(QWidget):
         bar.addWidget(self.export_csv_button)
         return bar
 
-    def _plot(self, row: int, col: int, title: str, ylabel: str) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=col, title=title)
+    def _plot(self, row: int, col: int, title: str, ylabel: str, name: str) -> pg.PlotItem:
+        view = named(pg.PlotWidget(), name, title)
+        view.setMinimumSize(220, 170)
+        self._grid.addWidget(view, row, col)
+        self._views.append(view)
+        plot = view.getPlotItem()
+        plot.setTitle(title)
+        self._mouse_proxies.append(pg.SignalProxy(view.scene().sigMouseMoved, rateLimit=30,
+                                                  slot=lambda args, p=plot: self._on_mouse_moved(p, args)))
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", ylabel)
@@ -170,10 +199,10 @@ class LivePlots(QWidget):
 
     def _build_plots(self) -> None:
         self._crosshairs: list[pg.InfiniteLine] = []
-        self.batch_plot = self._plot(0, 0, "Batch loss", "loss")
-        self.loss_plot = self._plot(0, 1, "Loss per epoch", "loss")
-        self.acc_plot = self._plot(1, 0, "Accuracy per epoch", "accuracy (%)")
-        self.probe_plot = self._plot(1, 1, "Probe: your drawing's scores", "probability")
+        self.batch_plot = self._plot(0, 0, "Batch loss", "loss", "batchLossPlot")
+        self.loss_plot = self._plot(0, 1, "Loss per epoch", "loss", "epochLossPlot")
+        self.acc_plot = self._plot(1, 0, "Accuracy per epoch", "accuracy (%)", "epochAccuracyPlot")
+        self.probe_plot = self._plot(1, 1, "Probe: your drawing's scores", "probability", "probePlot")
         self.probe_plot.setYRange(0, 1, padding=0.02)
 
         self.raw_curve = self.batch_plot.plot(pen=pg.mkPen(RAW_COLOR, width=1), name="batch")
@@ -211,6 +240,8 @@ class LivePlots(QWidget):
         self.probe_plot.addItem(self.probe_hint, ignoreBounds=True)
         self.probe_plot.getViewBox().sigRangeChanged.connect(self._center_probe_hint)
         self._center_probe_hint()
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot, self.probe_plot):
+            cache_static_parts(plot)
 
     def _center_probe_hint(self, *args) -> None:
         (x0, x1), (y0, y1) = self.probe_plot.getViewBox().viewRange()
@@ -367,14 +398,13 @@ class LivePlots(QWidget):
         self.logScaleChanged.emit(on)
 
     # ---- crosshair ----------------------------------------------------------------------------
-    def _on_mouse_moved(self, args) -> None:
+    def _on_mouse_moved(self, plot: pg.PlotItem, args) -> None:
         pos = args[0]
-        for plot in (self.batch_plot, self.loss_plot, self.acc_plot, self.probe_plot):
-            if plot.sceneBoundingRect().contains(pos):
-                x = plot.getViewBox().mapSceneToView(pos).x()
-                self.show_crosshair(x)
-                return
-        self.show_crosshair(None)
+        view = plot.getViewBox()
+        if view.sceneBoundingRect().contains(pos):
+            self.show_crosshair(view.mapSceneToView(pos).x())
+        else:
+            self.show_crosshair(None)
 
     def show_crosshair(self, x: float | None) -> None:
         for line in self._crosshairs:

@@ -1,0 +1,256 @@
+"""core.introspect: the LSTM equations reproduce nn.LSTM for every variant, and explain() agrees
+with the model itself (prediction, row-by-row readout, occlusion, attention)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lstm_desktop.core.introspect import (STATE_NAMES, decision_row, explain, fit_to_model,
+                                          lstm_states, torch_threads)
+from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+
+TOL = 1e-5
+HIDDEN = 24
+
+# (layers, bidirectional, attention, dropout): every variant and their combinations
+VARIANTS = {
+    "plain": (1, False, False, 0.0),
+    "bidirectional": (1, True, False, 0.0),
+    "stacked2": (2, False, False, 0.3),
+    "stacked3": (3, False, False, 0.5),
+    "attention": (1, False, True, 0.0),
+    "bidirectional-stacked2": (2, True, False, 0.2),
+    "bidirectional-attention": (1, True, True, 0.0),
+    "stacked2-attention": (2, False, True, 0.3),
+    "bidirectional-stacked3-attention": (3, True, True, 0.4),
+}
+
+
+def make_model(name: str, hidden: int = HIDDEN, seed: int = 0,
+               scale: float = 2.0) -> LSTMClassifier:
+    """An eval-mode model of that variant. scale > 1: larger LSTM weights than the default init
+    (as training makes them), so that the gates really move and the cells grow."""
+    layers, bidirectional, attention, dropout = VARIANTS[name]
+    torch.manual_seed(seed)
+    model = LSTMClassifier(ModelSpec(hidden=hidden, layers=layers, bidirectional=bidirectional,
+                                     attention=attention, dropout=dropout))
+    with torch.no_grad():
+        for p in model.lstm.parameters():
+            p.mul_(scale)
+    return model.eval()
+
+
+def digit_like(seed: int = 0) -> np.ndarray:
+    """A normalised 28x28 image: background -1 with a few random bright strokes."""
+    rng = np.random.default_rng(seed)
+    img = -np.ones((28, 28), np.float32)
+    for _ in range(3):
+        r, c = rng.integers(3, 22, size=2)
+        if rng.random() < 0.5:
+            img[r:r + 2, c:c + rng.integers(4, 8)] = 1.0
+        else:
+            img[r:r + rng.integers(4, 8), c:c + 2] = 1.0
+    return img
+
+
+def reference_layers(lstm: nn.LSTM, x: torch.Tensor) -> list[torch.Tensor]:
+    """Every layer's output sequence from PyTorch's own nn.LSTM, one single-layer LSTM per layer
+    carrying that layer's weights (nn.LSTM only returns the top layer's outputs)."""
+    D = 2 if lstm.bidirectional else 1
+    outs, inp = [], x
+    for k in range(lstm.num_layers):
+        one = nn.LSTM(inp.shape[-1], lstm.hidden_size, batch_first=True,
+                      bidirectional=lstm.bidirectional)
+        with torch.no_grad():
+            for sfx in ["", "_reverse"][:D]:
+                for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(one, f"{w}_l0{sfx}").copy_(getattr(lstm, f"{w}_l{k}{sfx}"))
+            inp = one.eval()(inp)[0]
+        outs.append(inp)
+    return outs
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_equations_reproduce_nn_lstm(name: str) -> None:
+    model = make_model(name)
+    lstm = model.lstm
+    H, D, L = lstm.hidden_size, 2 if lstm.bidirectional else 1, lstm.num_layers
+    torch.manual_seed(1)
+    x = torch.randn(4, 28, 28)
+    with torch.no_grad():
+        out, (h_n, c_n) = lstm(x)
+        layers = reference_layers(lstm, x)
+    st = lstm_states(model, x)
+
+    assert (st.output - out).abs().max().item() <= TOL
+    assert (st.h_n - h_n).abs().max().item() <= TOL
+    assert (st.c_n - c_n).abs().max().item() <= TOL
+    assert sorted(st.states) == [(k, d) for k in range(L) for d in range(D)]
+    for k in range(L):
+        for d in range(D):
+            s = st.states[(k, d)]
+            assert set(s) == set(STATE_NAMES)
+            for v in s.values():
+                assert v.shape == (4, 28, H)
+            # every hidden state of every step, this layer and direction, against PyTorch
+            ref = layers[k][..., d * H:(d + 1) * H]
+            assert (s["hidden"] - ref).abs().max().item() <= TOL
+            # final cell state: the forward direction ends at row 28, the backward at row 1
+            last = -1 if d == 0 else 0
+            assert (s["cell"][:, last] - c_n[k * D + d]).abs().max().item() <= TOL
+            assert (s["hidden"][:, last] - h_n[k * D + d]).abs().max().item() <= TOL
+            # the notebook's equations hold between the stored quantities at every step
+            c_prev = torch.zeros_like(s["cell"])
+            if d == 0:
+                c_prev[:, 1:] = s["cell"][:, :-1]
+            else:
+                c_prev[:, :-1] = s["cell"][:, 1:]
+            c = s["forget"] * c_prev + s["input"] * s["candidate"]
+            assert (c - s["cell"]).abs().max().item() <= TOL
+            assert (s["output"] * torch.tanh(s["cell"]) - s["hidden"]).abs().max().item() <= TOL
+            for gate in ("input", "forget", "output"):
+                assert 0.0 <= s[gate].min().item() and s[gate].max().item() <= 1.0
+            assert s["candidate"].abs().max().item() <= 1.0
+    # the gates really vary (so the comparisons above are not trivially satisfied)
+    assert st.states[(0, 0)]["forget"].std().item() > 0.05
+
+
+@pytest.mark.parametrize("name", ["plain", "bidirectional-stacked2"])
+def test_equations_at_full_size(name: str) -> None:
+    # hidden 128 at the default init (with larger weights the cells reach ~15, where float32's
+    # rounding alone is ~1e-6 relative, the tolerance above being absolute)
+    model = make_model(name, hidden=128, scale=1.0)
+    torch.manual_seed(2)
+    x = torch.randn(2, 28, 28)
+    with torch.no_grad():
+        out, (h_n, c_n) = model.lstm(x)
+    st = lstm_states(model.lstm, x)  # an nn.LSTM works too
+    assert (st.output - out).abs().max().item() <= TOL
+    assert (st.h_n - h_n).abs().max().item() <= TOL
+    assert (st.c_n - c_n).abs().max().item() <= TOL
+
+
+def _softmax(model: LSTMClassifier, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return torch.softmax(model(torch.from_numpy(np.ascontiguousarray(x))), dim=1).numpy()
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_explain_agrees_with_the_model(name: str) -> None:
+    model = make_model(name)
+    spec = model.spec
+    img = digit_like(2)
+    ex = explain(model, img)
+    H, D, L = spec.hidden, 2 if spec.bidirectional else 1, spec.layers
+
+    probs = _softmax(model, img[None])[0]
+    assert np.abs(ex.probabilities - probs).max() <= TOL
+    assert ex.predicted == int(probs.argmax())
+    # shapes
+    assert ex.readout.shape == (28, 10) and ex.occlusion.shape == (28,)
+    assert ex.occlusion_probabilities.shape == (28, 10)
+    assert sorted(ex.gates) == [(k, d) for k in range(L) for d in range(D)]
+    for states in ex.gates.values():
+        assert set(states) == set(STATE_NAMES)
+        assert all(v.shape == (28, H) and v.dtype == np.float32 for v in states.values())
+    # readout: row t is the model run on rows 1..t only; its last row is the prediction
+    assert np.abs(ex.readout[-1] - probs).max() <= TOL
+    for t in range(28):
+        assert np.abs(ex.readout[t] - _softmax(model, img[None, :t + 1])[0]).max() <= TOL, t
+    assert np.allclose(ex.readout.sum(axis=1), 1.0, atol=1e-5)
+    # occlusion: row r set to the background value -1, the change of p(predicted)
+    occluded = np.repeat(img[None], 28, axis=0)
+    occluded[np.arange(28), np.arange(28)] = -1.0
+    p_occ = _softmax(model, occluded)
+    assert np.abs(ex.occlusion_probabilities - p_occ).max() <= TOL
+    assert np.abs(ex.occlusion - (p_occ[:, ex.predicted] - probs[ex.predicted])).max() <= TOL
+    # attention: the model's own weights, or None
+    if spec.attention:
+        with torch.no_grad():
+            _, w = model.forward_details(torch.from_numpy(img)[None])
+        assert ex.attention is not None and ex.attention.shape == (28,)
+        assert np.abs(ex.attention - w[0].numpy()).max() <= TOL
+        assert abs(float(ex.attention.sum()) - 1.0) <= 1e-5
+    else:
+        assert ex.attention is None
+    # the gates are the equations' on this image
+    st = lstm_states(model, torch.from_numpy(img)[None])
+    for key, states in ex.gates.items():
+        for gate, v in states.items():
+            assert np.abs(v - st.states[key][gate][0].numpy()).max() <= TOL
+
+
+def test_readout_of_a_plain_model_is_the_classifier_on_each_hidden_state() -> None:
+    model = make_model("plain")
+    img = digit_like(3)
+    ex = explain(model, img)
+    with torch.no_grad():
+        out, _ = model.lstm(torch.from_numpy(img)[None])
+        expected = torch.softmax(model.fc(out[0]), dim=1).numpy()  # fc(h_t) for every row t
+    assert np.abs(ex.readout - expected).max() <= TOL
+    assert int(ex.readout[-1].argmax()) == int(_softmax(model, img[None])[0].argmax())
+
+
+def test_explain_leaves_a_training_model_in_training_mode() -> None:
+    model = make_model("stacked2")
+    model.train()
+    ex = explain(model, digit_like(4))
+    assert model.training and model.lstm.training
+    model.eval()
+    assert np.abs(ex.probabilities - _softmax(model, digit_like(4)[None])[0]).max() <= TOL
+
+
+def test_explain_checks_the_shape_and_fit_to_model_resamples() -> None:
+    torch.manual_seed(0)
+    small = LSTMClassifier(ModelSpec(input_size=8, seq_len=8, hidden=8)).eval()
+    img = digit_like(5)
+    with pytest.raises(ValueError, match="fit_to_model"):
+        explain(small, img)
+    fitted = fit_to_model(img, small)
+    assert fitted.shape == (8, 8) and fitted.dtype == np.float32
+    assert -1.0 <= fitted.min() and fitted.max() <= 1.0
+    ex = explain(small, fitted)
+    assert ex.readout.shape == (8, 10) and ex.occlusion.shape == (8,)
+    assert ex.gates[(0, 0)]["cell"].shape == (8, 8)
+    assert fit_to_model(img, make_model("plain")) is not None  # same shape: unchanged
+    assert np.array_equal(fit_to_model(img, make_model("plain")), img)
+
+
+def test_background_value_is_used_for_occlusion() -> None:
+    model = make_model("attention")
+    img = digit_like(6)
+    ex = explain(model, img, background=0.0)
+    occluded = np.repeat(img[None], 28, axis=0)
+    occluded[np.arange(28), np.arange(28)] = 0.0
+    assert np.abs(ex.occlusion_probabilities - _softmax(model, occluded)).max() <= TOL
+
+
+def test_decision_row() -> None:
+    eye = np.eye(10, dtype=np.float32)
+    readout = eye[[1, 1, 7, 3, 7, 7, 7]]
+    assert decision_row(readout, 7) == 4
+    assert decision_row(eye[[7, 7, 7]], 7) == 0
+    assert decision_row(eye[[7, 7, 2]], 7) == 3  # never settles on 7
+
+
+def test_torch_threads_restores_the_setting() -> None:
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+
+
+def test_core_introspect_imports_no_qt() -> None:
+    code = ("import sys, lstm_desktop.core.introspect; "
+            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,214 @@
+"""The "Inside the LSTM" view: every panel filled with the right shapes, for each layer/direction,
+attention shown only where there is some, and items updated in place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPointF
+
+from lstm_desktop.core.checkpoint import Checkpoint
+from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.ui.inside_view import HELP, InsideView
+
+HIDDEN = 16
+
+
+def checkpoint(**kw) -> Checkpoint:
+    torch.manual_seed(0)
+    spec = ModelSpec(hidden=kw.pop("hidden", HIDDEN), **kw)
+    return Checkpoint(LSTMClassifier(spec), spec)
+
+
+def digit() -> np.ndarray:
+    img = -np.ones((28, 28), np.float32)
+    img[4:7, 8:20] = 1.0
+    img[7:24, 16:19] = 1.0
+    return img
+
+
+@pytest.fixture
+def view(qtbot) -> InsideView:
+    v = InsideView()
+    qtbot.addWidget(v)
+    v.resize(1200, 800)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def _bar_widths(bars) -> np.ndarray:
+    width = bars.opts.get("width")
+    return np.asarray([] if width is None else width, dtype=float).ravel()
+
+
+@pytest.mark.parametrize("spec", [
+    dict(),
+    dict(layers=2, bidirectional=True, attention=True, dropout=0.2),
+    dict(layers=3, attention=True),
+], ids=["plain", "bidirectional-2-layer-attention", "3-layer-attention"])
+def test_panels_are_filled_with_the_right_shapes(view: InsideView, spec: dict) -> None:
+    ck = checkpoint(**spec)
+    layers = spec.get("layers", 1)
+    directions = 2 if spec.get("bidirectional") else 1
+    attention = bool(spec.get("attention"))
+    view.set_model(ck)
+    view.set_input(digit(), "test image #3 (true 7)")
+    ex = view.explanation
+    assert ex is not None
+
+    assert view.digit_image.image.shape == (28, 28)
+    assert view.readout_image.image.shape == (28, 10)
+    np.testing.assert_array_equal(view.readout_image.image, ex.readout)
+    assert len(view.readout_top.data) == 28
+    assert _bar_widths(view.occlusion_bars).shape == (28,)
+    np.testing.assert_allclose(_bar_widths(view.occlusion_bars), np.abs(ex.occlusion))
+
+    # one selector entry per layer and direction; each shows its own gates
+    combo = view._layer_combo
+    assert combo.count() == layers * directions
+    assert combo.isEnabled() == (combo.count() > 1)
+    for i in range(combo.count()):
+        combo.setCurrentIndex(i)
+        key = combo.itemData(i)
+        for name, img in view.gate_images.items():
+            assert img.image.shape == (28, HIDDEN), (key, name)
+            np.testing.assert_array_equal(img.image, ex.gates[tuple(key)][name])
+
+    if attention:
+        assert _bar_widths(view.attention_bars).shape == (28,)
+        np.testing.assert_allclose(_bar_widths(view.attention_bars), ex.attention)
+        assert not view.attention_note.isVisible()
+        assert view._tint_check.isEnabled()
+        assert view.attention_tint.image.shape == (28, 28, 4)
+        view._tint_check.setChecked(False)
+        assert view.attention_tint.image is None
+        view._tint_check.setChecked(True)
+        assert view.attention_tint.image is not None
+    else:
+        assert _bar_widths(view.attention_bars).size == 0
+        assert view.attention_note.isVisible()
+        assert not view._tint_check.isEnabled()
+        assert view.attention_tint.image is None
+
+    text = view._summary.text()
+    assert f"Prediction: {ex.predicted}" in text and "test image #3" in text
+
+
+def test_updates_reuse_the_same_items(view: InsideView) -> None:
+    view.set_model(checkpoint(layers=2, bidirectional=True, attention=True))
+    view.set_input(digit())
+    items = (view.digit_image, view.readout_image, view.attention_bars, view.occlusion_bars,
+             *view.gate_images.values())
+    first = view.explanation
+    other = digit()
+    other[10:12, 4:24] = 1.0
+    view.set_input(other)
+    assert view.explanation is not first
+    assert items == (view.digit_image, view.readout_image, view.attention_bars,
+                     view.occlusion_bars, *view.gate_images.values())
+    np.testing.assert_array_equal(view.digit_image.image, other)
+
+
+def test_empty_states(view: InsideView) -> None:
+    view.set_input(digit())  # no model yet
+    assert view.explanation is None
+    assert "No model" in view._summary.text()
+    view.set_model(checkpoint())
+    assert view.explanation is not None  # the remembered input is explained
+    view.set_input(None)
+    assert view.explanation is None
+    assert view.readout_image.image is None
+    assert all(img.image is None for img in view.gate_images.values())
+    assert "Draw a digit" in view._summary.text()
+    view.set_input(digit())
+    view.set_model(None)
+    assert view.explanation is None
+
+
+def test_bad_inputs_are_reported_not_raised(view: InsideView) -> None:
+    class Broken:
+        spec = ModelSpec(hidden=HIDDEN)
+        model = None  # no weights
+
+    view.set_model(Broken())
+    assert view.explanation is None and "cannot explain this model" in view._summary.text()
+    view.set_model(checkpoint())
+    view.set_input(digit()[None])  # (1, 28, 28) is accepted
+    assert view.explanation is not None
+    view.set_input(np.zeros((3, 28, 28), np.float32))  # not an image: a message, no exception
+    assert view.explanation is None and "Could not explain" in view._summary.text()
+
+
+def test_hidden_view_waits_until_shown(qtbot) -> None:
+    v = InsideView()
+    qtbot.addWidget(v)
+    v.set_model(checkpoint())
+    v.set_input(digit())
+    assert v.explanation is None  # nothing computed while hidden (another tab)
+    v.show()
+    qtbot.waitExposed(v)
+    assert v.explanation is not None
+
+
+def test_switching_models_rebuilds_the_selector_and_shapes(view: InsideView) -> None:
+    view.set_model(checkpoint(layers=2, bidirectional=True))
+    view.set_input(digit())
+    view._layer_combo.setCurrentIndex(3)
+    assert view._layer_combo.currentData() == (1, 1)
+    view.set_model(checkpoint(hidden=8))
+    assert view._layer_combo.count() == 1
+    assert view.gate_images["cell"].image.shape == (28, 8)
+
+
+def test_input_of_another_size_is_resampled_for_the_model(view: InsideView) -> None:
+    torch.manual_seed(0)
+    spec = ModelSpec(input_size=8, seq_len=8, hidden=HIDDEN)
+    view.set_model(Checkpoint(LSTMClassifier(spec), spec))
+    view.set_input(digit())
+    assert view.readout_image.image.shape == (8, 10)
+    assert view.gate_images["input"].image.shape == (8, HIDDEN)
+    assert "resampled" in view._summary.text()
+
+
+def test_the_view_keeps_its_own_copy_of_the_model(view: InsideView) -> None:
+    ck = checkpoint(dropout=0.5, layers=2)
+    ck.model.train()
+    view.set_model(ck)
+    view.set_input(digit())
+    assert ck.model.training  # the caller's model is not switched to eval
+    with torch.no_grad():
+        ck.model.fc.bias.add_(5.0)  # training goes on elsewhere: the view is unaffected
+    before = view.explanation.probabilities.copy()
+    view.set_input(digit())
+    np.testing.assert_allclose(view.explanation.probabilities, before, atol=1e-6)
+
+
+def test_help_and_accessibility(view: InsideView) -> None:
+    for key in ("digit", "attention", "readout", "occlusion", "gates", "states", "selector"):
+        assert len(HELP[key]) > 40
+    for plot in (view.digit_plot, view.attention_plot, view.readout_plot, view.occlusion_plot,
+                 *view.gate_plots.values()):
+        assert plot.toolTip()
+        assert plot.titleLabel.text
+    for w in (view._layer_combo, view._tint_check, view._help_button):
+        assert w.objectName() and w.accessibleName()
+    assert "row t" in view._help.text()
+
+
+def test_hover_describes_the_value_under_the_mouse(view: InsideView) -> None:
+    view.set_model(checkpoint())
+    view.set_input(digit())
+    ex = view.explanation
+    vb = view.readout_plot.getViewBox()
+    text = view._describe_point(ex, vb.mapViewToScene(QPointF(4, 14)), vb.scene())
+    assert text == f"after row 14: p(4) = {ex.readout[13, 4]:.3f}"
+    vb = view.gate_plots["forget"].getViewBox()
+    text = view._describe_point(ex, vb.mapViewToScene(QPointF(5, 3)), vb.scene())
+    assert text == f"row 3, unit 5: forget = {ex.gates[(0, 0)]['forget'][2, 5]:+.3f}"
+    vb = view.occlusion_plot.getViewBox()
+    text = view._describe_point(ex, vb.mapViewToScene(QPointF(0, 28)), vb.scene())
+    assert text.startswith("row 28 blanked")
+    view._on_mouse_moved(vb.scene(), vb.mapViewToScene(QPointF(0, 28)))
+    assert view._hover.text() == text
