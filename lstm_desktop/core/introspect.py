@@ -34,6 +34,8 @@ Pure torch + numpy: imports no Qt.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Union
@@ -260,17 +262,45 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm-introspect")
+        return _POOL
+
+
+def _occlusion_probabilities(model: LSTMClassifier, x: torch.Tensor, background: float,
+                             threads: int | None) -> torch.Tensor:
+    """(T, C) probabilities of the T copies of x (1, T, F) with row r set to the background."""
+    with torch_threads(threads), torch.inference_mode():
+        T = x.shape[1]
+        rows = torch.arange(T)
+        occluded = x.expand(T, -1, -1).clone()
+        occluded[rows, rows, :] = background
+        return torch.softmax(_head(model, model.lstm(occluded)[0])[0], dim=1)
+
+
 def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGROUND,
-            threads: int | None = 1) -> Explanation:
+            threads: int | None = 1, parallel: bool | None = None) -> Explanation:
     """Everything the view shows for one model-ready image (T, F), in eval mode, without gradients.
 
     background: the value a blank pixel has in the model's input (occlusion sets a row to it).
     threads: torch intra-op threads for the call (see `torch_threads`); None keeps torch's setting.
+    parallel: compute the occlusion batch on a helper thread while this one does the rest;
+    None (default): only for bidirectional models, whose two big batches (occlusion, prefixes)
+    balance the two threads; a unidirectional model's work is too small to gain from it.
 
     Cost: the gate recurrence on the single image (which also gives its prediction, attention and,
     for unidirectional models, the whole readout), one batch of the T occluded copies through the
     model's own nn.LSTM and, for bidirectional models only, one packed batch of the T-1 shorter
-    prefixes.
+    prefixes. With `parallel`, the occlusion batch (about half the work) runs on a helper thread:
+    two independent single-threaded computations can use two cores without OpenMP's barriers, and
+    on a busy machine they simply share what there is.
     """
     img = np.asarray(image, dtype=np.float32)
     spec = model.spec
@@ -278,22 +308,22 @@ def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGR
         raise ValueError(f"image shape {img.shape} does not match the model's "
                          f"({spec.seq_len}, {spec.input_size}); use fit_to_model first")
     T = img.shape[0]
+    use_helper = spec.bidirectional if parallel is None else parallel
     was_training = model.training
     model.eval()
+    future: Future | None = None
     try:
         param = next(model.parameters())
         with torch_threads(threads), torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(img)).to(param.device, param.dtype)[None]
+            # occlusion: the T copies with one row blanked, one batch through the model's nn.LSTM
+            if use_helper:
+                future = _pool().submit(_occlusion_probabilities, model, x, background, threads)
             st = lstm_states(model, x)  # the gates, from the equations
             out = st.output  # (1, T, D*H)
             logits, weights = _head(model, out)
             probs = torch.softmax(logits[0], dim=0)
             predicted = int(probs.argmax())
-            # occlusion: the T copies with one row blanked, one batch through the model's nn.LSTM
-            rows = torch.arange(T)
-            occluded = x.expand(T, -1, -1).clone()
-            occluded[rows, rows, :] = background
-            occ_probs = torch.softmax(_head(model, model.lstm(occluded)[0])[0], dim=1)
             if spec.bidirectional and T > 1:
                 # the prefixes of 1..T-1 rows, packed: each backward direction starts at its own
                 # last row; the full-length prefix is the image itself
@@ -307,6 +337,11 @@ def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGR
                 # a unidirectional LSTM's states after row t are the same whatever follows
                 readout_logits, _ = _head(model, out.expand(T, -1, -1), torch.arange(1, T + 1))
                 readout = torch.softmax(readout_logits, dim=1)
+            if future is not None:
+                occ_probs = future.result()
+                future = None
+            else:
+                occ_probs = _occlusion_probabilities(model, x, background, threads)
         to_np = lambda t: t.detach().float().cpu().numpy()  # noqa: E731
         gates = {key: {name: np.ascontiguousarray(to_np(v[0])) for name, v in d.items()}
                  for key, d in st.states.items()}
@@ -328,5 +363,7 @@ def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGR
             hidden=spec.hidden,
         )
     finally:
+        if future is not None:  # an error above: let the helper finish before the mode changes
+            wait([future])
         if was_training:
             model.train()

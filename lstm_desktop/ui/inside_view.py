@@ -106,6 +106,7 @@ class InsideView(QWidget):
         self._T = 28
         self._F = 28
         self.last_update_seconds = 0.0  # explain + drawing of the last update
+        self.parallel_explain: bool | None = None  # explain(parallel=...): its default
 
         # ---- header and controls
         self._summary = QLabel()
@@ -454,7 +455,8 @@ class InsideView(QWidget):
                 self._note = (f" (resampled from {image.shape[0]}x{image.shape[1]} to "
                               f"{self._T}x{self._F} for this model)")
                 image = fit_to_model(image, self._model)
-            ex = explain(self._model, image, background=self._background)
+            ex = explain(self._model, image, background=self._background,
+                         parallel=self.parallel_explain)
         except Exception as exc:
             log.exception("Inside view: explain failed")
             self._explanation = None

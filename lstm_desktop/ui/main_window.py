@@ -539,6 +539,7 @@ class MainWindow(QMainWindow):
         self._epochs_done = 0
         if self.plots is not None:
             self.plots.clear()
+            self.plots.set_x_extent(float(config.epochs))
         self.controls.reset(config.epochs)
         self.controls.set_message("Loading data…")
         self.runs_panel.add_run(record)

@@ -186,6 +186,16 @@ def test_explain_agrees_with_the_model(name: str) -> None:
             assert np.abs(v - st.states[key][gate][0].numpy()).max() <= TOL
 
 
+@pytest.mark.parametrize("name", ["plain", "bidirectional-stacked2"])
+def test_explain_with_or_without_its_helper_thread_is_the_same(name: str) -> None:
+    model = make_model(name)
+    img = digit_like(7)
+    a, b = explain(model, img, parallel=True), explain(model, img, parallel=False)
+    for field in ("probabilities", "readout", "occlusion", "occlusion_probabilities"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), atol=1e-6)
+    assert a.predicted == b.predicted and a.decision_row == b.decision_row
+
+
 def test_readout_of_a_plain_model_is_the_classifier_on_each_hidden_state() -> None:
     model = make_model("plain")
     img = digit_like(3)
