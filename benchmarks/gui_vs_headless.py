@@ -161,7 +161,6 @@ def child_launch(args) -> None:
     if not args.onscreen:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from lstm_desktop.ui.app import create_application
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import sys
 import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox,
                                QApplication, QComboBox, QGraphicsView, QLineEdit, QMenuBar, QScrollBar,
                                QTabBar, QWidget)

@@ -52,6 +52,22 @@ class RunRecord:
         return "?"
 
     @property
+    def settings_text(self) -> str:
+        """The settings that most often differ between runs, in a few words."""
+        c = self.config
+        if c is None:
+            return "–"
+        parts = [f"lr {c.lr:g}", f"batch {c.batch_size}"]
+        if c.lr_schedule != "none":
+            parts.append(c.lr_schedule)
+        if c.dropout:
+            parts.append(f"dropout {c.dropout:g}")
+        if c.augment:
+            parts.append("augment")
+        parts.append(f"seed {c.seed}")
+        return " · ".join(parts)
+
+    @property
     def label(self) -> str:
         acc = f", {self.metrics.accuracy * 100:.1f}%" if self.metrics is not None else ""
         return f"{self.name} ({self.variant}{acc})"
@@ -76,7 +92,7 @@ class RunsPanel(QWidget):
     copyCommandRequested = Signal(int, bool)   # run number, torchrun form
     removeRequested = Signal(int)
 
-    COLUMNS = ["Run", "Model", "Data", "Epochs", "Accuracy", "F1", "Time", "Status"]
+    COLUMNS = ["Run", "Model", "Settings", "Data", "Epochs", "Accuracy", "F1", "Time", "Status"]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -152,7 +168,7 @@ class RunsPanel(QWidget):
         epochs = record.config.epochs if record.config is not None else None
         done = f"{record.epochs_completed}/{epochs}" if epochs and record.source == "trained" \
             else str(record.epochs_completed or "–")
-        texts = [record.name, record.variant, record.dataset or "?", done,
+        texts = [record.name, record.variant, record.settings_text, record.dataset or "?", done,
                  format_percent(m.accuracy) if m else "–", f"{m.f1:.4f}" if m else "–",
                  format_duration(record.seconds), record.status]
         self.table.blockSignals(True)
