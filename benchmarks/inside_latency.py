@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="torch.set_num_threads for the process (default: untouched)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--target-ms", type=float, default=50.0)
+    ap.add_argument("--shipped", action="store_true", help="also measure the model shipped in resources/")
     ap.add_argument("--serial", action="store_true",
                     help="explain(parallel=False): no helper thread")
     args = ap.parse_args(argv)
@@ -110,13 +111,20 @@ def main(argv: list[str] | None = None) -> int:
             ModelSpec(hidden=args.hidden, layers=2, bidirectional=True, attention=True,
                       dropout=0.2),
     }
+    shipped = None
+    if args.shipped:
+        from lstm_desktop.core.checkpoint import load_checkpoint
+        from lstm_desktop.core.resources import shipped_model_path
+
+        shipped = load_checkpoint(shipped_model_path())
+        specs["shipped model (" + shipped.config.variant_name + ")" if shipped.config else "shipped model"] = shipped.spec
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
           f"explain {'serial' if args.serial else 'default (helper thread if bidirectional)'}; "
           f"load average {os.getloadavg()[0]:.2f}")
     worst_p95 = 0.0
     for name, spec in specs.items():
         torch.manual_seed(0)
-        model = LSTMClassifier(spec).eval()
+        model = shipped.model.eval() if shipped is not None and spec is shipped.spec else LSTMClassifier(spec).eval()
         view.set_model(Checkpoint(model, spec))
         x = torch.from_numpy(drawings[0])[None]
         with torch_threads(1), torch.inference_mode():

@@ -343,10 +343,15 @@ class MainWindow(QMainWindow):
 
         self.pad_panel = PadPanel()
         self.pad_panel.setObjectName(self.pad_panel.objectName() or "padPanel")
-        self._replace_tab_content(self.draw_tab, self.pad_panel)
+        self.draw_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.draw_splitter.setObjectName("drawSplitter")
+        self.draw_splitter.addWidget(self.pad_panel)
+        self._replace_tab_content(self.draw_tab, self.draw_splitter)
         self.inside_view = InsideView()
         self.inside_view.setObjectName(self.inside_view.objectName() or "insideView")
         self._replace_tab_content(self.inside_tab, self.inside_view)
+        self.tabs.currentChanged.connect(self._place_inside_view)
+        self._place_inside_view(self.tabs.currentIndex())
 
         self.shipped_checkpoint = result.get("shipped")
         if self.shipped_checkpoint is not None:
@@ -361,6 +366,21 @@ class MainWindow(QMainWindow):
         self._set_state(IDLE)
         self.set_status("Ready")
         self.ready.emit()
+
+    def _place_inside_view(self, index: int) -> None:
+        """One InsideView follows the user: beside the pad on Draw (so it updates live while they
+        draw), full size on its own tab."""
+        view = self.inside_view
+        if view is None:
+            return
+        if index == TAB_DRAW and view.parent() is not self.draw_splitter:
+            self.draw_splitter.addWidget(view)
+            self.draw_splitter.setStretchFactor(0, 0)
+            self.draw_splitter.setStretchFactor(1, 1)
+            width = max(self.draw_splitter.width(), 1200)
+            self.draw_splitter.setSizes([int(width * 0.42), int(width * 0.58)])
+        elif index == TAB_INSIDE and view.parent() is not self.inside_tab:
+            self.inside_tab.layout().addWidget(view)
 
     @staticmethod
     def _replace_tab_content(tab: QWidget, widget: QWidget) -> None:

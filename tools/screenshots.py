@@ -1,0 +1,103 @@
+"""Screenshots of the app in a real window for the README: before, during and after training,
+the pad, and the inside view. Run under a display (e.g. `Xvfb :99 &` and DISPLAY=:99):
+
+    python tools/screenshots.py --data-dir ../shared/data/mnist --out docs/screenshots
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data" / "mnist"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--digit-seed", type=int, default=11)
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.strokes import generate_digits
+    from lstm_desktop.ui.main_window import TAB_DRAW, TAB_INSIDE, TAB_RESULTS, TAB_TRAIN, MainWindow
+    from lstm_desktop.ui.widgets.drawing_pad import replay_strokes
+
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "shots.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    win.resize(1440, 900)
+    win.move(0, 0)
+    win.show()
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def wait_for(cond, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if cond():
+                return True
+            pump(0.05)
+        return cond()
+
+    def shot(name: str) -> None:
+        pump(0.4)
+        screen = app.primaryScreen()
+        pix = screen.grabWindow(0, 0, 0, win.frameGeometry().width(), win.frameGeometry().height())
+        if pix.isNull() or pix.width() < 10:
+            pix = win.grab()
+        pix.save(str(out / f"{name}.png"))
+        print("saved", out / f"{name}.png", flush=True)
+
+    wait_for(lambda: win.is_ready, 60)
+    win.config_panel.set_dataset("mnist") if hasattr(win.config_panel, "set_dataset") else None
+    shot("before")
+    epochs = {"n": 0}
+    win.start_training(TrainConfig(dataset="mnist", data_dir=args.data_dir, epochs=args.epochs))
+    worker = win.training_worker
+    if worker is not None:
+        worker.epochEnded.connect(lambda info: epochs.__setitem__("n", epochs["n"] + 1))
+    # A digit on the pad so the probe curve has something to show.
+    digit = generate_digits(20, seed=args.digit_seed)[0]
+    win.tabs.setCurrentIndex(TAB_DRAW)
+    replay_strokes(win.pad_panel.pad, digit.strokes)
+    pump(0.5)
+    win.tabs.setCurrentIndex(TAB_TRAIN)
+    wait_for(lambda: epochs["n"] >= 1, 600)
+    pump(6)
+    shot("training")
+    finished = {"done": False}
+    win.trainingFinished.connect(lambda n: finished.__setitem__("done", True))
+    wait_for(lambda: finished["done"], 900)
+    pump(2)
+    shot("after-training")
+    win.tabs.setCurrentIndex(TAB_RESULTS)
+    shot("results")
+    win.tabs.setCurrentIndex(TAB_DRAW)
+    pump(1)
+    shot("draw")
+    win.tabs.setCurrentIndex(TAB_INSIDE)
+    pump(1)
+    shot("inside")
+    win.close()
+    wait_for(lambda: not win.running_threads(), 30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
