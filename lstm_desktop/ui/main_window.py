@@ -352,6 +352,7 @@ class MainWindow(QMainWindow):
         self._replace_tab_content(self.inside_tab, self.inside_view)
         self.tabs.currentChanged.connect(self._place_inside_view)
         self._place_inside_view(self.tabs.currentIndex())
+        self.pad_panel.inputChanged.connect(self._on_pad_input)
 
         self.shipped_checkpoint = result.get("shipped")
         if self.shipped_checkpoint is not None:
@@ -366,6 +367,11 @@ class MainWindow(QMainWindow):
         self._set_state(IDLE)
         self.set_status("Ready")
         self.ready.emit()
+
+    def _on_pad_input(self, image) -> None:
+        """The digit on the pad is explained live (the view only computes while it is on screen)."""
+        if self.inside_view is not None:
+            self.inside_view.set_input(image, "your drawing" if image is not None else "")
 
     def _place_inside_view(self, index: int) -> None:
         """One InsideView follows the user: beside the pad on Draw (so it updates live while they

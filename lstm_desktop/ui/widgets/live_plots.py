@@ -186,6 +186,8 @@ class LivePlots(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", ylabel)
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)  # "loss (x0.001)" with ticks of 400 reads badly
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setMenuEnabled(False)

@@ -91,6 +91,7 @@ class RunComparisonPlot(QWidget):
         self._stale = False
         key = self.metric_combo.currentData() or "val_accuracy"
         self.plot.setLabel("left", self.metric_combo.currentText())
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend.clear()
         series = [(run, *self._series(run, key)) for run in self._runs]
         series = [s for s in series if len(s[1])]
