@@ -22,6 +22,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--digit-seed", type=int, default=11)
+    parser.add_argument("--tour", action="store_true",
+                        help="no training: the shipped model explains a drawn digit, one image per panel")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,6 +67,8 @@ def main() -> int:
         print("saved", out / f"{name}.png", flush=True)
 
     wait_for(lambda: win.is_ready, 60)
+    if args.tour:
+        return tour(win, app, out, pump, shot, args.digit_seed)
     win.config_panel.set_dataset("mnist") if hasattr(win.config_panel, "set_dataset") else None
     shot("before")
     epochs = {"n": 0}
@@ -96,6 +100,38 @@ def main() -> int:
     shot("inside")
     win.close()
     wait_for(lambda: not win.running_threads(), 30)
+    return 0
+
+
+def tour(win, app, out: Path, pump, shot, digit_seed: int) -> int:
+    """The shipped (attention) model on a drawn digit: the Draw tab, then each inside panel."""
+    from PySide6.QtCore import QRect
+
+    from lstm_desktop.core.strokes import generate_digits
+    from lstm_desktop.ui.main_window import TAB_DRAW, TAB_INSIDE
+    from lstm_desktop.ui.widgets.drawing_pad import replay_strokes
+
+    win.tabs.setCurrentIndex(TAB_DRAW)
+    digit = [d for d in generate_digits(40, seed=digit_seed) if d.label == 4][0]
+    replay_strokes(win.pad_panel.pad, digit.strokes)
+    pump(1.0)
+    shot("tour-draw")
+    win.tabs.setCurrentIndex(TAB_INSIDE)
+    pump(1.0)
+    shot("tour-inside")
+    view = win.inside_view
+    panels = {"panel-digit-attention": (view._top, [view.digit_plot, view.attention_plot]),
+              "panel-readout": (view._top, [view.readout_plot]),
+              "panel-occlusion": (view._top, [view.occlusion_plot]),
+              "panel-gates": (view._gates_widget, list(view.gate_plots.values()))}
+    for name, (canvas, plots) in panels.items():
+        rect = QRect()
+        for plot in plots:
+            r = canvas.mapFromScene(plot.sceneBoundingRect()).boundingRect()
+            rect = rect.united(r)
+        canvas.grab(rect.adjusted(-6, -6, 6, 6)).save(str(out / f"{name}.png"))
+        print("saved", out / f"{name}.png", flush=True)
+    win.close()
     return 0
 
 

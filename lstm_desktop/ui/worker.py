@@ -27,7 +27,7 @@ from lstm_desktop.core.errors import LstmDesktopError
 
 log = logging.getLogger(__name__)
 
-EMIT_INTERVAL = 0.05  # seconds between batch chunks (the plots redraw at ~15 Hz anyway)
+EMIT_INTERVAL = 0.1  # seconds between batch chunks (the plots redraw at 10 Hz anyway)
 BATCH_COLUMNS = ("progress", "loss", "accuracy", "samples_per_second", "lr", "epoch", "batch", "batches")
 MODEL_INPUT = {"mnist": (28, 28), "synthetic": (28, 28), "digits": (8, 8)}
 
