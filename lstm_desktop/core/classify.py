@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence, TextIO
@@ -18,6 +17,7 @@ from typing import Iterable, Iterator, Sequence, TextIO
 import numpy as np
 
 from lstm_desktop.core.errors import CheckpointError, ImageError
+from lstm_desktop.core.inference import torch_threads
 from lstm_desktop.core.preprocess import MAX_STROKE_WIDTH, SIZE, Preprocessed, preprocess
 
 BATCH_SIZE = 256
@@ -38,25 +38,9 @@ class Prediction:
         return self.confidence < UNSURE_BELOW
 
 
-@contextmanager
 def single_thread():
-    """Run torch ops on one intra-op thread in this thread, then restore the setting.
-
-    One small image gains nothing from threads, and when the other cores are busy (training in
-    the background, other programs) OpenMP's barrier waits turn a 1 ms forward pass into hundreds of
-    milliseconds. The setting is per thread for OpenMP; it is restored at once, so threads started
-    later keep the usual count."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if previous == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    """One intra-op thread for a small interactive forward pass (see inference.torch_threads)."""
+    return torch_threads(1)
 
 
 def predict_single(model, image: np.ndarray) -> np.ndarray:

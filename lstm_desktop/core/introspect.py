@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Union
 
 import numpy as np
 import torch
+
+from lstm_desktop.core.inference import torch_threads  # noqa: F401 - part of this API
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -239,27 +240,6 @@ def decision_row(readout: np.ndarray, predicted: int) -> int:
             break
         row = t
     return row
-
-
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run the block's torch ops on n intra-op threads (None: leave the setting alone).
-
-    Interactive work on one image is made of many small ops that gain nothing from a second
-    thread but lose a lot when the cores are busy (a trainer, other programs): OpenMP's threads
-    then wait for each other, and a 10 ms explanation can take a second. torch's setting is
-    per thread once a thread has used it, so a trainer thread keeps its own; the previous value
-    is restored on exit.
-    """
-    if n is None or n == torch.get_num_threads():
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 _POOL: ThreadPoolExecutor | None = None
