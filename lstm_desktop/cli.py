@@ -158,6 +158,22 @@ def _config_from_args(args: argparse.Namespace):
                        grad_clip=args.grad_clip, threads=args.threads)
 
 
+def print_outcome(outcome, as_json: bool, **extra) -> None:
+    """The end of `train`: the report table, where the model went, and the JSON summary line."""
+    if outcome.metrics is not None:
+        print()
+        print(outcome.metrics.report())
+    if outcome.saved_to:
+        where = f", {extra['world_size']} processes" if extra.get("world_size") else ""
+        print(f"saved {outcome.saved_to}  ({outcome.fit.epochs_completed} epochs, {outcome.fit.seconds:.1f} s, "
+              f"{outcome.fit.train_samples_per_second:,.0f} training samples/s{where})")
+    elif outcome.fit.epochs_completed == 0:
+        print("no epoch finished; nothing was saved")
+    if as_json:
+        print(json.dumps({**outcome.summary(), **extra}))
+    sys.stdout.flush()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         from lstm_desktop.core.distributed import train_distributed
@@ -182,16 +198,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         outcome = run_training(config, [printer], control, out=args.out, download=not args.no_download)
     finally:
         signal.signal(signal.SIGINT, previous)
-    if outcome.metrics is not None:
-        print()
-        print(outcome.metrics.report())
-    if outcome.saved_to:
-        print(f"saved {outcome.saved_to}  ({outcome.fit.epochs_completed} epochs, {outcome.fit.seconds:.1f} s, "
-              f"{outcome.fit.train_samples_per_second:,.0f} training samples/s)")
-    elif outcome.fit.epochs_completed == 0:
-        print("no epoch finished; nothing was saved")
-    if args.json:
-        print(json.dumps(outcome.summary()))
+    print_outcome(outcome, args.json)
     if outcome.fit.failure is not None:
         return 1
     return 130 if outcome.fit.stopped else 0

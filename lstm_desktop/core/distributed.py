@@ -324,16 +324,8 @@ def _run(args: Any, config: TrainConfig, env: DistEnv, device: torch.device, bac
     outcome = run_training(config, callbacks, TrainingControl(), out=getattr(args, "out", None),
                            data=data, shard=shard, wrap=wrap, is_writer=writer)
     if writer:
-        if outcome.metrics is not None:
-            print()
-            print(outcome.metrics.report())
-        if outcome.saved_to:
-            print(f"saved {outcome.saved_to}  ({outcome.fit.epochs_completed} epochs, {outcome.fit.seconds:.1f} s, "
-                  f"{outcome.fit.train_samples_per_second:,.0f} training samples/s, {env.world} processes)")
-        elif outcome.fit.epochs_completed == 0:
-            print("no epoch finished; nothing was saved")
-        if getattr(args, "json", False):
-            print(json.dumps({**outcome.summary(), "world_size": env.world}))
-        sys.stdout.flush()
+        from lstm_desktop.cli import print_outcome  # lazy: the CLI imports this module lazily too
+
+        print_outcome(outcome, getattr(args, "json", False), world_size=env.world)
     dist.destroy_process_group()
     return 1 if outcome.fit.failure is not None else 0
