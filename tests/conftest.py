@@ -18,3 +18,14 @@ def mnist_dir() -> Path:
     if not HAS_MNIST:
         pytest.skip(f"real MNIST not found at {MNIST_DIR}")
     return MNIST_DIR
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run a test's torch ops on one intra-op thread, restoring the setting afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -26,12 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUMMARY_KEYS = ("accuracy", "precision", "recall", "f1", "epochs", "seconds", "train_samples_per_second")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,7 @@ from lstm_desktop.core.metrics import compute_metrics
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
 
 
 def make_ckpt(hidden: int = 16, **spec) -> Checkpoint:

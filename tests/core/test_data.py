@@ -23,12 +23,7 @@ from lstm_desktop.core.events import DownloadProgress
 N_TRAIN, N_TEST = 200, 40  # 200 * 784 random bytes ~ 157 KB: three 64 KiB download chunks
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
 
 
 # ----------------------------------------------------------------------------- fake MNIST files

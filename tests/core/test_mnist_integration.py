@@ -10,7 +10,7 @@ from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.data import DataBundle, mnist_bundle
 from lstm_desktop.core.session import run_training
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 _CACHE: dict[str, DataBundle] = {}
@@ -27,12 +27,6 @@ def teardown_module() -> None:
     _CACHE.clear()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_real_mnist_bundle_shapes_and_range(bundle):

@@ -8,12 +8,7 @@ import torch
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec, build_model, count_parameters
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
 
 
 VARIANTS = {

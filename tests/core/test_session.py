@@ -16,12 +16,7 @@ from lstm_desktop.core.data import synthetic_bundle
 from lstm_desktop.core.session import MAX_BATCH_POINTS, _thin, run_training
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
 
 
 @pytest.fixture(scope="module")
