@@ -51,9 +51,20 @@ class Metrics:
         return "\n".join(lines)
 
 
+def load_metric_functions():
+    """scikit-learn's metric functions, imported on first use (the import takes about a second).
+
+    The app calls this at start-up, off the GUI thread: an import holds the GIL in long stretches,
+    and done at the end of a run it would freeze the window while the last epoch's curves settle.
+    """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    return confusion_matrix, precision_recall_fscore_support
+
+
 def compute_metrics(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray,
                     num_classes: int = 10) -> Metrics:
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # slow import: on first use
+    confusion_matrix, precision_recall_fscore_support = load_metric_functions()
 
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)

@@ -264,6 +264,9 @@ def preload(control: TrainingControl, progress: Callable[[Any], None]) -> dict:
     from lstm_desktop.core.resources import shipped_model_path
 
     progress("torch")
+    from lstm_desktop.core.metrics import load_metric_functions
+
+    load_metric_functions()  # else the first run's final report imports scikit-learn mid-run
     found = [(d.id, d.label) for d in devices.available_devices()]
     shipped, shipped_error = None, ""
     path = shipped_model_path()

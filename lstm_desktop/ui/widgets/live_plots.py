@@ -1,8 +1,8 @@
 """Live training curves (pyqtgraph): batch loss raw + EMA, epoch loss and accuracy, probe scores.
 
 Data arrives in chunks and is appended to preallocated numpy buffers that grow by doubling; a QTimer
-redraws at most 10 times a second, and only the curves whose data changed, calling `setData` on curve
-items created once. X is measured in epochs everywhere (1.0 = end of the first epoch), so the four
+redraws at most 10 times a second, and only the curves whose data changed. The batch-loss lines are
+AppendOnlyCurve items, which repaint only the strip that new batches add. X is measured in epochs everywhere (1.0 = end of the first epoch), so the four
 plots share one crosshair. While training, the x range is fixed to [0, epochs]: the axes are not
 re-rendered on every redraw, and the plots show how far the run has come.
 """
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPus
                                QVBoxLayout, QWidget)
 
 from lstm_desktop.core.atomic import atomic_write
+from lstm_desktop.ui.widgets.append_curve import AppendOnlyCurve
 from lstm_desktop.ui.widgets.common import (DIGIT_COLORS, EMA_COLOR, RAW_COLOR, TRAIN_COLOR, VAL_COLOR,
                                             muted, named)
 
@@ -188,6 +189,7 @@ class LivePlots(QWidget):
         plot.setLabel("left", ylabel)
         for axis in ("left", "bottom"):
             plot.getAxis(axis).enableAutoSIPrefix(False)  # "loss (x0.001)" with ticks of 400 reads badly
+        plot.getAxis("left").setWidth(52)  # a fixed width: new tick labels do not re-lay-out the plot
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setMenuEnabled(False)
@@ -207,11 +209,12 @@ class LivePlots(QWidget):
         self.probe_plot = self._plot(1, 1, "Probe: your drawing's scores", "probability", "probePlot")
         self.probe_plot.setYRange(0, 1, padding=0.02)
 
-        self.raw_curve = self.batch_plot.plot(pen=pg.mkPen(RAW_COLOR, width=1), name="batch")
-        # Redrawn 10x a second while training: an antialiased path cost 7x more paint time, all of
-        # it holding the GIL that the training threads need.
-        self.ema_curve = self.batch_plot.plot(pen=pg.mkPen(EMA_COLOR, width=2), name="smoothed",
-                                              antialias=False)
+        # Appended to 10x a second while training: these items repaint only the new strip, so the
+        # window takes next to no time (and GIL) from the training threads.
+        self.raw_curve = AppendOnlyCurve(pg.mkPen(RAW_COLOR, width=1), "batch")
+        self.ema_curve = AppendOnlyCurve(pg.mkPen(EMA_COLOR, width=2), "smoothed")
+        self.batch_plot.addItem(self.raw_curve)
+        self.batch_plot.addItem(self.ema_curve)
         self.batch_plot.addLegend(offset=(-10, 10)).setLabelTextColor("#303030")
         self.batch_plot.legend.addItem(self.raw_curve, "batch")
         self.batch_plot.legend.addItem(self.ema_curve, "smoothed")
@@ -255,8 +258,8 @@ class LivePlots(QWidget):
     def clear(self) -> None:
         for buf in (self._batches, self._ema, self._epochs, self._probe):
             buf.clear()
-        self._mark_dirty("batches", "epochs", "probe")
-        self.refresh()
+        self._mark_dirty("batches", "batches-all", "epoch-loss", "epoch-accuracy", "probe")
+        self.refresh(everything=True)
         self.set_x_extent(None)
         self.readout.setText("")
 
@@ -282,7 +285,7 @@ class LivePlots(QWidget):
     def append_epoch(self, x: float, train_loss: float, val_loss: float, train_acc: float,
                      val_acc: float) -> None:
         self._epochs.extend(np.array([x, train_loss, val_loss, train_acc, val_acc]))
-        self._mark_dirty("epochs")
+        self._mark_dirty("epoch-loss", "epoch-accuracy")
 
     def append_probe(self, x: float, probabilities: Sequence[float]) -> None:
         probs = np.zeros(10)
@@ -305,7 +308,7 @@ class LivePlots(QWidget):
             self.append_epoch(float(e), *vals)
         for x, probs in probe:
             self.append_probe(x, probs)
-        self.refresh()
+        self.refresh(everything=True)
         self.set_x_extent(None)
 
     def _mark_dirty(self, *parts: str) -> None:
@@ -315,36 +318,56 @@ class LivePlots(QWidget):
             self._timer.start()
 
     # ---- drawing ------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Push the buffers to the curve items (called by the timer; cheap when nothing changed)."""
+    def refresh(self, everything: bool = False) -> None:
+        """Push the buffers to the curve items (called by the timer; cheap when nothing changed).
+
+        The batch curves are pushed on every call. Of the plots that change once an epoch (loss,
+        accuracy, probe), each call redraws at most one unless `everything`: each of them costs
+        ~10 ms of re-rendered axes, and done together they held the event loop for ~50 ms.
+        """
         if not self._dirty:
             self._timer.stop()
             return
-        self._dirty = False
-        parts, self._dirty_parts = self._dirty_parts, set()
+        parts = self._dirty_parts
         if "batches" in parts:
             b = self._batches.view()
-            self.raw_curve.setData(b[:, 0], b[:, 1])
-            self.ema_curve.setData(b[:, 0], self._ema.view()[:, 0])
+            redraw = "batches-all" in parts
+            for curve, y in ((self.raw_curve, b[:, 1]), (self.ema_curve, self._ema.view()[:, 0])):
+                (curve.setData if redraw else curve.extend)(b[:, 0], y)
             if self._x_extent:
                 self._fit_y_while_training()
-        if "epochs" in parts:
-            e = self._epochs.view()
-            self.train_loss_curve.setData(e[:, 0], e[:, 1])
-            self.val_loss_curve.setData(*self._finite(e[:, 0], e[:, 2]))
-            self.train_acc_curve.setData(e[:, 0], e[:, 3] * 100)
-            self.val_acc_curve.setData(*self._finite(e[:, 0], e[:, 4] * 100))
-            if self._x_extent:
-                for plot in (self.loss_plot, self.acc_plot):
-                    plot.getViewBox().autoRange(items=plot.listDataItems())
-                    plot.setXRange(0, self._x_extent, padding=0.02)
-        if "probe" in parts:
-            p = self._probe.view()
-            top = int(np.argmax(p[-1, 1:])) if len(p) else -1
-            for d, curve in enumerate(self.probe_curves):
-                curve.setData(p[:, 0], p[:, 1 + d])
-                curve.setPen(pg.mkPen(DIGIT_COLORS[d], width=3.5 if d == top else 1.5))
-            self.probe_hint.setVisible(len(p) == 0)
+            parts.difference_update(("batches", "batches-all"))
+        for part in [p for p in self._SLOW_PARTS if p in parts][: None if everything else 1]:
+            getattr(self, f"_draw_{part.replace('-', '_')}")()
+            parts.discard(part)
+        self._dirty = bool(parts)
+
+    _SLOW_PARTS = ("epoch-loss", "epoch-accuracy", "probe")
+
+    def _draw_epoch_loss(self) -> None:
+        e = self._epochs.view()
+        self.train_loss_curve.setData(e[:, 0], e[:, 1])
+        self.val_loss_curve.setData(*self._finite(e[:, 0], e[:, 2]))
+        self._fit_epoch_plot(self.loss_plot)
+
+    def _draw_epoch_accuracy(self) -> None:
+        e = self._epochs.view()
+        self.train_acc_curve.setData(e[:, 0], e[:, 3] * 100)
+        self.val_acc_curve.setData(*self._finite(e[:, 0], e[:, 4] * 100))
+        self._fit_epoch_plot(self.acc_plot)
+
+    def _fit_epoch_plot(self, plot: pg.PlotItem) -> None:
+        if self._x_extent:
+            plot.getViewBox().autoRange(items=plot.listDataItems())
+            plot.setXRange(0, self._x_extent, padding=0.02)
+
+    def _draw_probe(self) -> None:
+        p = self._probe.view()
+        top = int(np.argmax(p[-1, 1:])) if len(p) else -1
+        for d, curve in enumerate(self.probe_curves):
+            curve.setData(p[:, 0], p[:, 1 + d])
+            curve.setPen(pg.mkPen(DIGIT_COLORS[d], width=3.5 if d == top else 1.5))
+        self.probe_hint.setVisible(len(p) == 0)
 
     def _fit_y_while_training(self) -> None:
         """Rescale the batch plot's y axis at most once a second, or at once when data leaves it.
@@ -383,7 +406,7 @@ class LivePlots(QWidget):
         self._ema.clear()
         if len(b):
             self._ema.extend(ema(b[:, 1], self._smoothing)[:, None])
-        self._mark_dirty("batches")
+        self._mark_dirty("batches", "batches-all")
         self.smoothingChanged.emit(self._smoothing)
 
     def set_smoothing(self, weight: float) -> None:
@@ -463,7 +486,7 @@ class LivePlots(QWidget):
             fh.write(text.getvalue())
 
     def export_png(self, path: str) -> None:
-        self.refresh()
+        self.refresh(everything=True)
         pixmap = self.graphics.grab()
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
