@@ -1,7 +1,8 @@
 """Background work on QThreads, with Qt's worker-object pattern.
 
 A worker is a QObject with no parent, moved to its own QThread: `thread.started -> worker.run`,
-`worker.finished -> thread.quit`, `deleteLater` on both (see WorkerThread). The core runs inside
+`worker.finished -> thread.quit`; the thread is deleted with deleteLater, the worker is handed back
+to the GUI thread and freed there (see WorkerThread). The core runs inside
 `run()`; its events become Qt signals carrying plain numbers and small numpy arrays, delivered to
 the GUI thread by queued connections. Stop and pause go through TrainingControl's thread-safe flags,
 called directly from the GUI thread: a queued signal would wait behind the running loop.
@@ -19,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.control import TrainingControl
@@ -166,7 +167,20 @@ class TrainingWorker(QObject):
             self._flush()
             self.failed.emit(*unexpected_error_text(exc))
         finally:
+            hand_back_to_gui_thread(self)
             self.finished.emit()
+
+
+def hand_back_to_gui_thread(worker: QObject) -> None:
+    """Move a finished worker to the GUI thread, so that it is destroyed there, not in its own.
+
+    A PySide QObject destroyed on a worker thread (deleteLater) holds Qt's connection lock while
+    it waits for the GIL; the GUI thread, holding the GIL, can meanwhile wait for that same lock in
+    a connect(): a deadlock, seen as a hung test run. Freed by Python on the GUI thread, it cannot.
+    """
+    app = QCoreApplication.instance()
+    if app is not None:
+        worker.moveToThread(app.thread())
 
 
 class TaskWorker(QObject):
@@ -201,6 +215,7 @@ class TaskWorker(QObject):
             log.error("%s failed:\n%s", self.name, traceback.format_exc())
             self.failed.emit(*unexpected_error_text(exc))
         finally:
+            hand_back_to_gui_thread(self)
             self.finished.emit()
 
 
@@ -219,8 +234,7 @@ class WorkerThread:
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
         worker.finished.connect(self.thread.quit)
-        worker.finished.connect(worker.deleteLater)
-        self.thread.finished.connect(self.thread.deleteLater)
+        self.thread.finished.connect(self.thread.deleteLater)  # the worker: see hand_back_to_gui_thread
 
     def start(self) -> None:
         self.thread.start()
