@@ -2,9 +2,10 @@
 
 Data arrives in chunks and is appended to preallocated numpy buffers that grow by doubling; a QTimer
 redraws at most 10 times a second, and only the curves whose data changed. The batch-loss lines are
-AppendOnlyCurve items, which repaint only the strip that new batches add. X is measured in epochs everywhere (1.0 = end of the first epoch), so the four
-plots share one crosshair. While training, the x range is fixed to [0, epochs]: the axes are not
-re-rendered on every redraw, and the plots show how far the run has come.
+AppendOnlyCurve items, which repaint only the strip that new batches add. X is measured in epochs
+everywhere (1.0 = end of the first epoch), so the four plots share one crosshair. While training, the
+x range is fixed to [0, epochs]: the axes are not re-rendered on every redraw, and the plots show how
+far the run has come.
 """
 
 from __future__ import annotations
@@ -337,12 +338,12 @@ class LivePlots(QWidget):
             if self._x_extent:
                 self._fit_y_while_training()
             parts.difference_update(("batches", "batches-all"))
-        for part in [p for p in self._SLOW_PARTS if p in parts][: None if everything else 1]:
-            getattr(self, f"_draw_{part.replace('-', '_')}")()
+        slow = {"epoch-loss": self._draw_epoch_loss, "epoch-accuracy": self._draw_epoch_accuracy,
+                "probe": self._draw_probe}
+        for part in [p for p in slow if p in parts][: None if everything else 1]:
+            slow[part]()
             parts.discard(part)
         self._dirty = bool(parts)
-
-    _SLOW_PARTS = ("epoch-loss", "epoch-accuracy", "probe")
 
     def _draw_epoch_loss(self) -> None:
         e = self._epochs.view()
