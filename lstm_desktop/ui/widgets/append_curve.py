@@ -80,7 +80,7 @@ class AppendOnlyCurve(pg.GraphicsObject):
         """Take the whole, longer data; only the points after the current last one are new."""
         old = len(self._x)
         x = np.asarray(x, dtype=np.float64)
-        if old == 0 or len(x) < old or (old and x[old - 1] != self._x[-1]):
+        if old == 0 or len(x) < old or x[old - 1] != self._x[-1]:
             self.setData(x, y)
             return
         self._x = x
@@ -135,27 +135,20 @@ class AppendOnlyCurve(pg.GraphicsObject):
             x0, x1, y0, y1 = min(x0, bx0), max(x1, bx1), min(y0, by0), max(y1, by1)
         self._bounds = (x0, x1, y0, y1)
 
-    def _data_rect(self) -> QRectF | None:
-        if self._bounds is None:
-            return None
-        x0, x1, y0, y1 = self._bounds
-        return QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
-
     def _reserve(self, force: bool) -> bool:
         """Grow the bounding rect ahead of the data (x doubles, y gets 50% headroom) when it leaves it."""
-        data = self._data_rect()
-        if data is None:
+        if self._bounds is None:
             changed = not self._reserved.isNull()
             if changed:
                 self.prepareGeometryChange()
                 self._reserved = QRectF()
             return changed
-        if not force and self._reserved.contains(data):
+        x0, x1, y0, y1 = self._bounds
+        if not force and self._reserved.contains(QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))):
             return False
-        span_x = max(data.width(), 1e-9)
-        span_y = max(data.height(), 1e-9)
+        span_x, span_y = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
         self.prepareGeometryChange()
-        self._reserved = QRectF(data.left(), data.top() - 0.5 * span_y, span_x * 2.0, span_y * 2.0)
+        self._reserved = QRectF(x0, y0 - 0.5 * span_y, span_x * 2.0, span_y * 2.0)
         return True
 
     def boundingRect(self) -> QRectF:
