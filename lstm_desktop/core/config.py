@@ -41,6 +41,7 @@ class TrainConfig:
     grad_clip: float = 0.0
     threads: int | None = None
     cpu_split: bool = True  # CPU: run equal parts of each batch on separate cores (same maths)
+    cpu_kernel: bool = True  # CPU split, plain model: the C kernel (same maths, rounding ~1e-6 apart)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -6,12 +6,9 @@ flags polled between batches (TrainingControl). Seeded and reproducible on a giv
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -28,6 +25,7 @@ from lstm_desktop.core.events import (BatchEnded, Callback, EpochEnded, Event, F
                                       FitStarted)
 from lstm_desktop.core.metrics import Metrics, compute_metrics
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec, count_parameters
+from lstm_desktop.core.steps import make_step
 
 Reducer = Callable[[torch.Tensor], torch.Tensor]
 
@@ -106,88 +104,6 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
     return compute_metrics(y.cpu().numpy(), probs.argmax(1).cpu().numpy(), num_classes)
 
 
-class SerialStep:
-    """Forward and backward of one batch; sets .grad on the parameters."""
-
-    def __init__(self, net: torch.nn.Module) -> None:
-        self.net = net
-
-    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.net(xb)
-        loss = F.cross_entropy(logits, yb)
-        loss.backward()
-        return loss.detach(), (logits.detach().argmax(1) == yb).sum()
-
-    @contextlib.contextmanager
-    def all_threads(self):
-        yield
-
-    def close(self) -> None:
-        pass
-
-
-class SplitStep(SerialStep):
-    """The batch cut into equal parts run at once on single-threaded workers, one per core.
-
-    A row-wise LSTM step is many tiny ops; with OpenMP threads inside each op, the cores spend
-    much of the step waiting on each other. Independent parts keep every core busy. Each part's
-    loss is its summed cross-entropy over the full batch size, so the parts' gradients, added in a
-    fixed order, are the whole batch's mean gradient: the same optimisation, deterministically.
-    """
-
-    def __init__(self, net: torch.nn.Module, parts: int, threads_each: int = 1) -> None:
-        super().__init__(net)
-        self.parts = parts
-        self.threads_each = threads_each
-        self.outer_threads = torch.get_num_threads()
-        self.params = [p for p in net.parameters() if p.requires_grad]
-        self.pool = ThreadPoolExecutor(parts - 1, thread_name_prefix="lstm-step",
-                                       initializer=torch.set_num_threads, initargs=(threads_each,))
-        torch.set_num_threads(threads_each)
-
-    def _part(self, x: torch.Tensor, y: torch.Tensor, n: int):
-        logits = self.net(x)
-        loss = F.cross_entropy(logits, y, reduction="sum") / n
-        grads = torch.autograd.grad(loss, self.params, allow_unused=True)
-        return loss.detach(), (logits.detach().argmax(1) == y).sum(), grads
-
-    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        n = len(xb)
-        xs, ys = xb.chunk(self.parts), yb.chunk(self.parts)
-        futures = [self.pool.submit(self._part, x, y, n) for x, y in zip(xs[1:], ys[1:])]
-        results = [self._part(xs[0], ys[0], n)] + [f.result() for f in futures]
-        for i, p in enumerate(self.params):
-            grads = [r[2][i] for r in results if r[2][i] is not None]
-            p.grad = functools.reduce(torch.add, grads) if grads else None
-        loss = functools.reduce(torch.add, [r[0] for r in results])
-        correct = functools.reduce(torch.add, [r[1] for r in results])
-        return loss, correct
-
-    @contextlib.contextmanager
-    def all_threads(self):
-        """Validation and other big batched ops run on this thread with all the threads."""
-        torch.set_num_threads(self.outer_threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(self.threads_each)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True)
-        torch.set_num_threads(self.outer_threads)
-
-
-def make_step(net: torch.nn.Module, model: LSTMClassifier, cfg: TrainConfig, device: torch.device,
-              batch_size: int, data_parallel: bool) -> SerialStep:
-    """SplitStep on a multi-core CPU when it is exact and deterministic (no dropout RNG, no DDP)."""
-    threads = torch.get_num_threads()
-    parts = min(threads, batch_size // 16)
-    if (cfg.cpu_split and device.type == "cpu" and not data_parallel and parts >= 2
-            and model.spec.dropout == 0):
-        return SplitStep(net, parts, max(1, threads // parts))
-    return SerialStep(net)
-
-
 class Trainer:
     """Fits an LSTMClassifier to a DataBundle, emitting events to every callback."""
 
@@ -230,7 +146,7 @@ class Trainer:
         self.history = history  # live view for callbacks (per-epoch checkpoints, plots)
         self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model)))
 
-        step = make_step(net, model, cfg, device, batch_size, data_parallel=wrap is not None)
+        step = make_step(model, net, opt, cfg, device, batch_size, data_parallel=wrap is not None)
         good_state = copy.deepcopy(model.state_dict())
         train_seconds = 0.0
         samples_seen = 0
@@ -270,14 +186,10 @@ class Trainer:
                         break
                     if cfg.augment:
                         xb = augment_batch(xb, aug_gen)
-                    opt.zero_grad(set_to_none=True)
-                    loss, batch_correct = step(xb, yb)
+                    loss, batch_correct = step.train_batch(xb, yb)
                     loss_value = float(loss)
                     if not math.isfinite(loss_value):
                         raise _NonFinite(epoch, b, loss_value)
-                    if cfg.grad_clip > 0:
-                        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                    opt.step()
                     if sched is not None:
                         sched.step()
                     correct += batch_correct
