@@ -133,7 +133,8 @@ def supports(model: LSTMClassifier) -> bool:
     """The plain classifier on the CPU in float32: what plain_part computes."""
     spec = model.spec
     return (spec.layers == 1 and not spec.bidirectional and not spec.attention and spec.dropout == 0
-            and all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters()))
+            and all(p.dtype == torch.float32 and p.device.type == "cpu" and p.is_contiguous()
+                    for p in model.parameters()))
 
 
 class _Part:
@@ -193,6 +194,8 @@ class KernelSplitStep(SerialStep):
     def _part_grads(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, list[Tensor]]:
         """(summed [mean loss, correct], gradients in self.weights' order) of the whole batch."""
         n = len(xb)
+        if n and (int(yb.min()) < 0 or int(yb.max()) >= self.model.spec.num_classes):
+            raise IndexError(f"labels must be in 0..{self.model.spec.num_classes - 1}")  # C would read past
         sizes = part_sizes(n, self.parts, lead=False)
         xs, ys = xb.split(sizes), yb.split(sizes)
         futures = [self.pool.submit(self._run, i, x, y, n) for i, (x, y) in enumerate(zip(xs, ys)) if i > 0]

@@ -135,3 +135,12 @@ def test_the_kernel_is_built_into_the_cache_and_steps_aside_without_a_compiler(k
         assert kernel_step.load_kernel() is None
     finally:
         kernel_step.load_kernel.cache_clear()
+
+
+def test_a_label_outside_the_classes_is_an_error_not_a_read_past_the_logits(kernel):
+    model = plain()
+    step = kernel_step.KernelSplitStep(model, make_optimizer(model, TrainConfig(), torch.device("cpu")), 0.0, 2,
+                                       kernel)
+    with pytest.raises(IndexError, match="0..9"):
+        step.train_batch(torch.randn(4, 8, 8), torch.tensor([0, 1, 10, 2]))
+    step.close()
