@@ -142,7 +142,6 @@ class _Part:
 
     def __init__(self, rows: int, steps: int, features: int, hidden: int, classes: int) -> None:
         gates = 4 * hidden
-        self.rows = rows
         self.xt = torch.empty(steps, rows, features)
         self.gates = torch.empty(steps, rows, gates)
         self.dgates = torch.empty(steps, rows, gates)
@@ -170,10 +169,8 @@ class KernelSplitStep(SerialStep):
         self.buffers: dict[tuple[int, int], _Part] = {}
         lstm, fc = model.lstm, model.fc
         self.weights = [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, fc.weight, fc.bias]
-        params = list(model.parameters())
-        fusable = grad_clip == 0 and fused_adam.fusable(opt, params)
-        self.adam = fused_adam.FusedAdam(opt, params) if fusable else None
-        self.order = [next(i for i, w in enumerate(self.weights) if w is p) for p in params] if fusable else []
+        fusable = grad_clip == 0 and fused_adam.fusable(opt, self.weights)  # also checks the order
+        self.adam = fused_adam.FusedAdam(opt, self.weights) if fusable else None
 
     def _run(self, index: int, x: Tensor, y: Tensor, n: int) -> tuple[Tensor, list[Tensor]]:
         rows, steps, features = x.shape
@@ -219,7 +216,7 @@ class KernelSplitStep(SerialStep):
             return super().train_batch(xb, yb)
         total, grads = self._part_grads(xb, yb)
         if bool(torch.isfinite(total[0])):
-            self.adam.step([grads[i] for i in self.order])
+            self.adam.step(grads)
         return total[0], total[1].long()
 
     def close(self) -> None:

@@ -129,16 +129,13 @@ def make_step(model: LSTMClassifier, net: torch.nn.Module, opt: torch.optim.Opti
     if not (cfg.cpu_split and device.type == "cpu" and not data_parallel and parts >= 2
             and model.spec.dropout == 0):
         return SerialStep(net, opt, cfg.grad_clip)
+    threads_each = max(1, threads // parts)
+    if threads_each > 1:  # more cores than parts: each part uses OpenMP inside torch's ops
+        return SplitStep(net, opt, cfg.grad_clip, parts, threads_each)
     from lstm_desktop.core import kernel_step
+    from lstm_desktop.core.scripted_step import ScriptedSplitStep
 
     kernel = kernel_step.load_kernel() if cfg.cpu_kernel and kernel_step.supports(model) else None
-    if kernel is not None and threads // parts == 1:
+    if kernel is not None:
         return kernel_step.KernelSplitStep(model, opt, cfg.grad_clip, parts, kernel)
-    threads_each = max(1, threads // parts)
-    if threads_each == 1:
-        from lstm_desktop.core.scripted_step import ScriptedSplitStep
-
-        scripted = ScriptedSplitStep.create(model, opt, cfg.grad_clip, parts)
-        if scripted is not None:
-            return scripted
-    return SplitStep(net, opt, cfg.grad_clip, parts, threads_each)
+    return ScriptedSplitStep.create(model, opt, cfg.grad_clip, parts) or SplitStep(net, opt, cfg.grad_clip, parts)

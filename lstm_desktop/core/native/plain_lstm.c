@@ -18,15 +18,6 @@ typedef void (*sgemm_t)(const char*, const char*, const int*, const int*, const 
                         const float*, const int*, const float*, const int*, const float*, float*, const int*);
 typedef int (*set_threads_t)(int);
 
-typedef struct {
-    sgemm_t sgemm;
-    set_threads_t set_threads;
-    int T, B, H, b0, b1;
-    const float *w_hh, *zeros, *dout, *dh_n, *dc_n;
-    float *gates, *c, *h, *dgates, *work;  /* forward writes gates, c, h; backward dgates, work */
-    const float *gates_in, *c_in;
-} job_t;
-
 static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
 static inline float tanh_(float x) { return 2.0f * sigm(2.0f * x) - 1.0f; }
 
@@ -48,21 +39,22 @@ static void cell_forward(int H, float* restrict g, const float* restrict c_prev,
     }
 }
 
-static void forward_rows(const job_t* j) {
-    int previous = j->set_threads ? j->set_threads(1) : 0;
-    const int T = j->T, B = j->B, H = j->H, G = 4 * H, rows = j->b1 - j->b0;
+/* gates [T][B][4H]: x W_ih^T + b on entry, the activated gates on exit (kept for the backward).
+ * c, h [T][B][H]: cell and hidden states. zeros [B][H]: the state before t = 0. */
+static void forward_loop(sgemm_t sgemm, int T, int B, int H, const float* w_hh, float* gates, float* c,
+                         float* h, const float* zeros) {
+    const int G = 4 * H;
+    const size_t BH = (size_t)B * H;
     const float one = 1.0f;
     for (int t = 0; t < T; t++) {
-        float* gt = j->gates + ((size_t)t * B + j->b0) * G;
-        if (t > 0)  /* gates_t += h_{t-1} W_hh^T, for this block's rows */
-            j->sgemm("T", "N", &G, &rows, &H, &one, j->w_hh, &H, j->h + ((size_t)(t - 1) * B + j->b0) * H, &H,
-                     &one, gt, &G);
-        const float* c_prev = t > 0 ? j->c + (size_t)(t - 1) * B * H : j->zeros;
-        for (int b = j->b0; b < j->b1; b++)
-            cell_forward(H, j->gates + ((size_t)t * B + b) * G, c_prev + (size_t)b * H,
-                         j->c + ((size_t)t * B + b) * H, j->h + ((size_t)t * B + b) * H);
+        float* gt = gates + (size_t)t * B * G;
+        if (t > 0)  /* gates_t += h_{t-1} W_hh^T */
+            sgemm("T", "N", &G, &B, &H, &one, w_hh, &H, h + (t - 1) * BH, &H, &one, gt, &G);
+        const float* c_prev = t > 0 ? c + (t - 1) * BH : zeros;
+        for (int b = 0; b < B; b++)
+            cell_forward(H, gt + (size_t)b * G, c_prev + (size_t)b * H, c + t * BH + (size_t)b * H,
+                         h + t * BH + (size_t)b * H);
     }
-    if (j->set_threads) j->set_threads(previous);
 }
 
 static void cell_backward(int H, const float* restrict g, const float* restrict c, const float* restrict c_prev,
@@ -87,30 +79,25 @@ static void cell_backward(int H, const float* restrict g, const float* restrict 
     }
 }
 
-static void backward_rows(const job_t* j) {
-    int previous = j->set_threads ? j->set_threads(1) : 0;
-    const int T = j->T, B = j->B, H = j->H, G = 4 * H, rows = j->b1 - j->b0;
-    const size_t BH = (size_t)B * H, first = (size_t)j->b0 * H, count = (size_t)rows * H;
+/* dh_last [B][H]: gradient of the last step's hidden state (the head reads only that step).
+ * Writes dgates [T][B][4H], the gradient of the gates before activation. work: [2][B][H] scratch. */
+static void backward_loop(sgemm_t sgemm, int T, int B, int H, const float* w_hh, const float* gates,
+                          const float* c, const float* dh_last, float* dgates, float* work, const float* zeros) {
+    const int G = 4 * H;
+    const size_t BH = (size_t)B * H;
     const float one = 1.0f, zero = 0.0f;
-    float* restrict dh = j->work + first;
-    float* restrict dc = j->work + BH + first;
-    if (j->dh_n) memcpy(dh, j->dh_n + first, sizeof(float) * count); else memset(dh, 0, sizeof(float) * count);
-    if (j->dc_n) memcpy(dc, j->dc_n + first, sizeof(float) * count); else memset(dc, 0, sizeof(float) * count);
+    float* dh = work;
+    float* dc = work + BH;
+    memcpy(dh, dh_last, sizeof(float) * BH);
+    memset(dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
-        if (j->dout) {
-            const float* restrict dt = j->dout + (size_t)t * BH + first;
-            for (size_t k = 0; k < count; k++) dh[k] += dt[k];
-        }
-        const float* c_prev = t > 0 ? j->c_in + (size_t)(t - 1) * BH : j->zeros;
-        for (int b = j->b0; b < j->b1; b++)
-            cell_backward(H, j->gates_in + ((size_t)t * B + b) * G, j->c_in + (size_t)t * BH + (size_t)b * H,
-                          c_prev + (size_t)b * H, j->work + (size_t)b * H, j->work + BH + (size_t)b * H,
-                          j->dgates + ((size_t)t * B + b) * G);
-        if (t > 0)  /* dh_{t-1} = dgates_t W_hh, for this block's rows */
-            j->sgemm("N", "N", &H, &rows, &G, &one, j->w_hh, &H, j->dgates + ((size_t)t * B + j->b0) * G, &G,
-                     &zero, dh, &H);
+        const float* c_prev = t > 0 ? c + (t - 1) * BH : zeros;
+        for (int b = 0; b < B; b++)
+            cell_backward(H, gates + ((size_t)t * B + b) * G, c + t * BH + (size_t)b * H, c_prev + (size_t)b * H,
+                          dh + (size_t)b * H, dc + (size_t)b * H, dgates + ((size_t)t * B + b) * G);
+        if (t > 0)  /* dh_{t-1} = dgates_t W_hh */
+            sgemm("N", "N", &H, &B, &G, &one, w_hh, &H, dgates + (size_t)t * B * G, &G, &zero, dh, &H);
     }
-    if (j->set_threads) j->set_threads(previous);
 }
 
 /* One part of a batch for the plain classifier (one LSTM layer, a linear head on the last step,
@@ -118,8 +105,10 @@ static void backward_rows(const job_t* j) {
  *
  * x [B][T][I] (batch-first, as stored); y [B] labels. Weights as nn.LSTM / nn.Linear hold them.
  * Scratch: xt [T][B][I], gates and dgates [T][B][4H], c and h [T][B][H], logits [B][K],
- * work [2][B][H], zeros [B][H]. Outputs: d_w_ih [4H][I], d_w_hh [4H][H], d_b [4H] (for both
- * biases), d_w_fc [K][H], d_b_fc [K], result [2] = (loss, correct). */
+ * work [3][B][H], zeros [B][H]. Outputs: d_w_ih [4H][I], d_w_hh [4H][H], d_b [4H] (for both
+ * biases), d_w_fc [K][H], d_b_fc [K], result [2] = (loss, correct).
+ * set_threads: MKL_Set_Num_Threads_Local (or NULL), so that MKL stays on this thread while the
+ * other parts use the other cores. */
 void plain_part(sgemm_t sgemm, set_threads_t set_threads, int T, int B, int I, int H, int K, float n,
                 const float* x, const long long* y, const float* w_ih, const float* w_hh, const float* b_ih,
                 const float* b_hh, const float* w_fc, const float* b_fc,
@@ -136,11 +125,7 @@ void plain_part(sgemm_t sgemm, set_threads_t set_threads, int T, int B, int I, i
             for (int k = 0; k < G; k++) g[k] = b_ih[k] + b_hh[k];
         }
     sgemm("T", "N", &G, &TB, &I, &one, w_ih, &I, xt, &I, &one, gates, &G);  /* += x W_ih^T */
-    job_t job = {0};
-    job.sgemm = sgemm; job.set_threads = NULL;
-    job.T = T; job.B = B; job.H = H; job.b0 = 0; job.b1 = B;
-    job.w_hh = w_hh; job.gates = gates; job.c = c; job.h = h; job.zeros = zeros;
-    forward_rows(&job);
+    forward_loop(sgemm, T, B, H, w_hh, gates, c, h, zeros);
 
     const float* h_last = h + (size_t)(T - 1) * B * H;
     for (int b = 0; b < B; b++) memcpy(logits + (size_t)b * K, b_fc, sizeof(float) * K);
@@ -165,12 +150,10 @@ void plain_part(sgemm_t sgemm, set_threads_t set_threads, int T, int B, int I, i
         for (int b = 0; b < B; b++) s += logits[(size_t)b * K + k];
         d_b_fc[k] = s;
     }
-    float* dh_last = work + 2 * (size_t)B * H;  /* work holds 3 blocks: dh, dc, dh_last */
+    float* dh_last = work + 2 * (size_t)B * H;  /* after backward_loop's dh and dc */
     sgemm("N", "N", &H, &B, &K, &one, w_fc, &H, logits, &K, &zero, dh_last, &H);  /* dlogits W_fc */
 
-    job.gates_in = gates; job.c_in = c; job.dout = NULL; job.dh_n = dh_last; job.dc_n = NULL;
-    job.dgates = dgates; job.work = work;
-    backward_rows(&job);
+    backward_loop(sgemm, T, B, H, w_hh, gates, c, dh_last, dgates, work, zeros);
     if (T > 1)  /* d W_hh = sum over t >= 1 of dgates_t^T h_{t-1}: one product, time-major rows line up */
         sgemm("N", "T", &H, &G, &TB1, &one, h, &H, dgates + (size_t)B * G, &G, &zero, d_w_hh, &H);
     else
