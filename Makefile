@@ -16,8 +16,10 @@ setup: $(BIN)/.installed
 run: setup
 	$(BIN)/lstm-desktop
 
+# Twice for the core: once on the C kernel's fast path, once on the pure-torch fallback.
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	LSTM_DESKTOP_NO_KERNEL=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/core
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

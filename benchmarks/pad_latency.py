@@ -50,9 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from lstm_desktop.core.checkpoint import load_checkpoint
     from lstm_desktop.core.resources import shipped_model_path
-    from lstm_desktop.core.strokes import generate_digits
+    from lstm_desktop.core.synthetic_digits import generate_digits
     from lstm_desktop.ui.pad_panel import PadPanel
-    from lstm_desktop.ui.widgets.drawing_pad import _send_mouse
+    from lstm_desktop.testing import _send_mouse
 
     if args.threads:
         torch.set_num_threads(args.threads)

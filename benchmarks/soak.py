@@ -38,9 +38,9 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.strokes import generate_digits
+    from lstm_desktop.core.synthetic_digits import generate_digits
     from lstm_desktop.ui.main_window import MainWindow
-    from lstm_desktop.ui.widgets.drawing_pad import replay_strokes
+    from lstm_desktop.testing import replay_strokes
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "soak.ini"), QSettings.Format.IniFormat)

@@ -1,20 +1,28 @@
 """Accuracy on synthetic pen strokes, through the app's own pad renderer and preprocessing.
 
-Generates N digits (default 5000, fixed seed) from lstm_desktop.core.strokes: several pen
-trajectory styles per digit, varied in pen width, size, aspect, slant, rotation, position, wobble,
-jitter and stroke speed. Each is rendered by the renderer the drawing pad uses for the model
+Generates N digits (default 5000, fixed seed) per template set from
+lstm_desktop.core.synthetic_digits: several pen trajectory styles per digit, varied in pen width,
+size, aspect, slant, rotation, position, wobble, jitter and stroke speed. Two sets by default:
+
+  classic   the original styles (35)
+  failure   the shapes real writers produce that the shipped model misread (core.digit_templates:
+            9 with a stem curving back left or a small/open loop, one-stroke open-top 4 and 4
+            whose strokes do not meet, 7 with a crossbar or a curved stem, 1 with a long flag;
+            the other digits use their classic styles)
+ Each is rendered by the renderer the drawing pad uses for the model
 (core.strokes.StrokeRaster, on the pad's 280x280 canvas) and scored by a checkpoint twice on the
 same strokes:
 
   app       core.preprocess.preprocess (MNIST recipe: crop, 20 px box, centre of mass)
   textbook  the whole canvas resized to 28x28, no cropping or centring (the usual tutorial code)
 
-Prints accuracy overall, per digit, per variation bucket (thin/thick, small/large, slanted, fast),
+Prints, per set, accuracy overall, per digit, per variation bucket (thin/thick, small/large, slanted, fast),
 per template style, and the most frequent confusions. With --via-pad K, the first K digits are
 also drawn with mouse events on the real PadPanel (offscreen Qt) and its shown predictions are
 checked against the headless ones.
 
-    python benchmarks/stroke_eval.py [--model CHECKPOINT] [--n 5000] [--seed 0] [--via-pad 50]
+    python benchmarks/stroke_eval.py [--model CHECKPOINT] [--n 5000] [--seed 0] [--sets classic,failure]
+                                     [--via-pad 50] [--json FILE]
 
 This is the project's own evaluation; the real one with human pen trajectories is kept outside
 the project. The templates are meant to be plausible, not to flatter a model.
@@ -23,6 +31,7 @@ the project. The templates are meant to be plausible, not to flatter a model.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
@@ -39,7 +48,9 @@ from lstm_desktop.core.classify import UNSURE_BELOW, input_doubt  # noqa: E402
 from lstm_desktop.core.inference import predict_probabilities  # noqa: E402
 from lstm_desktop.core.preprocess import preprocess, textbook_preprocess  # noqa: E402
 from lstm_desktop.core.resources import shipped_model_path  # noqa: E402
-from lstm_desktop.core.strokes import CANVAS_SIZE, StrokeRaster, generate_digits  # noqa: E402
+from lstm_desktop.core.strokes import CANVAS_SIZE, StrokeRaster  # noqa: E402
+from lstm_desktop.core.synthetic_digits import generate_digits  # noqa: E402
+from lstm_desktop.core.digit_templates import TEMPLATE_SETS  # noqa: E402
 
 
 def _probabilities(model, inputs: list[np.ndarray], batch: int = 256) -> np.ndarray:
@@ -61,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--via-pad", type=int, default=0, metavar="K",
                     help="also draw the first K digits with mouse events on the real pad (Qt, offscreen)")
     ap.add_argument("--top-confusions", type=int, default=12)
+    ap.add_argument("--sets", default="classic,failure",
+                    help=f"comma-separated template sets among {', '.join(TEMPLATE_SETS)} (default classic,failure)")
+    ap.add_argument("--json", default=None, metavar="FILE", help="also write per-set, per-digit accuracy as JSON")
     args = ap.parse_args(argv)
+    sets = [x.strip() for x in args.sets.split(",") if x.strip()]
+    unknown = [x for x in sets if x not in TEMPLATE_SETS]
+    if unknown or not sets:
+        ap.error(f"unknown template set(s) {', '.join(unknown) or '(none)'}; choose among {', '.join(TEMPLATE_SETS)}")
 
     import torch
 
@@ -79,8 +97,30 @@ def main(argv: list[str] | None = None) -> int:
           f"{' with augmentation' if ckpt.config and ckpt.config.augment else ''}"
           f"{f', test accuracy {ckpt.metrics.accuracy * 100:.2f}%' if ckpt.metrics else ''})")
 
+    summaries = []
+    for i, templates in enumerate(sets):
+        summary, digits, app_pred = _evaluate_set(args, ckpt, model, templates)
+        summaries.append(summary)
+        if i == 0:
+            first = (digits, app_pred)
+    if len(summaries) > 1:
+        print("\nper digit, app preprocessing, by template set")
+        print("  digit " + "".join(f"{x['set']:>12}" for x in summaries))
+        for k in range(10):
+            print(f"  {k:<6}" + "".join(f"{x['per_digit'][str(k)]:>11.2f}%" for x in summaries))
+        print("  all   " + "".join(f"{x['app_accuracy']:>11.2f}%" for x in summaries))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"model": str(path), "sets": summaries}, indent=1) + "\n")
+    if args.via_pad:
+        digits, app_pred = first
+        return _via_pad(ckpt, digits[:args.via_pad], app_pred[:args.via_pad])
+    return 0
+
+
+def _evaluate_set(args, ckpt, model, templates: str) -> tuple[dict, list, np.ndarray]:
+    """Render, preprocess, score and print one template set; returns (summary, digits, app_pred)."""
     t0 = time.perf_counter()
-    digits = generate_digits(args.n, seed=args.seed)
+    digits = generate_digits(args.n, seed=args.seed, templates=templates)
     raster = StrokeRaster()
     app_in, base_in, labels, doubts, empty = [], [], [], [], 0
     blank = np.full((28, 28), -ckpt.mean / ckpt.std, np.float32)
@@ -99,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     app_pred = app_probs.argmax(1)
     base_pred = _probabilities(model, base_in).argmax(1)
     t2 = time.perf_counter()
-    print(f"{args.n} digits (seed {args.seed}): rendered + preprocessed in {t1 - t0:.1f} s "
+    print(f"\n=== template set '{templates}': {args.n} digits (seed {args.seed}): rendered + preprocessed in {t1 - t0:.1f} s "
           f"({(t1 - t0) / max(args.n, 1) * 1000:.2f} ms each), scored in {t2 - t1:.1f} s"
           + (f"; {empty} rendered empty" if empty else ""))
 
@@ -135,9 +175,10 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) + ")")
     print(f"accuracy when not unsure {_acc(~unsure, app_ok).strip()}, when unsure {_acc(unsure, app_ok).strip()}")
 
-    if args.via_pad:
-        return _via_pad(ckpt, digits[:args.via_pad], app_pred[:args.via_pad])
-    return 0
+    per_digit = {str(k): round(float(app_ok[labels_a == k].mean()) * 100, 2) for k in range(10)}
+    summary = {"set": templates, "n": args.n, "seed": args.seed, "app_accuracy": round(float(app_ok.mean()) * 100, 2),
+               "textbook_accuracy": round(float(base_ok.mean()) * 100, 2), "per_digit": per_digit}
+    return summary, digits, app_pred
 
 
 def _via_pad(ckpt, digits, headless_pred: np.ndarray) -> int:
@@ -148,7 +189,7 @@ def _via_pad(ckpt, digits, headless_pred: np.ndarray) -> int:
     from PySide6.QtWidgets import QApplication
 
     from lstm_desktop.ui.pad_panel import PadPanel
-    from lstm_desktop.ui.widgets.drawing_pad import replay_strokes
+    from lstm_desktop.testing import replay_strokes
 
     app = QApplication.instance() or QApplication([])
     panel = PadPanel()

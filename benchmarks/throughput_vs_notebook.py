@@ -1,7 +1,8 @@
 """Training samples/s of the lstm-desktop engine against the seed notebook's own pipeline.
 
 Both run in this process at the notebook's config (plain LSTM, 128 units, batch 64, Adam 1e-3),
-alternating, so machine noise hits both alike; the result is the ratio engine / notebook.
+alternating, so machine noise hits both alike; the result is the ratio engine / notebook, and the
+fraction of the FLOP limit the engine reaches (handwritten_vs_engine.py counts the FLOPs).
 The notebook side is rebuilt exactly as the notebook describes it: torchvision MNIST with
 ToTensor + Normalize((0.5,), (0.5,)), DataLoader(batch_size=64, shuffle=True), its MNISTLSTM with
 explicit zero h0/c0, images.view(B, 28, 28), zero_grad / forward / backward / step / loss.item().
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +26,9 @@ from lstm_desktop.core.control import TrainingControl
 from lstm_desktop.core.data import DataBundle, mnist_bundle
 from lstm_desktop.core.engine import Trainer
 from lstm_desktop.core.events import BatchEnded
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from handwritten_vs_engine import plain_flops_per_sample, sgemm_peak  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,6 +111,10 @@ def main() -> None:
     ratios = [e / n for e, n in zip(en, nb)]
     print(f"median: notebook {statistics.median(nb):,.0f}  engine {statistics.median(en):,.0f}  "
           f"ratio {statistics.median(ratios):.2f}x  (threads={torch.get_num_threads()})")
+    threads = torch.get_num_threads()
+    peak, flops = sgemm_peak(threads), plain_flops_per_sample() * statistics.median(en)
+    print(f"engine {flops / 1e9:.1f} GFLOP/s of matrix products ({plain_flops_per_sample() / 1e6:.1f} MFLOP a sample) "
+          f"against a {peak / 1e9:.1f} GFLOP/s {threads}-thread sgemm: {flops / peak:.0%} of the limit")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,14 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+# Every run a test trains is recorded in the run store: never in the user's own (core/paths.py).
+os.environ["LSTM_DESKTOP_HOME"] = tempfile.mkdtemp(prefix="lstm-desktop-test-home-")
+atexit.register(shutil.rmtree, os.environ["LSTM_DESKTOP_HOME"], True)
+
 import pytest
 
 MNIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"

@@ -2,6 +2,10 @@
 the pad, and the inside view. Run under a display (e.g. `Xvfb :99 &` and DISPLAY=:99):
 
     python tools/screenshots.py --data-dir ../shared/data/mnist --out docs/screenshots
+    python tools/screenshots.py --tour --dark --size 1280x800 --out /tmp/shots-dark
+
+--dark switches to a dark Fusion palette (what a dark desktop gives the app), --size sets the
+window size, so the layout can be checked on small and large screens in both themes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ def main() -> int:
     parser.add_argument("--digit-seed", type=int, default=11)
     parser.add_argument("--tour", action="store_true",
                         help="no training: the shipped model explains a drawn digit, one image per panel")
+    parser.add_argument("--dark", action="store_true", help="a dark palette (Fusion), as on a dark desktop")
+    parser.add_argument("--size", type=parse_size, default=(1440, 900), metavar="WxH",
+                        help="window size in pixels (default 1440x900)")
+    parser.add_argument("--dataset", default="mnist", help="what the training screenshots train on")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -32,14 +40,19 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from lstm_desktop.ui.theme import apply_dark_palette, install_theme_watcher
+
+    if args.dark:
+        apply_dark_palette(app)
+    install_theme_watcher(app, follow_scheme=False)
     from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.strokes import generate_digits
+    from lstm_desktop.core.synthetic_digits import generate_digits
     from lstm_desktop.ui.main_window import TAB_DRAW, TAB_INSIDE, TAB_RESULTS, TAB_TRAIN, MainWindow
-    from lstm_desktop.ui.widgets.drawing_pad import replay_strokes
+    from lstm_desktop.testing import replay_strokes
 
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "shots.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings)
-    win.resize(1440, 900)
+    win.resize(*args.size)
     win.move(0, 0)
     win.show()
 
@@ -69,20 +82,16 @@ def main() -> int:
     wait_for(lambda: win.is_ready, 60)
     if args.tour:
         return tour(win, app, out, pump, shot, args.digit_seed)
-    win.config_panel.set_dataset("mnist") if hasattr(win.config_panel, "set_dataset") else None
+    win.config_panel.set_dataset(args.dataset) if hasattr(win.config_panel, "set_dataset") else None
     shot("before")
-    epochs = {"n": 0}
-    win.start_training(TrainConfig(dataset="mnist", data_dir=args.data_dir, epochs=args.epochs))
-    worker = win.training_worker
-    if worker is not None:
-        worker.epochEnded.connect(lambda info: epochs.__setitem__("n", epochs["n"] + 1))
+    win.start_training(TrainConfig(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs))
     # A digit on the pad so the probe curve has something to show.
     digit = generate_digits(20, seed=args.digit_seed)[0]
     win.tabs.setCurrentIndex(TAB_DRAW)
     replay_strokes(win.pad_panel.pad, digit.strokes)
     pump(0.5)
     win.tabs.setCurrentIndex(TAB_TRAIN)
-    wait_for(lambda: epochs["n"] >= 1, 600)
+    wait_for(lambda: win.plots.counts()["epochs"] >= 1, 600)  # the first epoch is on the curves
     pump(6)
     shot("training")
     finished = {"done": False}
@@ -103,13 +112,24 @@ def main() -> int:
     return 0
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """'1280x800' -> (1280, 800)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WxH such as 1280x800, not {text!r}") from None
+    if w < 200 or h < 200:
+        raise argparse.ArgumentTypeError("the window needs at least 200x200 pixels")
+    return w, h
+
+
 def tour(win, app, out: Path, pump, shot, digit_seed: int) -> int:
     """The shipped (attention) model on a drawn digit: the Draw tab, then each inside panel."""
     from PySide6.QtCore import QRect
 
-    from lstm_desktop.core.strokes import generate_digits
+    from lstm_desktop.core.synthetic_digits import generate_digits
     from lstm_desktop.ui.main_window import TAB_DRAW, TAB_INSIDE
-    from lstm_desktop.ui.widgets.drawing_pad import replay_strokes
+    from lstm_desktop.testing import replay_strokes
 
     win.tabs.setCurrentIndex(TAB_DRAW)
     digit = [d for d in generate_digits(40, seed=digit_seed) if d.label == 4][0]

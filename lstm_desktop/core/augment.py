@@ -1,5 +1,9 @@
-"""Batch augmentation on tensors (rotation, scale, shift, shear, stroke thickness), for robustness
-to how people draw. Runs on whole batches on the training device; off by default."""
+"""Batch augmentation on tensors (rotation, scale, shift, shear, stroke thickness, and the shapes of
+real handwriting), for robustness to how people draw. Runs on whole batches on the training device.
+
+`handwriting` (see core.handwriting_augment) adds elastic distortion, bent stems, gaps in strokes
+crossbars on 7s and flags on 1s (those need the labels); None keeps the plain affine + thickness recipe.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from lstm_desktop.core.data import denormalize, normalize
+from lstm_desktop.core.handwriting_augment import HandwritingSettings, add_crossbars, add_flags, cut_gaps, warp_grid
 
 
 @dataclass(frozen=True)
@@ -20,11 +25,18 @@ class AugmentSettings:
     shear: float = 0.15
     thickness: tuple[float, float] = (-0.7, 1.0)  # <0 thins strokes, >0 thickens them
     probability: float = 0.9  # share of each batch that is augmented
+    handwriting: HandwritingSettings | None = None
+
+
+PLAIN = AugmentSettings()  # rotation, scale, shift, shear, thickness: the shipped model's recipe
+HANDWRITING = AugmentSettings(handwriting=HandwritingSettings())  # plus elastic, bends, gaps, crossbars
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None,
-                  settings: AugmentSettings = AugmentSettings()) -> torch.Tensor:
-    """x: normalised (B, H, W) batch; returns an augmented copy in the same range."""
+                  settings: AugmentSettings = AugmentSettings(),
+                  labels: torch.Tensor | None = None) -> torch.Tensor:
+    """x: normalised (B, H, W) batch; returns an augmented copy in the same range. labels (B,)
+    enable the label-specific shapes (crossbars on 7s); without them those are skipped."""
     b, h, w = x.shape
     dev = x.device
     rand = lambda *shape: torch.rand(*shape, generator=generator).to(dev)  # noqa: E731
@@ -43,7 +55,12 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None,
     keep = rand(b) >= settings.probability
     identity = torch.tensor([[1.0, 0, 0], [0, 1.0, 0]], device=dev)
     theta[keep] = identity
-    grid = F.affine_grid(theta, list(img.shape), align_corners=False)
+    hw = settings.handwriting
+    if hw is not None:
+        img = add_flags(add_crossbars(img, labels, generator, hw, ~keep), labels, generator, hw, ~keep)
+        grid = warp_grid(theta, (h, w), generator, hw, ~keep)
+    else:
+        grid = F.affine_grid(theta, list(img.shape), align_corners=False)
     img = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
     t_lo, t_hi = settings.thickness
@@ -52,4 +69,6 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None,
     thick = F.max_pool2d(img, 3, stride=1, padding=1)
     thin = -F.max_pool2d(-img, 3, stride=1, padding=1)
     img = torch.where(amount > 0, img + amount * (thick - img), img + (-amount) * (thin - img))
+    if hw is not None:
+        img = cut_gaps(img, generator, hw, ~keep)
     return normalize(img.clamp_(0.0, 1.0).squeeze(1))

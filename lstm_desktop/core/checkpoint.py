@@ -1,14 +1,18 @@
 """One file per model: weights + architecture + config + metrics + curves + normalisation.
 
 Saved with torch.save and loaded with `weights_only=True`, so opening a file never runs code from
-it; metadata travels as a JSON string. Writes are atomic.
+it; metadata travels as a JSON string, and a sha256 digest of the weights lets a load notice a
+changed byte. Every field is validated by core/checkpoint_meta.py before a model is built. Writes
+are atomic; OS failures (full disk, permissions) become CheckpointErrors via core/oserrors.py.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pickle
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +20,18 @@ from typing import Any
 
 import torch
 
+from lstm_desktop.core import checkpoint_meta as cm
 from lstm_desktop.core.atomic import atomic_write
+from lstm_desktop.core.checkpoint_meta import FORMAT, VERSION  # noqa: F401 - re-exported
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.data import MEAN, STD
-from lstm_desktop.core.errors import CheckpointError, ConfigError
+from lstm_desktop.core.errors import CheckpointError
 from lstm_desktop.core.metrics import Metrics
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.oserrors import os_error, os_errors
 
-FORMAT = "lstm-desktop/checkpoint"
-VERSION = 1
+_ACCESS_ERRNOS = (errno.EACCES, errno.EPERM, errno.EIO, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP,
+                  errno.EMFILE, errno.ENAMETOOLONG)
 
 
 @dataclass
@@ -38,9 +45,11 @@ class Checkpoint:
     std: float = STD
     info: dict[str, Any] = field(default_factory=dict)  # seconds, samples/s, epochs, dataset...
     path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # damaged descriptive fields that were dropped at load
 
 
 def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
+    """Write atomically; a failure (full disk, no permission) is a CheckpointError and the old file stays."""
     meta = {
         "spec": ckpt.spec.to_dict(),
         "config": ckpt.config.to_dict() if ckpt.config else None,
@@ -50,50 +59,69 @@ def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
         "info": ckpt.info,
     }
     state = {k: v.detach().to("cpu").contiguous() for k, v in ckpt.model.state_dict().items()}
-    payload = {"format": FORMAT, "version": VERSION, "meta": json.dumps(meta), "state_dict": state}
-    with atomic_write(path) as fh:
-        torch.save(payload, fh)
-    return Path(path)
+    payload = {"format": FORMAT, "version": VERSION, "meta": json.dumps(meta), "state_dict": state,
+               "digest": cm.weights_digest(state)}
+    target = Path(path).expanduser()
+    with os_errors("save the model to", target, CheckpointError):
+        with atomic_write(target) as fh:
+            torch.save(payload, fh)
+    return target
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> Checkpoint:
     """Load safely; every failure becomes a CheckpointError that says what the file is not."""
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise CheckpointError(f"No checkpoint at {p}.", "Check the path, or train a model first.")
+    _check_file(p)
     try:
         payload = torch.load(p, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError,
-            UnicodeDecodeError, AttributeError, TypeError, KeyError, IndexError, OSError) as exc:
-        raise CheckpointError(f"{p.name} is not a readable lstm-desktop checkpoint (corrupt, truncated "
-                              f"or another kind of file).",
-                              "Open a .pt file saved by lstm-desktop, or train a new model.") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{p.name} is a PyTorch file but not an lstm-desktop checkpoint.",
-                              "Open a file saved by lstm-desktop (File > Save model, or `lstm-desktop train --out`).")
-    if int(payload.get("version", 0)) > VERSION:
-        raise CheckpointError(f"{p.name} was saved by a newer lstm-desktop (format {payload['version']}).",
-                              "Update lstm-desktop to open it.")
+    except OSError as exc:
+        if exc.errno in _ACCESS_ERRNOS:  # the file system failed; other OSErrors are torch reading junk
+            raise os_error(exc, "read", p, CheckpointError) from exc
+        raise _unreadable(p) from exc
+    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, UnicodeDecodeError,
+            AttributeError, TypeError, KeyError, IndexError, MemoryError, OverflowError, RecursionError) as exc:
+        raise _unreadable(p) from exc
+    name = p.name
+    cm.check_header(name, payload)
+    meta = cm.parse_meta(name, payload)
+    spec = cm.check_spec(name, meta)
+    cm.check_state(name, payload.get("state_dict"), spec)
+    cm.check_digest(name, payload)
+    mean, std = cm.check_normalization(name, meta, MEAN, STD)
+    config, metrics, history, info, notes = cm.descriptive_fields(meta)
+    model = LSTMClassifier(spec)
     try:
-        meta = json.loads(payload["meta"])
-        spec = ModelSpec.from_dict(meta["spec"])
-        model = LSTMClassifier(spec)
         model.load_state_dict(payload["state_dict"], strict=True)
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{p.name} does not match its own architecture description: {_first_line(exc)}",
-                              "The file is damaged or was edited; train or download it again.") from exc
-    except RuntimeError as exc:  # load_state_dict size/key mismatch
-        raise CheckpointError(f"{p.name} holds weights for a different architecture: {_first_line(exc)}",
-                              "The file is damaged or was edited; train or download it again.") from exc
+    except RuntimeError as exc:  # pragma: no cover - check_state compared keys and shapes already
+        raise CheckpointError(f"{name} holds weights for a different architecture: {_first_line(exc)}",
+                              cm.DAMAGED_HINT) from exc
     model.eval()
+    return Checkpoint(model, spec, config, metrics, history, mean, std, info, p, notes)
+
+
+def _unreadable(p: Path) -> CheckpointError:
+    return CheckpointError(f"{p.name} is not a readable lstm-desktop checkpoint (corrupt, truncated "
+                           f"or another kind of file).", "Open a .pt file saved by lstm-desktop, or train a new model.")
+
+
+def _check_file(p: Path) -> None:
+    """A regular file of a sane size, readable: before torch opens it (a FIFO would block forever)."""
     try:
-        config = TrainConfig.from_dict(meta["config"]) if meta.get("config") else None
-    except (ConfigError, TypeError):
-        config = None
-    metrics = Metrics.from_dict(meta["metrics"]) if meta.get("metrics") else None
-    norm = meta.get("normalization") or {}
-    return Checkpoint(model, spec, config, metrics, meta.get("history") or {},
-                      float(norm.get("mean", MEAN)), float(norm.get("std", STD)), meta.get("info") or {}, p)
+        st = p.stat()
+    except FileNotFoundError:
+        raise CheckpointError(f"No checkpoint at {p}.", "Check the path, or train a model first.") from None
+    except OSError as exc:
+        raise os_error(exc, "open", p, CheckpointError) from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise CheckpointError(f"No checkpoint at {p}: it is a folder.", "Give the path of a .pt file.")
+    if not stat.S_ISREG(st.st_mode):
+        raise CheckpointError(f"{p} is not a regular file (a pipe, device or socket).",
+                              "Give the path of a .pt file saved by lstm-desktop.")
+    if st.st_size > cm.MAX_FILE_BYTES:
+        raise CheckpointError(f"{p.name} is {st.st_size / 2**30:.1f} GiB, too large to be an lstm-desktop "
+                              f"checkpoint.", "Open a .pt file saved by lstm-desktop.")
+    if not os.access(p, os.R_OK):
+        raise CheckpointError(f"Cannot read {p}: permission denied.", f"Check the permissions of {p}.")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -61,6 +61,7 @@ def interpret(probabilities: np.ndarray | Sequence[float]) -> Prediction:
                       float(p[second]) if len(order) > 1 else 0.0)
 
 
+NONFINITE_HINT = "The model's weights or normalisation are damaged; use another model or train it again."
 TINY_FRACTION = 0.1  # on a canvas, ink spanning less than this share of its side is too small to read
 
 
@@ -185,7 +186,12 @@ def classify_files(paths: Iterable[str], ckpt, batch_size: int = BATCH_SIZE) -> 
             if pre is None:
                 yield failed  # type: ignore[misc]
             else:
-                yield FileResult(path, interpret(next(probs)), inverted=pre.inverted, doubt=input_doubt(pre))
+                p = np.asarray(next(probs), dtype=np.float64)
+                if p.size == 0 or not np.all(np.isfinite(p)):  # never "digit 0, confidence NaN"
+                    yield FileResult(path, error=f"{path}: the model gave no valid probabilities (NaN or "
+                                     f"infinite) for this image.", hint=NONFINITE_HINT)
+                    continue
+                yield FileResult(path, interpret(p), inverted=pre.inverted, doubt=input_doubt(pre))
         pending.clear()
 
     ready = 0
@@ -217,7 +223,7 @@ def classify_command(images: Sequence[str], model_path: str | None, as_json: boo
     for result in classify_files(images, ckpt, batch_size):
         count += 1
         if as_json:
-            out.write(json.dumps(result.to_json()) + "\n")
+            out.write(json.dumps(result.to_json(), allow_nan=False) + "\n")
         elif result.ok:
             out.write(result.to_text() + "\n")
         else:

@@ -1,30 +1,34 @@
-"""The exact command lines that reproduce a run headless, for "Copy as command"."""
+"""The exact command lines that reproduce a run headless, for "Copy command".
+
+Derived from the settings' declarations (core/config.py): every exposed setting whose value
+differs from its default for the run's dataset becomes a flag, so `lstm-desktop train` parses the
+command back into the same config (a test round-trips extreme values).
+"""
 
 from __future__ import annotations
 
 import shlex
 
-from lstm_desktop.core.config import TrainConfig
-
-_DEFAULTS = TrainConfig()
+from lstm_desktop.core.config import EXPOSED, TrainConfig
 
 
 def train_arguments(config: TrainConfig, out: str | None = None) -> list[str]:
-    """`lstm-desktop train` arguments for every setting that differs from the defaults."""
+    """`lstm-desktop train` arguments for every setting that differs from the dataset's defaults."""
     args = ["train"]
-    flags = [("dataset", "--dataset"), ("data_dir", "--data-dir"), ("hidden", "--hidden"),
-             ("layers", "--layers"), ("dropout", "--dropout"), ("epochs", "--epochs"),
-             ("batch_size", "--batch-size"), ("lr", "--lr"), ("weight_decay", "--weight-decay"),
-             ("lr_schedule", "--lr-schedule"), ("grad_clip", "--grad-clip"), ("val_size", "--val-size"),
-             ("seed", "--seed"), ("device", "--device"), ("threads", "--threads")]
-    for field, flag in flags:
-        value = getattr(config, field)
-        if value != getattr(_DEFAULTS, field) and value is not None:
-            args += [flag, repr(value) if isinstance(value, float) else str(value)]  # repr: exact
-    for field, flag in (("bidirectional", "--bidirectional"), ("attention", "--attention"),
-                        ("augment", "--augment")):
-        if getattr(config, field):
-            args.append(flag)
+    if config.dataset != "mnist":
+        args += ["--dataset", config.dataset]
+    for s in EXPOSED:
+        if s.name == "dataset":
+            continue
+        value = getattr(config, s.name)
+        if value == s.default_for(config.dataset):
+            continue
+        if s.kind is bool:
+            args.append(s.flag if value else f"--no-{s.flag[2:]}")
+        elif value is None:
+            args += [s.flag, s.none_text or "none"]
+        else:
+            args += [s.flag, s.format(value)]
     if out:
         args += ["--out", out]
     return args

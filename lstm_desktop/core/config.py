@@ -1,47 +1,91 @@
-"""Training configuration: one validated, immutable value shared by the CLI, the app and checkpoints."""
+"""Training configuration: one validated, immutable value shared by the CLI, the app and checkpoints.
+
+Every field is declared once, with `setting(...)` (core/settings.py): type, default, limits, unit,
+help, the form's section and field name. The CLI flags, the form, validation and "Copy command"
+all come from these declarations. Defaults reproduce the seed notebook.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 from lstm_desktop.core.errors import ConfigError
+from lstm_desktop.core.settings import Setting, setting, settings_of
 
-DATASETS = ("mnist", "digits", "synthetic")
+DATASET_CHOICES = (
+    ("mnist", "MNIST (70,000 digits, 28×28)"),
+    ("digits", "scikit-learn digits (offline, 8×8)"),
+    ("temporal-order", "Temporal order (long-lag task, generated)"),
+    ("pixel-mnist", "Pixel MNIST (784 steps, one pixel each)"),
+    ("synthetic", "Synthetic bars (tiny test pattern)"),
+)
+DATASETS = tuple(v for v, _ in DATASET_CHOICES)
+CELLS = ("lstm", "gru", "rnn")
+CELL_CHOICES = (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "RNN (tanh)"))
 LR_SCHEDULES = ("none", "onecycle", "cosine")
-_NUMBERS = {"hidden": numbers.Integral, "layers": numbers.Integral, "dropout": numbers.Real,
-            "epochs": numbers.Integral, "batch_size": numbers.Integral, "lr": numbers.Real,
-            "weight_decay": numbers.Real, "seed": numbers.Integral, "val_size": numbers.Integral,
-            "grad_clip": numbers.Real, "threads": numbers.Integral}
+SCHEDULE_CHOICES = (("none", "Constant"), ("onecycle", "One-cycle"), ("cosine", "Cosine decay"))
+LONG_LAG = ("temporal-order", "pixel-mnist")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run. Defaults reproduce the seed notebook."""
+    """Everything that defines a training run."""
 
-    dataset: str = "mnist"
-    data_dir: str | None = None
-    hidden: int = 128
-    layers: int = 1
-    bidirectional: bool = False
-    attention: bool = False
-    dropout: float = 0.0
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    val_size: int = 5000
-    augment: bool = False
-    lr_schedule: str = "none"
-    grad_clip: float = 0.0
-    threads: int | None = None
-    cpu_split: bool = True  # CPU: run equal parts of each batch on separate cores (same maths)
-    cpu_kernel: bool = True  # CPU split, plain model: the C kernel (same maths, rounding ~1e-6 apart)
+    dataset: str = setting("mnist", "Dataset", "what to train on: MNIST (download or local files), scikit-learn's "
+                           "8x8 digits (offline), the long-lag temporal order task, pixel-by-pixel MNIST, or a "
+                           "tiny synthetic pattern", "Data", choices=DATASET_CHOICES, widget="datasetCombo")
+    data_dir: str | None = setting(None, "Data folder", "folder that holds MNIST/raw/ (default: $LSTM_DESKTOP_DATA, "
+                                   "else ~/.pytorch/MNIST_data)", "Data", optional=True, widget="dataDirEdit",
+                                   applies_to=("mnist", "pixel-mnist"))
+    val_size: int = setting(5000, "Validation size", "training images held out to measure validation loss and "
+                            "accuracy", "Data", lo=0, hi=30000, step=500, widget="valSizeSpin", unit="images")
+    augment: bool = setting(False, "Augment", "random distortions of each batch (rotation, scale, shift, stroke "
+                            "width): slower to fit, more robust to how people draw", "Data", widget="augmentCheck",
+                            applies_to=("mnist",))
+    seq_len: int = setting(100, "Sequence length", "length of each generated temporal-order sequence", "Data",
+                           lo=10, hi=1000, step=10, widget="seqLenSpin", unit="steps", applies_to=("temporal-order",))
+    permute: bool = setting(False, "Permute pixels", "pixel-mnist: a fixed random permutation of the 784 pixels "
+                            "(harder: no local structure)", "Data", widget="permuteCheck",
+                            applies_to=("pixel-mnist",))
+    cell: str = setting("lstm", "Cell", "recurrent cell: LSTM (gates and a memory cell), GRU (reset and update "
+                        "gates) or a plain tanh RNN", "Model", choices=CELL_CHOICES, widget="cellCombo")
+    hidden: int = setting(128, "Hidden size", "units in each recurrent layer (the notebook used 128)", "Model",
+                          lo=1, hi=4096, step=16, widget="hiddenSpin", unit="units",
+                          per_dataset={"temporal-order": 32})
+    layers: int = setting(1, "Layers", "stacked recurrent layers", "Model", lo=1, hi=8, widget="layersSpin")
+    bidirectional: bool = setting(False, "Bidirectional", "read the sequence forwards and backwards", "Model",
+                                  widget="bidirectionalCheck")
+    attention: bool = setting(False, "Attention", "weight every step's output instead of using only the last one",
+                              "Model", widget="attentionCheck")
+    dropout: float = setting(0.0, "Dropout", "dropout before the classifier (and between layers when stacked)",
+                             "Model", lo=0.0, hi=0.9, step=0.05, widget="dropoutSpin")
+    epochs: int = setting(5, "Epochs", "passes over the training set", "Training", lo=1, hi=10000,
+                          widget="epochsSpin", per_dataset={"temporal-order": 6, "pixel-mnist": 1})
+    batch_size: int = setting(64, "Batch size", "samples per optimiser step", "Training", lo=1, hi=65536, step=16,
+                              widget="batchSizeSpin")
+    lr: float = setting(1e-3, "Learning rate", "Adam's step size (the notebook used 0.001)", "Training",
+                        lo=0.0, hi=10.0, lo_open=True, step=1e-4, adaptive=True, widget="learningRateSpin",
+                        per_dataset={"temporal-order": 2e-3})
+    lr_schedule: str = setting("none", "LR schedule", "how the learning rate changes during training", "Training",
+                               choices=SCHEDULE_CHOICES, widget="lrScheduleCombo")
+    weight_decay: float = setting(0.0, "Weight decay", "L2 penalty on the weights (0: none)", "Training",
+                                  lo=0.0, hi=1.0, step=1e-4, adaptive=True, widget="weightDecaySpin")
+    grad_clip: float = setting(0.0, "Gradient clipping", "largest gradient norm per step (0: off); helps when the "
+                               "loss explodes", "Training", lo=0.0, hi=1e6, step=0.5, widget="gradClipSpin")
+    seed: int = setting(0, "Seed", "same seed + same settings + same device = same result", "Training",
+                        lo=0, hi=2_147_483_647, widget="seedSpin")
+    device: str = setting("auto", "Device", "auto, cpu, cuda, cuda:N or mps (only the devices present here)",
+                          "Compute", widget="deviceCombo")
+    threads: int | None = setting(None, "CPU threads", "threads torch may use on the CPU (default: torch's)",
+                                  "Compute", lo=1, hi=1024, optional=True, none_text="default",
+                                  widget="threadsSpin")
+    cpu_split: bool = setting(True, "Split batches over cores", "CPU: run equal parts of each batch on separate "
+                              "cores (same maths)", "Compute", exposed=False)
+    cpu_kernel: bool = setting(True, "Native kernel", "CPU: the C kernel where it applies (same maths)", "Compute",
+                               exposed=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -49,36 +93,23 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the bad setting and its allowed range."""
-        for name, kind in _NUMBERS.items():  # a string from JSON or a form must not end as a TypeError
-            value = getattr(self, name)
-            if value is None and name == "threads":
-                continue
-            if isinstance(value, bool) or not isinstance(value, kind):
-                what = "a whole number" if kind is numbers.Integral else "a number"
-                raise ConfigError(f"{name.replace('_', ' ')} must be {what}, not {value!r}")
-        checks: list[tuple[bool, str]] = [
-            (self.dataset in DATASETS, f"dataset must be one of {', '.join(DATASETS)}, not {self.dataset!r}"),
-            (1 <= self.hidden <= 4096, f"hidden size must be between 1 and 4096, not {self.hidden}"),
-            (1 <= self.layers <= 8, f"layers must be between 1 and 8, not {self.layers}"),
-            (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), not {self.dropout}"),
-            (1 <= self.epochs <= 10_000, f"epochs must be between 1 and 10000, not {self.epochs}"),
-            (1 <= self.batch_size <= 65_536, f"batch size must be between 1 and 65536, not {self.batch_size}"),
-            (0.0 < self.lr <= 10.0, f"learning rate must be in (0, 10], not {self.lr}"),
-            (self.weight_decay >= 0.0, f"weight decay must be >= 0, not {self.weight_decay}"),
-            (self.seed >= 0, f"seed must be >= 0, not {self.seed}"),
-            (self.val_size >= 0, f"validation size must be >= 0, not {self.val_size}"),
-            (self.lr_schedule in LR_SCHEDULES, f"lr schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}"),
-            (self.grad_clip >= 0.0, f"gradient clipping must be >= 0 (0 turns it off), not {self.grad_clip}"),
-            (self.threads is None or self.threads >= 1, f"threads must be >= 1, not {self.threads}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        for s in SETTINGS:
+            s.check(getattr(self, s.name))
+
+    @classmethod
+    def for_dataset(cls, dataset: str = "mnist", **given: Any) -> "TrainConfig":
+        """The defaults of `dataset` (some settings have their own per dataset), then `given`."""
+        SETTING["dataset"].check(dataset)
+        values = {s.name: s.default_for(dataset) for s in SETTINGS}
+        values.update(given)
+        values["dataset"] = dataset
+        return cls(**values)
 
     @property
     def variant_name(self) -> str:
         """A short human name such as 'BiLSTM x2 + attention (128)'."""
-        name = "BiLSTM" if self.bidirectional else "LSTM"
+        base = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}.get(self.cell, self.cell.upper())
+        name = f"Bi{base}" if self.bidirectional else base
         if self.layers > 1:
             name += f" x{self.layers}"
         if self.attention:
@@ -94,8 +125,15 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """Build from a dict, ignoring unknown keys so newer checkpoints still open."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a training configuration must be a mapping, not {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
+
+
+SETTINGS: tuple[Setting, ...] = settings_of(TrainConfig)
+SETTING: dict[str, Setting] = {s.name: s for s in SETTINGS}
+EXPOSED: tuple[Setting, ...] = tuple(s for s in SETTINGS if s.exposed)

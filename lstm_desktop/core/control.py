@@ -42,3 +42,20 @@ class TrainingControl:
         while not self._running.wait(0.1):
             pass
         return time.perf_counter() - start
+
+
+class LatestValue:
+    """The newest value one thread publishes and another reads (the pad's drawing, which the
+    training thread re-scores after each epoch): a lock-guarded box, never a widget call."""
+
+    def __init__(self, value=None) -> None:
+        self._lock = threading.Lock()
+        self._value = value
+
+    def set(self, value) -> None:
+        with self._lock:
+            self._value = value
+
+    def get(self):
+        with self._lock:
+            return self._value

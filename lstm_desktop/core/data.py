@@ -6,14 +6,7 @@ notebook spent 41% of its epoch.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import http.client
 import os
-import shutil
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,27 +15,17 @@ import numpy as np
 import torch
 
 from lstm_desktop.core.errors import DataError
-from lstm_desktop.core.events import Callback, DownloadProgress
+from lstm_desktop.core.events import DownloadProgress
+from lstm_desktop.core.mnist_files import (ENV_MIRROR, MNIST_FILES, MNIST_MD5, DownloadCancelled,  # noqa: F401
+                                           check_mnist_files, download_mnist, missing_data_message,
+                                           missing_mnist_files, mnist_raw_dir, read_mnist)
+
+Callback = Callable[[DownloadProgress], None]  # receives download progress events
 
 MEAN = 0.5  # the notebook's Normalize((0.5,), (0.5,))
 STD = 0.5
 ENV_DATA_DIR = "LSTM_DESKTOP_DATA"
-ENV_MIRROR = "LSTM_DESKTOP_MNIST_MIRROR"
 DEFAULT_DATA_DIR = Path("~/.pytorch/MNIST_data").expanduser()
-
-# name, header magic, expected size in bytes
-MNIST_FILES: dict[str, tuple[int, int]] = {
-    "train-images-idx3-ubyte": (2051, 16 + 60000 * 28 * 28),
-    "train-labels-idx1-ubyte": (2049, 8 + 60000),
-    "t10k-images-idx3-ubyte": (2051, 16 + 10000 * 28 * 28),
-    "t10k-labels-idx1-ubyte": (2049, 8 + 10000),
-}
-MNIST_MD5 = {  # of the .gz files torchvision downloads
-    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
-}
 
 
 @dataclass
@@ -92,132 +75,12 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     return DEFAULT_DATA_DIR
 
 
-def mnist_raw_dir(root: Path) -> Path:
-    return root / "MNIST" / "raw"
-
-
-def missing_mnist_files(root: Path) -> list[str]:
-    raw = mnist_raw_dir(root)
-    return [name for name in MNIST_FILES if not (raw / name).is_file()]
-
-
-def check_mnist_files(root: Path) -> None:
-    """Fail with a clear message for truncated or foreign files, before numpy sees them."""
-    raw = mnist_raw_dir(root)
-    for name, (magic, size) in MNIST_FILES.items():
-        path = raw / name
-        actual = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = int.from_bytes(fh.read(4), "big")
-        if head != magic or actual != size:
-            what = "truncated" if head == magic and actual < size else "not an MNIST file"
-            raise DataError(
-                f"{path} is {what} ({actual:,} bytes, expected {size:,}).",
-                f"Delete it and download MNIST again, or choose another data folder.",
-            )
-
-
-def missing_data_message(root: Path) -> DataError:
-    raw = mnist_raw_dir(root)
-    names = ", ".join(MNIST_FILES)
-    return DataError(
-        f"MNIST was not found in {raw} (expected the files {names}).",
-        "Download it (needs internet), point --data-dir / LSTM_DESKTOP_DATA at a folder that "
-        "holds MNIST/raw/, or use the offline dataset: --dataset digits.",
-    )
-
-
-def _mirrors() -> list[str]:
-    env = os.environ.get(ENV_MIRROR)
-    if env:
-        return [m if m.endswith("/") else m + "/" for m in env.split(",")]
-    try:
-        from torchvision.datasets import MNIST
-
-        return list(MNIST.mirrors)
-    except Exception:  # pragma: no cover - torchvision always has mirrors
-        return ["https://ossci-datasets.s3.amazonaws.com/mnist/"]
-
-
-def download_mnist(root: Path, callback: Callback | None = None, timeout: float = 30.0,
-                   should_stop: Callable[[], bool] | None = None) -> None:
-    """Fetch the missing MNIST files with progress events; verify MD5; write atomically."""
-    raw = mnist_raw_dir(root)
-    try:
-        raw.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"Cannot create the data folder {raw}: {exc.strerror}.",
-                        "Choose a folder you can write to.") from exc
-    errors: list[str] = []
-    for name in missing_mnist_files(root):
-        gz_name = name + ".gz"
-        for mirror in _mirrors():
-            url = mirror + gz_name
-            try:
-                _fetch_one(url, raw / name, MNIST_MD5[gz_name], callback, timeout, should_stop)
-                break
-            except DataError:
-                raise
-            except (urllib.error.URLError, OSError, ValueError, EOFError, http.client.HTTPException) as exc:
-                reason = getattr(exc, "reason", None) or exc
-                errors.append(f"{url}: {reason}")
-        else:
-            raise DataError(
-                f"Could not download {gz_name} (tried {len(_mirrors())} mirrors; last error: {errors[-1]}).",
-                f"Check the internet connection, or copy the four MNIST files "
-                f"({', '.join(MNIST_FILES)}) into {raw}, or use the offline dataset (--dataset digits).",
-            )
-    check_mnist_files(root)
-
-
-def _fetch_one(url: str, target: Path, md5: str, callback: Callback | None, timeout: float,
-               should_stop: Callable[[], bool] | None) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed https mirrors
-        total = int(response.headers.get("Content-Length") or 0)
-        digest = hashlib.md5()
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".gz.part") as tmp:
-            done = 0
-            try:
-                while chunk := response.read(1 << 16):
-                    if should_stop is not None and should_stop():
-                        raise DataError("Download cancelled.", "Start it again when you are ready.")
-                    tmp.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if callback is not None:
-                        callback(DownloadProgress(target.name, done, total))
-            except BaseException:
-                tmp.close()
-                os.unlink(tmp.name)
-                raise
-    gz_path = Path(tmp.name)
-    part = target.with_suffix(".part")
-    try:
-        if digest.hexdigest() != md5:
-            raise ValueError(f"checksum mismatch (got {digest.hexdigest()})")
-        with gzip.open(gz_path, "rb") as src, open(part, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        os.replace(part, target)
-    finally:
-        gz_path.unlink(missing_ok=True)
-        part.unlink(missing_ok=True)  # a failed decompression (bad gzip, full disk) leaves nothing
-
-
 def load_mnist_tensors(root: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """uint8 images and int64 labels through torchvision, with errors turned into DataError."""
-    missing = missing_mnist_files(root)
-    if missing:
-        raise missing_data_message(root)
-    check_mnist_files(root)
-    try:
-        from torchvision.datasets import MNIST
-
-        train = MNIST(str(root), train=True, download=False)
-        test = MNIST(str(root), train=False, download=False)
-        return train.data, train.targets, test.data, test.targets
-    except Exception as exc:  # torchvision's parser raises bare RuntimeErrors on bad files
-        raise DataError(f"MNIST files in {mnist_raw_dir(root)} could not be read: {exc}",
-                        "Delete them and download again, or choose another data folder.") from exc
+    """uint8 images and int64 labels, every header validated first (core/mnist_files.py)."""
+    arrays = read_mnist(root)
+    as_tensor = lambda name, dtype: torch.from_numpy(arrays[name].copy()).to(dtype)  # noqa: E731
+    return (as_tensor("train-images-idx3-ubyte", torch.uint8), as_tensor("train-labels-idx1-ubyte", torch.int64),
+            as_tensor("t10k-images-idx3-ubyte", torch.uint8), as_tensor("t10k-labels-idx1-ubyte", torch.int64))
 
 
 def _split(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int):
@@ -232,9 +95,10 @@ def mnist_bundle(data_dir: str | None, val_size: int = 5000, seed: int = 0,
                  download: bool = False, callback: Callback | None = None,
                  should_stop: Callable[[], bool] | None = None) -> DataBundle:
     root = resolve_data_dir(data_dir)
-    if missing_mnist_files(root):
+    missing = missing_mnist_files(root)
+    if missing:
         if not download:
-            raise missing_data_message(root)
+            raise missing_data_message(root, missing)
         download_mnist(root, callback, should_stop=should_stop)
     tr_x, tr_y, te_x, te_y = load_mnist_tensors(root)
     to_input = lambda u8: normalize(u8.float().div_(255.0))  # noqa: E731
@@ -282,10 +146,11 @@ def synthetic_bundle(n: int = 600, seed: int = 0, size: int = 28) -> DataBundle:
 def load_bundle(dataset: str, data_dir: str | None = None, val_size: int = 5000, seed: int = 0,
                 download: bool = False, callback: Callback | None = None,
                 should_stop: Callable[[], bool] | None = None) -> DataBundle:
+    """The image datasets. Every dataset, long-lag tasks included: core.datasets.load_bundle."""
     if dataset == "mnist":
         return mnist_bundle(data_dir, val_size, seed, download, callback, should_stop)
     if dataset == "digits":
         return digits_bundle(min(val_size, 200), seed)
     if dataset == "synthetic":
         return synthetic_bundle(seed=seed)
-    raise DataError(f"Unknown dataset {dataset!r}.", "Use mnist, digits or synthetic.")
+    raise DataError(f"Unknown dataset {dataset!r}.", "Use mnist, digits, temporal-order, pixel-mnist or synthetic.")

@@ -2,7 +2,8 @@
 
     torchrun --nproc-per-node 2 -m lstm_desktop train --dataset mnist --batch-size 128
 
-`lstm-desktop train` lands here when WORLD_SIZE > 1 (cli.cmd_train). Every rank loads the data,
+`lstm-desktop train` lands here when WORLD_SIZE > 1 (cli/distributed.py, which prints the result
+and exits; this module prints nothing and never exits the process). Every rank loads the data,
 builds the same model (same seed; DDP also broadcasts rank 0's weights) and trains on its slice of
 each epoch's shuffle (engine.Shard: perm[rank::world] of a permutation seeded identically on
 every rank). Semantics:
@@ -36,19 +37,19 @@ import json
 import os
 import re
 import socket
-import sys
 import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.distributed as dist
 
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.errors import ConfigError, DeviceError, LstmDesktopError
+from lstm_desktop.core.events import Callback
 
 ENV_TIMEOUT = "LSTM_DESKTOP_DIST_TIMEOUT"
 ENV_SHARD_LOG = "LSTM_DESKTOP_SHARD_LOG"
@@ -165,19 +166,17 @@ def _fault(rank: int) -> str | None:
     return os.environ.get(ENV_FAULT_KIND, "raise")
 
 
-def _raise_after_first_batch(event: Any) -> None:
-    from lstm_desktop.core.events import BatchEnded
-
-    if isinstance(event, BatchEnded):
+class _RaiseAfterFirstBatch(Callback):
+    def on_batch_end(self, event: Any) -> None:
         raise RuntimeError(f"injected fault ({ENV_FAULT_RANK}={os.environ.get(ENV_FAULT_RANK)})")
 
 
 def _load_data(config: TrainConfig, download: bool, env: DistEnv, group) -> Any:
     """Every rank loads the data; if MNIST must be downloaded anywhere, local rank 0 does it first."""
-    from lstm_desktop.core.data import load_bundle, missing_mnist_files, resolve_data_dir
+    from lstm_desktop.core.data import missing_mnist_files, resolve_data_dir
+    from lstm_desktop.core.datasets import load_bundle_for
 
-    load = lambda dl: load_bundle(config.dataset, config.data_dir, config.val_size, config.seed,  # noqa: E731
-                                  download=dl)
+    load = lambda dl: load_bundle_for(config, download=dl)  # noqa: E731
     needs = config.dataset == "mnist" and download and bool(missing_mnist_files(resolve_data_dir(config.data_dir)))
     flag = torch.tensor([1.0 if needs else 0.0])
     dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=group)
@@ -239,29 +238,43 @@ def _record_for_torchrun(message: str, secondary: bool) -> None:
         pass
 
 
-def _abort_and_exit(code: int) -> None:
-    """Leave now: the OS closes our sockets, which ends the peers' pending collectives."""
+def abort_process_group() -> None:
+    """Before a failing rank leaves: nccl needs an explicit abort (the OS closes gloo's sockets)."""
     try:
         if dist.is_initialized() and dist.get_backend() == "nccl":
             dist.distributed_c10d._abort_process_group()  # experimental, nccl only
     except Exception:  # noqa: BLE001 - best effort on the way out
         pass
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
-def train_distributed(args: Any, config: TrainConfig) -> int:
-    """The body of `torchrun ... -m lstm_desktop train ...` on one rank; returns the exit code."""
+@dataclass
+class DistributedResult:
+    """How one rank's part of the job ended. The CLI prints it and exits; `abort` means exit at once
+    (os._exit), so that the peers' pending collectives break instead of hanging."""
+
+    code: int
+    rank: int
+    world: int
+    outcome: Any = None  # core.session.TrainingOutcome, when training ran
+    message: str = ""
+    hint: str = ""
+    abort: bool = False
+    say: bool = True  # print the message on this rank (a settings error is said once, by rank 0)
+    banner: str = ""  # rank 0's "data-parallel: N processes ..." line
+
+
+def train_distributed(config: TrainConfig, callbacks: list, out: str | None = None, download: bool = True,
+                      on_banner: Callable[[str], None] | None = None,
+                      run_dir: str | None = None) -> DistributedResult:
+    """The body of `torchrun ... -m lstm_desktop train ...` on one rank. `callbacks` observe rank 0's
+    training only (the progress printer, the run recorder). Prints nothing; never exits."""
     env = DistEnv.from_environ()
     try:
         device = pick_device(config.device, env.local_rank)
         config = distributed_config(config, env, device)
         timeout = timeout_from_env()
     except LstmDesktopError as exc:  # the same on every rank: say it once
-        if env.rank == 0:
-            sys.stderr.write(f"lstm-desktop train: error: {exc.message}\n" + (f"  {exc.hint}\n" if exc.hint else ""))
-        return 2
+        return DistributedResult(2, env.rank, env.world, message=exc.message, hint=exc.hint, say=env.rank == 0)
     backend = backend_for(device)
     try:
         if device.type == "cuda":
@@ -270,25 +283,24 @@ def train_distributed(args: Any, config: TrainConfig) -> int:
                                 **({"device_id": device} if device.type == "cuda" else {}))
         # monitored barriers and small control messages need gloo, whatever trains the model
         control_group = dist.new_group(backend="gloo", timeout=timeout) if backend != "gloo" else None
-        return _run(args, config, env, device, backend, timeout, control_group)
+        return _run(config, callbacks, out, download, on_banner, run_dir, env, device, backend, timeout, control_group)
     except KeyboardInterrupt:
-        sys.stderr.write(f"{env.where()}: interrupted\n")
-        _abort_and_exit(130)
+        abort_process_group()
+        return DistributedResult(130, env.rank, env.world, message=f"{env.where()}: interrupted", abort=True)
     except BaseException as exc:  # noqa: BLE001 - any failure must end the whole job, not hang it
         message, hint, secondary = _describe_failure(exc, env, timeout)
-        sys.stderr.write(f"lstm-desktop train: {message}\n" + (f"  {hint}\n" if hint else ""))
         _record_for_torchrun(message, secondary)
-        _abort_and_exit(1)
-    return 1  # not reached
+        abort_process_group()
+        return DistributedResult(1, env.rank, env.world, message=message, hint=hint, abort=True)
 
 
-def _run(args: Any, config: TrainConfig, env: DistEnv, device: torch.device, backend: str,
-         timeout: timedelta, control_group) -> int:
+def _run(config: TrainConfig, callbacks: list, out: str | None, download: bool, on_banner, run_dir,
+         env: DistEnv, device: torch.device, backend: str, timeout: timedelta, control_group) -> DistributedResult:
     from lstm_desktop.core.control import TrainingControl
     from lstm_desktop.core.engine import Shard
     from lstm_desktop.core.session import run_training
 
-    data = _load_data(config, not getattr(args, "no_download", False), env, control_group)
+    data = _load_data(config, download, env, control_group)
     fault = _fault(env.rank)
     while fault == "hang":  # a rank stuck before training, e.g. on a slow file system
         time.sleep(3600)
@@ -307,25 +319,18 @@ def _run(args: Any, config: TrainConfig, env: DistEnv, device: torch.device, bac
             torch.manual_seed(config.seed + 1_000_003 * env.rank)
         return ddp
 
-    callbacks: list = []
     writer = env.rank == 0
-    if writer:
-        from lstm_desktop.cli import ProgressPrinter
-
+    observers: list = list(callbacks) if writer else []
+    if writer and on_banner is not None:
         per = config.batch_size // env.world
-        print(f"data-parallel: {env.world} processes ({backend}, {device.type}), global batch "
-              f"{config.batch_size} = {env.world} x {per}, {config.threads} thread(s) per process", flush=True)
-        callbacks.append(ProgressPrinter(bar=not getattr(args, "quiet", False) and sys.stderr.isatty()))
+        on_banner(f"data-parallel: {env.world} processes ({backend}, {device.type}), global batch "
+                  f"{config.batch_size} = {env.world} x {per}, {config.threads} thread(s) per process")
     if fault == "raise":
-        callbacks.append(_raise_after_first_batch)
+        observers.append(_RaiseAfterFirstBatch())
 
     # No stop flag here: a stop seen by one rank and not the others would desynchronise the
     # collectives. Ctrl-C ends every rank; rank 0 has saved the last finished epoch by then.
-    outcome = run_training(config, callbacks, TrainingControl(), out=getattr(args, "out", None),
-                           data=data, shard=shard, wrap=wrap, is_writer=writer)
-    if writer:
-        from lstm_desktop.cli import print_outcome  # lazy: the CLI imports this module lazily too
-
-        print_outcome(outcome, getattr(args, "json", False), world_size=env.world)
+    outcome = run_training(config, observers, TrainingControl(), out=out, data=data, shard=shard, wrap=wrap,
+                           is_writer=writer, run_dir=run_dir if writer else None)
     dist.destroy_process_group()
-    return 1 if outcome.fit.failure is not None else 0
+    return DistributedResult(1 if outcome.fit.failure is not None else 0, env.rank, env.world, outcome)

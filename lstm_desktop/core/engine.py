@@ -17,15 +17,16 @@ import torch
 import torch.nn.functional as F
 
 from lstm_desktop.core.augment import augment_batch
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.config import LONG_LAG, TrainConfig
 from lstm_desktop.core.control import TrainingControl
 from lstm_desktop.core.data import DataBundle
 from lstm_desktop.core.devices import resolve_device
-from lstm_desktop.core.events import (BatchEnded, Callback, EpochEnded, Event, FitEnded, FitFailed,
-                                      FitStarted)
+from lstm_desktop.core.events import (BatchEnded, CallbackLike, EpochEnded, Event, FitEnded, FitFailed,
+                                      FitStarted, as_callbacks, dispatch)
+from lstm_desktop.core.gradient_flow import GradientFlowProbe
 from lstm_desktop.core.metrics import Metrics, compute_metrics
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec, count_parameters
-from lstm_desktop.core.steps import make_step
+from lstm_desktop.core.fast_path import make_step
 
 Reducer = Callable[[torch.Tensor], torch.Tensor]
 
@@ -62,7 +63,8 @@ def spec_for(config: TrainConfig, data: DataBundle) -> ModelSpec:
     return ModelSpec(input_size=data.input_size, seq_len=data.seq_len, hidden=config.hidden,
                      layers=config.layers, bidirectional=config.bidirectional,
                      attention=config.attention, dropout=config.dropout,
-                     num_classes=data.num_classes)
+                     num_classes=data.num_classes, cell=config.cell,  # long-lag lab: cell and init
+                     chrono_init=config.dataset in LONG_LAG)
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
@@ -107,17 +109,16 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
 class Trainer:
     """Fits an LSTMClassifier to a DataBundle, emitting events to every callback."""
 
-    def __init__(self, config: TrainConfig, callbacks: Iterable[Callback] = (),
+    def __init__(self, config: TrainConfig, callbacks: Iterable[CallbackLike] = (),
                  control: TrainingControl | None = None, shard: Shard | None = None) -> None:
         self.config = config
-        self.callbacks = list(callbacks)
+        self.callbacks = as_callbacks(callbacks)
         self.control = control or TrainingControl()
         self.shard = shard or Shard()
         self.history: dict[str, list[float]] = {}
 
     def emit(self, event: Event) -> None:
-        for cb in self.callbacks:
-            cb(event)
+        dispatch(self.callbacks, event)
 
     def fit(self, data: DataBundle, model: LSTMClassifier | None = None,
             wrap: Callable[[torch.nn.Module], torch.nn.Module] | None = None) -> FitResult:
@@ -143,6 +144,7 @@ class Trainer:
             "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
             "samples_per_second")}
         history["batch_x"], history["batch_loss"] = [], []
+        flow = self._gradient_flow_probe(data, batches)  # long-lag lab: dLoss/dh_t a few times an epoch
         self.history = history  # live view for callbacks (per-epoch checkpoints, plots)
         self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model)))
 
@@ -204,6 +206,10 @@ class Trainer:
                     history["batch_loss"].append(loss_value)
                     self.emit(BatchEnded(epoch, b, batches, loss_value, float(batch_correct) / len(xb),
                                          rate * self.shard.world, opt.param_groups[0]["lr"]))
+                    measured = flow.maybe_measure(model, epoch, b, batches) if flow is not None else None
+                    if measured is not None:  # long-lag lab
+                        history["gradient_flow"] = list(measured.norms)
+                        self.emit(measured)
                 train_time = time.perf_counter() - epoch_start - epoch_paused
                 paused_total += epoch_paused
                 if seen == 0:
@@ -248,6 +254,13 @@ class Trainer:
         self.emit(FitEnded(epochs_done, seconds, sps_total, stopped))
         model.eval()
         return FitResult(model, history, epochs_done, seconds, sps_total, stopped, failure, str(device))
+
+    def _gradient_flow_probe(self, data: DataBundle, batches: int) -> GradientFlowProbe | None:
+        """The first validation sequences (else training ones): a fixed batch; rank 0 only."""
+        if self.shard.rank != 0:
+            return None
+        x, y = (data.val_x, data.val_y) if len(data.val_x) else (data.train_x, data.train_y)
+        return GradientFlowProbe.for_epoch(x, y, batches)
 
     def _validate(self, model: torch.nn.Module, data: DataBundle) -> tuple[float, float]:
         if len(data.val_x) == 0:

@@ -33,3 +33,7 @@ class DeviceError(LstmDesktopError):
 
 class ImageError(LstmDesktopError):
     """An image file cannot be read or is unreasonably large."""
+
+
+class StoreError(LstmDesktopError):
+    """The run store (database of runs) cannot be opened, is newer than this version, or lacks a run."""

@@ -10,9 +10,11 @@ background. Every failure is an ImageError with a one-line message and a hint.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
+import stat
 import struct
 import warnings
 from pathlib import Path
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_desktop.core.errors import ImageError
+from lstm_desktop.core.oserrors import reason
 
 MAX_PIXELS = 40_000_000
 WORKING_SIDE = 2048
@@ -28,20 +31,41 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 def load_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """A file -> uint8 array, (H, W) grey or (H, W, 4) RGBA when the image has transparency."""
+    """A file -> uint8 array, (H, W) grey or (H, W, 4) RGBA when the image has transparency.
+
+    Only regular files are read: a FIFO, device or socket is refused at once, and the file is
+    opened non-blocking and checked again on the open descriptor, so nothing can make this wait."""
     p = Path(path).expanduser()
     name = str(path)
-    if not p.exists():
-        raise ImageError(f"{name}: no such file.", "Check the path.")
-    if p.is_dir():
-        raise ImageError(f"{name}: is a folder, not an image.", "Pass image files (PNG, JPEG, ...).")
     try:
-        with open(p, "rb") as fh:
-            return _decode(fh, name, max_pixels)
-    except PermissionError as exc:
-        raise ImageError(f"{name}: permission denied.", "Check the file's permissions.") from exc
-    except IsADirectoryError as exc:  # pragma: no cover - raced with the check above
-        raise ImageError(f"{name}: is a folder, not an image.", "Pass image files (PNG, JPEG, ...).") from exc
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise ImageError(f"{name}: no such file.", "Check the path.") from None
+    except OSError as exc:
+        raise ImageError(f"{name}: {reason(exc)}.", "Check the path and its permissions.") from exc
+    _check_regular(st.st_mode, name)
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:  # pragma: no cover - raced with the check above
+            raise ImageError(f"{name}: is a folder, not an image.", "Pass image files (PNG, JPEG, ...).") from exc
+        hint = "Check the file's permissions." if exc.errno in (errno.EACCES, errno.EPERM) else "Check the path."
+        raise ImageError(f"{name}: {reason(exc)}.", hint) from exc
+    try:
+        _check_regular(os.fstat(fd).st_mode, name)  # the path may have been swapped since the stat
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        return _decode(fh, name, max_pixels)
+
+
+def _check_regular(mode: int, name: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise ImageError(f"{name}: is a folder, not an image.", "Pass image files (PNG, JPEG, ...).")
+    if not stat.S_ISREG(mode):
+        what = "a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise ImageError(f"{name}: is {what}, not an image file.", "Pass image files (PNG, JPEG, ...).")
 
 
 def load_image_bytes(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Look inside an LSTMClassifier: gates and cell from the LSTM equations, row-by-row readout,
-attention weights and row occlusion, all for one image and in one go.
+attention weights and row occlusion, all for one image and in one go. GRU and RNN classifiers get
+their own states (introspect_cells.py: reset, update, candidate, hidden / hidden); the rest is the same.
 
 The gates are recomputed from the model's own weights with the notebook's equations, in PyTorch's
 gate order (i, f, g, o)::
@@ -47,10 +48,12 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from lstm_desktop.core.introspect_cells import GRU_STATE_NAMES, RNN_STATE_NAMES, gru_rnn_states
 from lstm_desktop.core.models import LSTMClassifier
 
 GATE_NAMES = ("input", "forget", "candidate", "output")
 STATE_NAMES = GATE_NAMES + ("cell", "hidden")
+STATE_NAMES_BY_CELL = {"lstm": STATE_NAMES, "gru": GRU_STATE_NAMES, "rnn": RNN_STATE_NAMES}
 DIRECTION_NAMES = ("forward", "backward")
 BACKGROUND = -1.0  # a blank pixel after the notebook's Normalize((0.5,), (0.5,))
 
@@ -61,15 +64,16 @@ StateKey = tuple[int, int]  # (layer, direction): direction 0 forward, 1 backwar
 class LSTMStates:
     """Everything `lstm_states` computed for a batch (all tensors float32, batch first).
 
-    states[(layer, direction)][name] has shape (B, T, hidden) for name in STATE_NAMES;
-    output is the top layer's output as nn.LSTM returns it, (B, T, directions*hidden);
-    h_n and c_n are (layers*directions, B, hidden), in nn.LSTM's order.
+    states[(layer, direction)][name] has shape (B, T, hidden) for name in STATE_NAMES (for a GRU
+    or RNN: STATE_NAMES_BY_CELL[cell]); output is the top layer's output as nn.LSTM returns it,
+    (B, T, directions*hidden); h_n and c_n are (layers*directions, B, hidden), in nn.LSTM's order
+    (c_n None for a GRU or RNN, which have no memory cell).
     """
 
     states: dict[StateKey, dict[str, torch.Tensor]]
     output: torch.Tensor
     h_n: torch.Tensor
-    c_n: torch.Tensor
+    c_n: torch.Tensor | None
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Explanation:
     probability with row r blanked, occlusion_probabilities (T, C), image (T, F) the input used,
     decision_row: the first row index (0-based) from which the readout's top class stays the
     prediction (T if it never settles). layers, directions, hidden: the model's shape.
+    cell: "lstm", "gru" or "rnn"; state_names: the names in each gates[key], in display order.
     """
 
     probabilities: np.ndarray
@@ -95,6 +100,8 @@ class Explanation:
     layers: int = 1
     directions: int = 1
     hidden: int = 0
+    cell: str = "lstm"
+    state_names: tuple[str, ...] = STATE_NAMES
 
     @property
     def keys(self) -> list[StateKey]:
@@ -185,6 +192,16 @@ def lstm_states(model: Union[LSTMClassifier, nn.LSTM], x: torch.Tensor) -> LSTMS
                 c_n.append(c[d])
             layer_in = out.view(B, T, D * H)  # no dropout between layers: eval
     return LSTMStates(states, layer_in, torch.stack(h_n), torch.stack(c_n))
+
+
+def cell_states(model: LSTMClassifier, x: torch.Tensor) -> LSTMStates:
+    """`lstm_states` for an LSTM classifier; the GRU or RNN equations for the other cells."""
+    if isinstance(model.lstm, nn.LSTM):
+        return lstm_states(model, x)
+    if x.ndim == 2:
+        x = x.unsqueeze(0)
+    states, output, h_n = gru_rnn_states(model.lstm, x)
+    return LSTMStates(states, output, h_n, None)
 
 
 def fit_to_model(image: np.ndarray, model: LSTMClassifier) -> np.ndarray:
@@ -299,7 +316,7 @@ def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGR
             # occlusion: the T copies with one row blanked, one batch through the model's nn.LSTM
             if use_helper:
                 future = _pool().submit(_occlusion_probabilities, model, x, background, threads)
-            st = lstm_states(model, x)  # the gates, from the equations
+            st = cell_states(model, x)  # the gates, from the equations
             out = st.output  # (1, T, D*H)
             logits, weights = _head(model, out)
             probs = torch.softmax(logits[0], dim=0)
@@ -341,6 +358,8 @@ def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGR
             layers=spec.layers,
             directions=2 if spec.bidirectional else 1,
             hidden=spec.hidden,
+            cell=spec.cell,
+            state_names=STATE_NAMES_BY_CELL[spec.cell],
         )
     finally:
         if future is not None:  # an error above: let the helper finish before the mode changes

@@ -1,161 +1,99 @@
-"""The notebook's model trained by a small C kernel: the fastest step on a multi-core CPU.
+"""Every LSTMClassifier variant trained by the C kernel: the fastest exact step on a multi-core CPU.
 
-Why: on this project's 2-core machine, the split steps (steps.py, scripted_step.py) spend most of a
-batch in oneDNN's LSTM, and a third of that outside its matrix products. `native/plain_lstm.c` does
-a part's whole forward and backward in one call: each time step is one MKL sgemm plus one vectorised
-pass over the gates. ctypes releases the GIL for the call, so the parts truly run at once.
+Why: on this project's 2-core machine the torch steps spend a third of oneDNN's LSTM time outside
+its matrix products, and the Python around them makes the parts of a batch queue for the GIL.
+`native/network.c` does a part's whole forward and backward (all layers and directions, attention,
+head, cross-entropy) in one call that releases the GIL, so the parts truly run at once.
 
-How it is built, and when it is not used:
-- The system C compiler builds the kernel once into the user's cache folder, keyed by the source
-  and the CPU (it is compiled for this CPU).
-- It calls the sgemm that torch itself ships (MKL, exported by libtorch_cpu).
-- Only the plain model uses it: one unidirectional layer, no attention, no dropout, float32.
-- `load_kernel` returns None where anything is missing (no compiler, a torch without MKL's sgemm,
-  not x86-64 Linux), or when LSTM_DESKTOP_NO_KERNEL is set. The engine then uses the split steps.
+- Dropout masks are drawn here in torch, from the global generator on this thread, so a seeded run
+  repeats; they are not the masks nn.LSTM would draw, so with dropout this step is a different
+  (equally valid) random path than the torch fallback.
+- The parts run on parts.c's persistent threads in one call per batch; their gradients land in one
+  flat buffer each and are added there in a fixed order.
+- Adam is the fused call of fused_adam.py where the optimiser allows; otherwise opt.step().
 
-Gradients match autograd through nn.LSTM to about 1e-6 relative (tests/core/test_kernel_step.py).
-Training is deterministic on a given machine; inference always uses nn.LSTM.
+Gradients match autograd through nn.LSTM/nn.GRU/nn.RNN to ~1e-6 relative (tests/core/test_kernel_step.py).
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
-import hashlib
-import os
-import platform
-import shutil
-import subprocess
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+import weakref
 
 import torch
 from torch import Tensor
 
 from lstm_desktop.core import fused_adam
 from lstm_desktop.core.models import LSTMClassifier
+from lstm_desktop.core.native_kernel import CELLS, DIMS, Kernel
 from lstm_desktop.core.steps import SerialStep, part_sizes
 
-SOURCE = Path(__file__).with_name("native") / "plain_lstm.c"
-_P, _I, _F = ctypes.c_void_p, ctypes.c_int, ctypes.c_float
 
-
-class Kernel:
-    """plain_part from the compiled library, bound to torch's sgemm."""
-
-    def __init__(self, library: ctypes.CDLL, sgemm: int, set_threads: int | None) -> None:
-        self.sgemm = sgemm
-        self.set_threads = set_threads
-        self.plain_part = library.plain_part
-        self.plain_part.argtypes = [_P, _P, _I, _I, _I, _I, _I, _F] + [_P] * 22
-        self.plain_part.restype = None
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lstm-desktop"
-
-
-def _torch_blas() -> tuple[int, int | None] | None:
-    """Addresses of the Fortran sgemm_ and of MKL_Set_Num_Threads_Local (C) that torch's CPU
-    library exports (MKL on x86-64), or None."""
-    library = Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"
-    if not library.is_file():
-        return None
-    try:
-        handle = ctypes.CDLL(str(library))
-        sgemm = ctypes.cast(handle.sgemm_, ctypes.c_void_p).value
-    except (OSError, AttributeError):
-        return None
-    try:
-        set_threads = ctypes.cast(handle.MKL_Set_Num_Threads_Local, ctypes.c_void_p).value
-    except AttributeError:
-        set_threads = None
-    return (sgemm, set_threads) if sgemm else None
-
-
-def _cpu_identity() -> bytes:
-    """The CPU's model and flags: -march=native code must not run on another CPU (a shared home)."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor().encode()
-    return "\n".join(next((line for line in lines if line.startswith(key)), "")
-                     for key in ("model name", "flags")).encode()
-
-
-def _compile(target: Path) -> bool:
-    """Build SOURCE into target (atomically); False when there is no compiler or it fails."""
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flags = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-shared"]
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
-    os.close(fd)
-    try:
-        for libs in (["-lmvec", "-lm"], ["-lm"]):  # libmvec vectorises expf; without it the loop is scalar
-            result = subprocess.run([compiler, *flags, str(SOURCE), "-o", tmp, *libs],
-                                    capture_output=True, timeout=120)
-            if result.returncode == 0:
-                os.chmod(tmp, 0o755)
-                os.replace(tmp, target)
-                return True
-        return False
-    except (OSError, subprocess.SubprocessError):
-        return False
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-@functools.cache
-def load_kernel() -> Kernel | None:
-    """The kernel, compiled on first use; None where it cannot be built or loaded here."""
-    if (os.environ.get("LSTM_DESKTOP_NO_KERNEL") or platform.system() != "Linux"
-            or platform.machine() not in ("x86_64", "AMD64") or not SOURCE.is_file()):
-        return None
-    blas = _torch_blas()
-    if blas is None:
-        return None
-    digest = hashlib.sha256(SOURCE.read_bytes() + _cpu_identity()).hexdigest()[:16]
-    target = cache_dir() / f"plain_lstm-{digest}.so"
-    try:
-        if not target.is_file() and not _compile(target):
-            return None
-        return Kernel(ctypes.CDLL(str(target)), *blas)
-    except OSError:
-        return None
-
-
-def supports(model: LSTMClassifier) -> bool:
-    """The plain classifier on the CPU in float32: what plain_part computes."""
+def _expected_names(model: LSTMClassifier) -> list[str]:
+    """model.parameters() in the order network.c reads them."""
     spec = model.spec
-    return (spec.layers == 1 and not spec.bidirectional and not spec.attention and spec.dropout == 0
-            and all(p.dtype == torch.float32 and p.device.type == "cpu" and p.is_contiguous()
-                    for p in model.parameters()))
+    names = [f"lstm.{kind}_l{layer}{suffix}" for layer in range(spec.layers)
+             for suffix in ([""] + (["_reverse"] if spec.bidirectional else []))
+             for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    if spec.attention:
+        names += ["attn.0.weight", "attn.0.bias", "attn.2.weight"]
+    return names + ["fc.weight", "fc.bias"]
+
+
+def supports(model: LSTMClassifier, kernel: Kernel | None = None) -> bool:
+    """What net_part computes: an LSTMClassifier laid out as built, float32 contiguous on the CPU."""
+    spec = model.spec
+    rnn = model.lstm
+    cell = getattr(spec, "cell", "lstm")
+    expected_type = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}.get(cell)
+    if expected_type is None or type(rnn) is not expected_type or not rnn.batch_first or not rnn.bias:
+        return False
+    if getattr(rnn, "proj_size", 0) or getattr(rnn, "nonlinearity", "tanh") != "tanh":
+        return False
+    if kernel is not None and spec.layers > kernel.max_layers:
+        return False
+    if model.attn is not None and not (isinstance(model.attn, torch.nn.Sequential) and len(model.attn) == 3
+                                       and isinstance(model.attn[1], torch.nn.Tanh)):
+        return False
+    params = list(model.named_parameters())
+    return ([n for n, _ in params] == _expected_names(model)
+            and all(p.dtype == torch.float32 and p.device.type == "cpu" and p.is_contiguous() for _, p in params))
 
 
 class _Part:
-    """One part's buffers, kept between batches (same size each batch but the last)."""
+    """One part's workspace, flat gradients and pointer table, kept between batches."""
 
-    def __init__(self, rows: int, steps: int, features: int, hidden: int, classes: int) -> None:
-        gates = 4 * hidden
-        self.xt = torch.empty(steps, rows, features)
-        self.gates = torch.empty(steps, rows, gates)
-        self.dgates = torch.empty(steps, rows, gates)
-        self.c = torch.empty(steps, rows, hidden)
-        self.h = torch.empty(steps, rows, hidden)
-        self.logits = torch.empty(rows, classes)
-        self.work = torch.empty(3, rows, hidden)
-        self.zeros = torch.zeros(rows, hidden)
+    def __init__(self, kernel: Kernel, dims: tuple[int, ...], weights: list[Tensor], total: int) -> None:
+        self.dims = dims
+        self.work = torch.empty(int(kernel.net_workspace((ctypes.c_int * DIMS)(*dims))) + 16)
         self.result = torch.empty(2)
+        self.flat = torch.empty(total)
+        views, at = [], 0
+        for w in weights:
+            views.append(self.flat[at:at + w.numel()].view_as(w))
+            at += w.numel()
+        fixed = [kernel.sgemm, kernel.set_threads, 0, 0, self.result.data_ptr(), self.work.data_ptr()]
+        self.masks_at = len(fixed) + 2 * len(weights)
+        masks = dims[9] * (dims[4] - 1) + dims[10]  # DIM_DROP x (layers - 1) + DIM_HEAD_DROP
+        table = fixed + [w.data_ptr() for w in weights] + [v.data_ptr() for v in views] + [0] * masks
+        self.table = (ctypes.c_void_p * len(table))(*table)
+
+
+class _Plan:
+    """The parts of one batch shape, and the arrays of pointers that pool_run reads."""
+
+    def __init__(self, parts: list[_Part]) -> None:
+        self.parts = parts
+        self.dims = (ctypes.c_int * (DIMS * len(parts)))(*(d for part in parts for d in part.dims))
+        self.tables = (ctypes.c_void_p * len(parts))(*(ctypes.addressof(part.table) for part in parts))
+        self.flats = (ctypes.c_void_p * len(parts))(*(part.flat.data_ptr() for part in parts))
+        self.results = (ctypes.c_void_p * len(parts))(*(part.result.data_ptr() for part in parts))
 
 
 class KernelSplitStep(SerialStep):
-    """The batch cut into parts (steps.part_sizes) that plain_part trains at once, one per core;
-    the parts' gradients are added in a fixed order, then the optimiser steps as usual."""
+    """The batch cut into equal parts that net_part trains at once, one per core (parts.c's pool);
+    the parts' gradients are added there in a fixed order, then the optimiser steps (fused Adam
+    where it can)."""
 
     def __init__(self, model: LSTMClassifier, opt: torch.optim.Optimizer, grad_clip: float, parts: int,
                  kernel: Kernel) -> None:
@@ -165,60 +103,87 @@ class KernelSplitStep(SerialStep):
         self.model = model
         self.kernel = kernel
         self.parts = parts
-        self.pool = ThreadPoolExecutor(parts - 1, thread_name_prefix="lstm-kernel")
-        self.buffers: dict[tuple[int, int], _Part] = {}
-        lstm, fc = model.lstm, model.fc
-        self.weights = [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, fc.weight, fc.bias]
+        self.pool = kernel.pool_create(parts - 1)
+        if not self.pool:
+            raise OSError("could not start the kernel's threads")
+        self._stop_pool = weakref.finalize(self, kernel.pool_destroy, self.pool)  # also if never closed
+        self.plans: dict[tuple[tuple[int, ...], int, bool], _Plan] = {}
+        self.weights = [p for p in model.parameters()]
+        self.total = sum(w.numel() for w in self.weights)
+        self.sum = torch.empty(self.total)
+        self.result = torch.empty(2)
+        self.grad_views = []
+        at = 0
+        for w in self.weights:
+            self.grad_views.append(self.sum[at:at + w.numel()].view_as(w))
+            at += w.numel()
         fusable = grad_clip == 0 and fused_adam.fusable(opt, self.weights)  # also checks the order
         self.adam = fused_adam.FusedAdam(opt, self.weights) if fusable else None
+        spec = model.spec
+        self.cell = CELLS[getattr(spec, "cell", "lstm")]
+        self.dirs = 2 if spec.bidirectional else 1
+        self.attn_hidden = model.attn[0].out_features if model.attn is not None else 0
 
-    def _run(self, index: int, x: Tensor, y: Tensor, n: int) -> tuple[Tensor, list[Tensor]]:
-        rows, steps, features = x.shape
-        hidden, classes = self.model.spec.hidden, self.model.spec.num_classes
-        buf = self.buffers.get((index, rows))
-        if buf is None:
-            buf = self.buffers[(index, rows)] = _Part(rows, steps, features, hidden, classes)
-        grads = [torch.empty_like(w) for w in self.weights[:3]] + [torch.empty_like(w) for w in self.weights[4:]]
-        x, y = x.contiguous(), y.contiguous()
-        k = self.kernel
-        k.plain_part(k.sgemm, k.set_threads, steps, rows, features, hidden, classes, float(n),
-                     x.data_ptr(), y.data_ptr(), *(w.data_ptr() for w in self.weights),
-                     buf.xt.data_ptr(), buf.gates.data_ptr(), buf.dgates.data_ptr(), buf.c.data_ptr(),
-                     buf.h.data_ptr(), buf.logits.data_ptr(), buf.work.data_ptr(), buf.zeros.data_ptr(),
-                     *(g.data_ptr() for g in grads), buf.result.data_ptr())
-        return buf.result.clone(), grads
+    def _dims(self, rows: int, steps: int, features: int, dropping: bool) -> tuple[int, ...]:
+        spec = self.model.spec
+        return (steps, rows, features, spec.hidden, spec.layers, self.dirs, int(spec.attention),
+                self.attn_hidden, spec.num_classes, int(dropping and spec.layers > 1), int(dropping), self.cell)
 
-    def _part_grads(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, list[Tensor]]:
-        """(summed [mean loss, correct], gradients in self.weights' order) of the whole batch."""
-        n = len(xb)
+    def _masks(self, n: int, steps: int) -> list[Tensor]:
+        """Inverted-dropout masks for the whole batch, as nn.Dropout scales them: keep / (1 - p)."""
+        p = self.model.spec.dropout
+        features = self.dirs * self.model.spec.hidden
+        shapes = [(n, steps, features)] * (self.model.spec.layers - 1) + [(n, features)]
+        return [torch.empty(s).bernoulli_(1.0 - p).div_(1.0 - p) for s in shapes]
+
+    def _plan(self, sizes: list[int], steps: int, features: int, dropping: bool) -> _Plan:
+        key = (tuple(sizes), steps * 100003 + features, dropping)
+        plan = self.plans.get(key)
+        if plan is None:
+            parts = [_Part(self.kernel, self._dims(rows, steps, features, dropping), self.weights, self.total)
+                     for rows in sizes]
+            plan = self.plans[key] = _Plan(parts)
+        return plan
+
+    def _part_grads(self, xb: Tensor, yb: Tensor) -> Tensor:
+        """Summed [mean loss, correct] of the batch; self.sum holds the mean gradient after it."""
+        n, steps, features = xb.shape
         if n and (int(yb.min()) < 0 or int(yb.max()) >= self.model.spec.num_classes):
             raise IndexError(f"labels must be in 0..{self.model.spec.num_classes - 1}")  # C would read past
+        xb = xb.to(torch.float32).contiguous()
+        yb = yb.to(torch.int64).contiguous()
+        dropping = self.model.training and self.model.spec.dropout > 0
+        masks = self._masks(n, steps) if dropping else []
         sizes = part_sizes(n, self.parts, lead=False)
-        xs, ys = xb.split(sizes), yb.split(sizes)
-        futures = [self.pool.submit(self._run, i, x, y, n) for i, (x, y) in enumerate(zip(xs, ys)) if i > 0]
-        results = [self._run(0, xs[0], ys[0], n)] + [f.result() for f in futures]
-        total = results[0][0]
-        grads = results[0][1]
-        for result, part_grads in results[1:]:
-            total = total + result
-            grads = [a + b for a, b in zip(grads, part_grads)]
-        d_w_ih, d_w_hh, d_b, d_w_fc, d_b_fc = grads
-        return total, [d_w_ih, d_w_hh, d_b, d_b.clone(), d_w_fc, d_b_fc]
+        plan = self._plan(sizes, steps, features, dropping)
+        x_at, y_at, start = xb.data_ptr(), yb.data_ptr(), 0
+        for part, rows in zip(plan.parts, sizes):
+            part.table[2], part.table[3] = x_at + 4 * start * steps * features, y_at + 8 * start
+            for i, m in enumerate(masks):
+                part.table[part.masks_at + i] = m.data_ptr() + 4 * start * (m.numel() // n)
+            start += rows
+        if not self._stop_pool.alive:
+            raise RuntimeError("the step is closed")
+        code = self.kernel.pool_run(self.pool, len(sizes), plan.dims, float(n), plan.tables, plan.flats, self.total,
+                                    self.sum.data_ptr(), plan.results, self.result.data_ptr())
+        if code != 0:
+            raise RuntimeError("the kernel's part pool refused the batch")
+        return self.result.clone()
 
     def grads(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
-        total, grads = self._part_grads(xb, yb)
-        for p, g in zip(self.weights, grads):
+        total = self._part_grads(xb, yb)
+        for p, g in zip(self.weights, self.grad_views):
             p.grad = g
         return total[0], total[1].long()
 
     def train_batch(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
         if self.adam is None:
             return super().train_batch(xb, yb)
-        total, grads = self._part_grads(xb, yb)
+        total = self._part_grads(xb, yb)
         if bool(torch.isfinite(total[0])):
-            self.adam.step(grads)
+            self.adam.step(self.grad_views)
         return total[0], total[1].long()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        self._stop_pool()  # once: later calls do nothing
         super().close()

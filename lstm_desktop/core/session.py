@@ -14,10 +14,13 @@ import torch
 from lstm_desktop.core.checkpoint import Checkpoint, save_checkpoint
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.control import TrainingControl
-from lstm_desktop.core.data import MEAN, STD, DataBundle, load_bundle
+from lstm_desktop.core.data import MEAN, STD, DataBundle
+from lstm_desktop.core.datasets import load_bundle_for
 from lstm_desktop.core.engine import FitResult, Shard, Trainer, spec_for
-from lstm_desktop.core.events import Callback, EpochEnded, Event, ProbeScored
-from lstm_desktop.core.inference import predict_probabilities
+from lstm_desktop.core.errors import LstmDesktopError
+from lstm_desktop.core.events import (Callback, CallbackLike, CheckpointSaved, EpochEnded, ProbeScored,
+                                      RunEnded, RunStarted, TestScored, as_callbacks, dispatch)
+from lstm_desktop.core.inference import fit_input, predict_probabilities
 from lstm_desktop.core.metrics import Metrics, compute_metrics
 from lstm_desktop.core.models import LSTMClassifier
 
@@ -48,6 +51,7 @@ class TrainingOutcome:
             "device": self.fit.device, "dataset": self.data_name, "variant": self.config.variant_name,
             "parameters": sum(p.numel() for p in self.checkpoint.model.parameters()),
             "checkpoint": str(self.saved_to) if self.saved_to else None,
+            "gradient_flow": self.fit.history.get("gradient_flow"),  # last dLoss/dh_t per step, or None
         }
 
 
@@ -78,42 +82,77 @@ def make_checkpoint(model: LSTMClassifier, config: TrainConfig, data: DataBundle
     return Checkpoint(cpu_model, model.spec, config, metrics, hist, MEAN, STD, info)
 
 
-def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
+RUN_MODEL = "model.pt"  # in a run's folder: the model of the last finished epoch, then the final one
+RUN_BEST = "best.pt"  # the epoch with the best validation accuracy so far
+
+
+def run_training(config: TrainConfig, callbacks: Iterable[CallbackLike] = (),
                  control: TrainingControl | None = None, out: str | Path | None = None,
                  download: bool = False, data: DataBundle | None = None,
                  shard: Shard | None = None, wrap=None, is_writer: bool = True,
-                 probe: Callable[[], np.ndarray | None] | None = None) -> TrainingOutcome:
-    """Load data (downloading if asked), train, score the test set, save the checkpoint.
+                 probe: Callable[[], np.ndarray | None] | None = None,
+                 run_dir: str | Path | None = None) -> TrainingOutcome:
+    """Load data (downloading if asked), train, score the test set, save the checkpoints.
 
-    With `out`, the checkpoint is rewritten after every finished epoch, so an interrupted run keeps
-    its last finished epoch; the final write adds the test metrics. `probe` returns a model-ready
-    image (or None) that is re-scored after every epoch and reported as ProbeScored.
+    run_dir: the run's own folder (the run store's); after every finished epoch its `model.pt`
+    (and `best.pt`, the best validation epoch) is rewritten atomically, so a run killed at any
+    moment keeps its last finished epoch. `out` is written once, at the end (write_out's policy).
+    `probe` returns a model-ready image (or None) re-scored after every epoch (ProbeScored).
+    Lifecycle events: RunStarted first, RunEnded last (also when loading the data fails).
     """
     control = control or TrainingControl()
-    callbacks = list(callbacks)
+    cbs = as_callbacks(callbacks)
+    emit = lambda e: dispatch(cbs, e)  # noqa: E731
+    emit(RunStarted(config))
+    started = time.perf_counter()
+    try:
+        outcome = _train(config, cbs, emit, control, out, download, data, shard, wrap, is_writer, probe,
+                         Path(run_dir) if run_dir else None)
+    except LstmDesktopError as exc:
+        emit(RunEnded("failed", exc.message, exc.hint, 0, time.perf_counter() - started))
+        raise
+    except BaseException as exc:
+        emit(RunEnded("failed", f"{type(exc).__name__}: {exc}", "", 0, time.perf_counter() - started))
+        raise
+    fit = outcome.fit
+    status = "failed" if fit.failure is not None else "stopped" if fit.stopped else "finished"
+    message, hint = (fit.failure.message, fit.failure.hint) if fit.failure else ("", "")
+    if not fit.epochs_completed and status != "failed":
+        message = "no epoch finished, so there is no model"
+    emit(RunEnded(status, message, hint, fit.epochs_completed, fit.seconds, outcome.summary()))
+    return outcome
+
+
+def _train(config, cbs, emit, control, out, download, data, shard, wrap, is_writer, probe,
+           run_dir: Path | None) -> TrainingOutcome:
     if data is None:
-        emit_all = lambda e: [cb(e) for cb in callbacks]  # noqa: E731
-        data = load_bundle(config.dataset, config.data_dir, config.val_size, config.seed,
-                           download=download, callback=emit_all,
-                           should_stop=lambda: control.stop_requested)
+        data = load_bundle_for(config, download=download, callback=emit,
+                               should_stop=lambda: control.stop_requested)
     torch.manual_seed(config.seed)
     model = LSTMClassifier(spec_for(config, data))
-    out_path = Path(out) if out else None
     world = shard.world if shard is not None else 1
+    writer = is_writer and run_dir is not None
+    best = {"accuracy": -math.inf}
+    shape = (data.seq_len, data.input_size)
 
-    def after_epoch(event: Event) -> None:
-        if not isinstance(event, EpochEnded):
-            return
-        if out_path is not None and is_writer:
-            save_checkpoint(out_path, make_checkpoint(model, config, data, None, trainer.history, None, world))
-        image = probe() if probe is not None else None
-        if image is not None:
-            probs = predict_probabilities(model, image)[0]
-            model.train()
-            for cb in callbacks:
-                cb(ProbeScored(event.epoch, tuple(float(p) for p in probs)))
+    class AfterEpoch(Callback):
+        def on_epoch_end(self, event: EpochEnded) -> None:
+            if writer:
+                ckpt = make_checkpoint(model, config, data, None, trainer.history, None, world)
+                path = save_checkpoint(run_dir / RUN_MODEL, ckpt)
+                best_path = ""
+                accuracy = event.val_accuracy if math.isfinite(event.val_accuracy) else event.train_accuracy
+                if accuracy > best["accuracy"]:
+                    best["accuracy"] = accuracy
+                    best_path = str(save_checkpoint(run_dir / RUN_BEST, ckpt))
+                emit(CheckpointSaved(str(path), event.epoch + 1, best_path))
+            image = fit_input(probe(), shape) if probe is not None else None
+            if image is not None:
+                probs = predict_probabilities(model, image)[0]
+                model.train()
+                emit(ProbeScored(event.epoch, tuple(float(p) for p in probs)))
 
-    trainer = Trainer(config, [*callbacks, after_epoch], control=control, shard=shard)
+    trainer = Trainer(config, [*cbs, AfterEpoch()], control=control, shard=shard)
     fit = trainer.fit(data, model=model, wrap=wrap)
     metrics, predictions = None, None
     if fit.epochs_completed:
@@ -121,10 +160,22 @@ def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
 
         predictions = predict(fit.model, data.test_x).argmax(1).cpu().numpy()
         metrics = compute_metrics(data.test_y.cpu().numpy(), predictions, data.num_classes)
+        emit(TestScored(metrics))
     ckpt = make_checkpoint(fit.model, config, data, fit, fit.history, metrics, world)
     saved = None
-    if out_path is not None and is_writer and fit.epochs_completed:
-        saved = save_checkpoint(out_path, ckpt)
-        ckpt.path = saved
+    if is_writer and fit.epochs_completed:
+        if run_dir is not None:
+            ckpt.path = save_checkpoint(run_dir / RUN_MODEL, ckpt)
+            emit(CheckpointSaved(str(ckpt.path), fit.epochs_completed, final=True))
+        if out:
+            saved = write_out(Path(out), ckpt, finished=fit.failure is None and not fit.stopped)
+            ckpt.path = saved or ckpt.path
     return TrainingOutcome(config, fit, metrics, ckpt, data.name, saved,
                            data.test_x.cpu().numpy(), data.test_y.cpu().numpy(), predictions)
+
+
+def write_out(out: Path, ckpt: Checkpoint, finished: bool) -> Path | None:
+    """Write the run's model to the user's --out file at the end of the run (core/outfile.py's policy)."""
+    from lstm_desktop.core.outfile import write_out as policy
+
+    return policy(out, ckpt, finished)

@@ -1,7 +1,8 @@
-"""One optimiser step on one batch, three ways: serial, split over cores, split and compiled.
+"""One optimiser step on one batch in torch: serial, or split over cores.
 
-All three do the same maths. The engine picks one with `make_step` and calls `train_batch` once per
-batch; which one it got only changes how fast a batch goes on this machine.
+These are the portable steps (any device, any model, DDP); the C kernel's step (kernel_step.py)
+does the same maths faster on CPU. fast_path.make_step picks one; the engine calls `train_batch`
+once per batch, and which step it got only changes how fast a batch goes on this machine.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 import torch.nn.functional as F
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.models import LSTMClassifier
 
 
 class SerialStep:
@@ -103,7 +102,7 @@ class SplitStep(SerialStep):
 def part_sizes(n: int, parts: int, lead: bool = True) -> list[int]:
     """How a batch of n is cut: near-equal parts, with `lead` the first (this thread's) a bit larger.
 
-    In the Python and TorchScript splits the other parts start later (the GIL, a thread waking
+    In the Python split the other parts start later (the GIL, a thread waking
     up) and waiting for one still running costs another wake-up, so this thread takes ~3% more and
     is usually the last to finish: on 2 cores 34/30 is ~3% faster per batch than 32/32. The C
     kernel's parts start together, so it cuts evenly.
@@ -118,24 +117,3 @@ def part_sizes(n: int, parts: int, lead: bool = True) -> list[int]:
 def split_parts(threads: int, batch_size: int) -> int:
     """How many parts a batch is cut into: one per thread, none under 16 samples."""
     return min(threads, batch_size // 16)
-
-
-def make_step(model: LSTMClassifier, net: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
-              device: torch.device, batch_size: int, data_parallel: bool) -> SerialStep:
-    """The fastest exact step here, on a multi-core CPU without dropout or DDP: the plain model in
-    the C kernel, else the split compiled by TorchScript, else split in Python; serial otherwise."""
-    threads = torch.get_num_threads()
-    parts = split_parts(threads, batch_size)
-    if not (cfg.cpu_split and device.type == "cpu" and not data_parallel and parts >= 2
-            and model.spec.dropout == 0):
-        return SerialStep(net, opt, cfg.grad_clip)
-    threads_each = max(1, threads // parts)
-    if threads_each > 1:  # more cores than parts: each part uses OpenMP inside torch's ops
-        return SplitStep(net, opt, cfg.grad_clip, parts, threads_each)
-    from lstm_desktop.core import kernel_step
-    from lstm_desktop.core.scripted_step import ScriptedSplitStep
-
-    kernel = kernel_step.load_kernel() if cfg.cpu_kernel and kernel_step.supports(model) else None
-    if kernel is not None:
-        return kernel_step.KernelSplitStep(model, opt, cfg.grad_clip, parts, kernel)
-    return ScriptedSplitStep.create(model, opt, cfg.grad_clip, parts) or SplitStep(net, opt, cfg.grad_clip, parts)

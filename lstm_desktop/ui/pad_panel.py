@@ -1,32 +1,34 @@
-"""The "Draw" tab: drawing pad, live prediction, probability bars and what the model sees.
+"""The "Draw" tab's panel: drawing pad, live prediction, probability bars and what the model sees.
 
-Predictions run on the GUI thread, on one 28x28 image (about a millisecond for the plain model):
-while a stroke is drawn at most every LIVE_INTERVAL_MS (longer for slow models), and at once when
-the pen is lifted, so the answer is there when the stroke ends. The pad's content goes through
-core.preprocess.preprocess, the same function image files and `lstm-desktop classify` use.
+Predictions are computed off the GUI thread (ui/inference_worker.py): while a stroke is drawn at
+most every LIVE_INTERVAL_MS, and at once when the pen is lifted; the GUI thread only paints the
+answer. The pad's content goes through core.preprocess.preprocess, the same function image files
+and `lstm-desktop classify` use. The newest model-ready drawing is kept in a thread-safe box
+(`probe`) that the training thread reads for its per-epoch probe: no thread but the GUI's ever
+touches a widget.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
-                               QSlider, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from lstm_desktop.core.classify import (Prediction, input_doubt, interpret, model_input_problem,
-                                        predict_single)
+from lstm_desktop.core.classify import Prediction, input_doubt, interpret, model_input_problem
+from lstm_desktop.core.control import LatestValue
 from lstm_desktop.core.data import MEAN, STD
 from lstm_desktop.core.errors import ImageError
+from lstm_desktop.core.non_digits import shape_doubt
 from lstm_desktop.core.images import FILE_DIALOG_FILTER, IMAGE_SUFFIXES, load_image, load_image_bytes
-from lstm_desktop.core.preprocess import Preprocessed, preprocess
+from lstm_desktop.core.preprocess import Preprocessed
 from lstm_desktop.core.strokes import PEN_DEFAULT, PEN_MAX, PEN_MIN
-from lstm_desktop.ui.widgets.drawing_pad import DrawingPad, InputPreview, ProbabilityBars
+from lstm_desktop.ui.inference_worker import InferenceWorker, PadRequest, PadResult
+from lstm_desktop.ui.widgets.drawing_pad import DrawingPad
+from lstm_desktop.ui.widgets.prediction_view import PredictionView
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ DOUBTS = {  # core.classify.input_doubt's reasons, as the pad says them
     "too small": "Too small to read: draw the digit bigger.",
     "too thick": "Strokes too thick for the digit's size: draw bigger or use a thinner pen.",
     "too much ink": "That is more ink than any digit the model was trained on.",
+    "not a digit": "That does not look like a digit (a dash, a dot or a scribble?).",
 }
 
 
@@ -42,34 +45,35 @@ class PadPanel(QWidget):
     """Draw a digit (or drop an image) and see what the model makes of it.
 
     inputChanged(object): the model-ready (normalised) 28x28 float32 array of the current drawing,
-    or None when the pad is empty; emitted (throttled) while drawing and when the pen is lifted.
-    predictionChanged(object): the core.classify.Prediction now shown, or None.
+    or None when the pad is empty. predictionChanged(object): the Prediction now shown, or None.
     """
 
     inputChanged = Signal(object)
     predictionChanged = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, worker: InferenceWorker | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("padPanel")
         self.setAccessibleName("Draw a digit")
-        self._lock = threading.Lock()
-        self._input: np.ndarray | None = None
+        self.probe = LatestValue()
+        self._own_worker = worker is None
+        self.worker = worker or InferenceWorker(self)
+        self.worker.predicted.connect(self._on_predicted)
+        self._pending = 0
         self._model = None
         self._mean, self._std = MEAN, STD
         self._model_label = ""
         self._model_problem: str | None = None
         self._pre: Preprocessed | None = None
         self._prediction: Prediction | None = None
+        self._probabilities: np.ndarray | None = None
         self._doubt: str | None = None
-        self._last_ms = 0.0
+        self._input: np.ndarray | None = None
         self._last_dir = ""
-
         self._live = QTimer(self)
         self._live.setSingleShot(True)
         self._live.setInterval(LIVE_INTERVAL_MS)
         self._live.timeout.connect(self._on_live_timeout)
-
         self._build()
         self.setAcceptDrops(True)
         self._refresh()
@@ -77,36 +81,46 @@ class PadPanel(QWidget):
     # -- interface the main window relies on ---------------------------------------------------
     def set_model(self, checkpoint, label: str) -> None:
         """Use this model (a core.checkpoint.Checkpoint, or None) for predictions; label names its source."""
+        from lstm_desktop.core.inference import inference_copy
+
         self._model = None
         self._model_problem = None
         self._model_label = label or ""
         if checkpoint is None:
             self.model_label.setText(label or "Model: none")
-            self.model_label.setToolTip("")
-            if label:
-                self._model_problem = label
+            self._model_problem = label or None
         else:
             problem = model_input_problem(checkpoint)
             if problem:
                 self._model_problem = f"{label or 'This model'}: {problem}."
                 self.model_label.setText(f"Model: {label} (cannot read drawings)")
             else:
-                self._model = _inference_copy(checkpoint)
+                self._model = inference_copy(checkpoint)
                 self._mean, self._std = float(checkpoint.mean), float(checkpoint.std)
                 self.model_label.setText(f"Model: {label}")
-            path = getattr(checkpoint, "path", None)
-            self.model_label.setToolTip(str(path) if path else label)
+        path = getattr(checkpoint, "path", None)
+        self.model_label.setToolTip(str(path) if path else label)
         self._refresh()
 
     def current_input(self) -> np.ndarray | None:
-        """Thread-safe read of the last model-ready drawing (an immutable copy), or None."""
-        with self._lock:
-            return self._input
+        """The last model-ready drawing (a read-only array), or None. Safe from any thread."""
+        return self.probe.get()
 
-    # -- more public API -------------------------------------------------------------------
+    def close_worker(self) -> None:
+        if self._own_worker:
+            self.worker.close()
+
+    def settle(self, timeout_ms: int = 5000) -> bool:
+        """Wait (processing events) until the newest drawing's prediction is shown."""
+        return self.worker.wait_idle(timeout_ms)
+
     @property
     def prediction(self) -> Prediction | None:
         return self._prediction
+
+    @property
+    def probabilities(self) -> np.ndarray | None:
+        return self._probabilities
 
     @property
     def preprocessed(self) -> Preprocessed | None:
@@ -118,7 +132,7 @@ class PadPanel(QWidget):
         return self._prediction is None or self._doubt is not None
 
     def status_text(self) -> str:
-        return self.status_label.text()
+        return self.view.status_label.text()
 
     def clear(self) -> None:
         self.pad.clear()
@@ -161,9 +175,10 @@ class PadPanel(QWidget):
     # -- building --------------------------------------------------------------------------
     def _build(self) -> None:
         self.pad = DrawingPad(self)
-        self.preview = InputPreview(self)
-        self.bars = ProbabilityBars(self)
-
+        self.view = PredictionView(self)
+        self.bars, self.preview = self.view.bars, self.view.preview
+        self.digit_label, self.confidence_label = self.view.digit_label, self.view.confidence_label
+        self.status_label = self.view.status_label
         self.pen_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.pen_slider.setObjectName("penWidthSlider")
         self.pen_slider.setAccessibleName("Pen width")
@@ -176,52 +191,26 @@ class PadPanel(QWidget):
         self.pen_value.setMinimumWidth(24)
         pen_label = QLabel("Pen", self)
         pen_label.setBuddy(self.pen_slider)
-
-        self.undo_action = self._action("Undo", "undoAction", [QKeySequence(QKeySequence.StandardKey.Undo)], self.undo)
-        self.redo_action = self._action("Redo", "redoAction", _unique_keys(
-            QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
-            + [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]), self.redo)
-        self.clear_action = self._action("Clear", "clearAction",
-                                         [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)],
-                                         self.clear)
+        undo_keys = [QKeySequence(QKeySequence.StandardKey.Undo)]
+        redo_keys = _unique_keys(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+                                 + [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        clear_keys = [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)]
+        self.undo_action = self._action("Undo", "undoAction", undo_keys, self.undo)
+        self.redo_action = self._action("Redo", "redoAction", redo_keys, self.redo)
+        self.clear_action = self._action("Clear", "clearAction", clear_keys, self.clear)
         self.open_action = self._action("Open image…", "openImageAction", [], self.open_image_dialog)
-
         self.undo_button = self._button(self.undo_action, "undoButton", "Undo the last stroke (Ctrl+Z)")
         self.redo_button = self._button(self.redo_action, "redoButton", "Redo (Ctrl+Shift+Z)")
         self.clear_button = self._button(self.clear_action, "clearButton", "Clear the pad (Esc or Delete)")
         self.open_button = self._button(self.open_action, "openImageButton",
                                         "Classify a PNG or JPEG image (or drop one on the pad)")
-
-        tools = QHBoxLayout()
-        tools.addWidget(pen_label)
-        tools.addWidget(self.pen_slider, 1)
-        tools.addWidget(self.pen_value)
-        tools.addSpacing(12)
+        self.tools = QHBoxLayout()
+        self.tools.addWidget(pen_label)
+        self.tools.addWidget(self.pen_slider, 1)
+        self.tools.addWidget(self.pen_value)
+        self.tools.addSpacing(12)
         for b in (self.undo_button, self.redo_button, self.clear_button, self.open_button):
-            tools.addWidget(b)
-
-        self.digit_label = QLabel("–", self)
-        self.digit_label.setObjectName("digitLabel")
-        self.digit_label.setAccessibleName("Predicted digit")
-        font = QFont(self.font())
-        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 5)
-        font.setBold(True)
-        self.digit_label.setFont(font)
-        self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.digit_label.setMinimumWidth(120)
-
-        self.confidence_label = QLabel("", self)
-        self.confidence_label.setObjectName("confidenceLabel")
-        self.confidence_label.setAccessibleName("Confidence")
-        self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-
-        self.status_label = QLabel("", self)
-        self.status_label.setObjectName("padStatusLabel")
-        self.status_label.setAccessibleName("Prediction status")
-        self.status_label.setWordWrap(True)
-        self.status_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status_label.setMinimumHeight(self.fontMetrics().height() * 2 + 4)
-
+            self.tools.addWidget(b)
         self.message_label = QLabel("", self)
         self.message_label.setObjectName("padMessageLabel")
         self.message_label.setAccessibleName("Message")
@@ -229,38 +218,18 @@ class PadPanel(QWidget):
         self.message_label.setStyleSheet("QLabel { background: #fde8e8; color: #7a1010; padding: 4px; "
                                          "border-radius: 3px; }")
         self.message_label.hide()
-
         self.model_label = QLabel("Model: none", self)
         self.model_label.setObjectName("padModelLabel")
         self.model_label.setAccessibleName("Model in use")
         self.model_label.setWordWrap(True)
-
-        seen = QLabel("What the model sees (28×28)", self)
-        seen.setBuddy(self.preview)
-
-        side = QVBoxLayout()
-        side.addWidget(self.digit_label)
-        side.addWidget(self.confidence_label)
-        side.addWidget(self.status_label)
-        side.addWidget(self.bars)
-        side.addSpacing(8)
-        side.addWidget(seen)
-        side.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
-        side.addStretch(1)
-        side.addWidget(self.model_label)
-        side_frame = QFrame(self)
-        side_frame.setLayout(side)
-        side_frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-
-        body = QHBoxLayout()
-        body.addWidget(self.pad, 1)
-        body.addWidget(side_frame, 0)
-
-        root = QVBoxLayout(self)
-        root.addLayout(tools)
-        root.addWidget(self.message_label)
-        root.addLayout(body, 1)
-
+        self.view.layout().addWidget(self.model_label)
+        self.body = QHBoxLayout()
+        self.body.addWidget(self.pad, 1)
+        self.body.addWidget(self.view, 0)
+        self.root = QVBoxLayout(self)
+        self.root.addLayout(self.tools)
+        self.root.addWidget(self.message_label)
+        self.root.addLayout(self.body, 1)
         self.pad.strokeMoved.connect(self._on_pad_stroke_moved)
         self.pad.contentChanged.connect(self._on_pad_content_changed)
         self._update_actions()
@@ -317,61 +286,57 @@ class PadPanel(QWidget):
         pad = self.pad
         if pad.is_drawing() or pad.strokes():
             widths = [s.width for s in pad.strokes()] + ([pad.pen_width()] if pad.is_drawing() else [])
-            return pad.raster(), "ink", max(widths)
+            return pad.raster().copy(), "ink", max(widths)
         if pad.image() is not None:
             return pad.image(), "auto", 0.0
         return None, "ink", 0.0
 
     def _refresh(self) -> None:
-        """Preprocess what the pad shows, predict, update the labels; then tell the listeners."""
-        start = time.perf_counter()
+        """Hand what the pad shows to the worker; _on_predicted paints the answer."""
         pixels, polarity, pen = self._source()
-        pre = preprocess(pixels, polarity=polarity, mean=self._mean, std=self._std) if pixels is not None else None
+        self._pen = pen
+        self._pending = self.worker.predict(self._model, PadRequest(pixels, polarity, pen, self._mean, self._std))
+
+    def _on_predicted(self, serial: int, result: PadResult | None) -> None:
+        if serial != self._pending or result is None:
+            return  # an answer to an older drawing
+        pre, probs = result.pre, result.probabilities
         self._pre = pre
-        self.preview.set_image(pre.image if pre is not None else None)
-        x = pre.model_input if pre is not None else None
-        prediction = None
-        probs = None
-        if x is not None and self._model is not None:
-            probs = predict_single(self._model, x)
-            prediction = interpret(probs)
-        self._show(pre, prediction, probs, pen)
-        self._last_ms = (time.perf_counter() - start) * 1000.0
-        self._live.setInterval(int(min(250.0, max(LIVE_INTERVAL_MS, 3.0 * self._last_ms))))
+        title = ("What the model sees (28×28)" if self.pad.image() is None or self.pad.strokes()
+                 else f"{self.pad.image_name()}, as the model sees it (28×28)")
+        self.view.set_image(pre.image if pre is not None else None, title)
+        prediction = interpret(probs) if probs is not None else None
+        if probs is not None and not np.all(np.isfinite(probs)):
+            prediction, probs = None, None
+            self._model_problem = "This model gives no valid probabilities (its weights are damaged)."
+        self._show(pre, prediction, probs, self._pen)
         self.predictionChanged.emit(prediction)
-        with self._lock:
-            previous = self._input
-            self._input = x
+        x = result.model_input
+        previous = self._input
+        self._input = x
+        self.probe.set(x)
         if not _same(previous, x):
             self.inputChanged.emit(x)
 
     def _show(self, pre: Preprocessed | None, prediction: Prediction | None, probs, pen: float) -> None:
         self._prediction = prediction
+        self._probabilities = probs
         self._doubt = None
         if pre is None:
-            self.digit_label.setText("–")
-            self.confidence_label.setText("")
-            self.status_label.setText("Draw a digit (0–9), or drop an image on the pad.")
-            self.bars.set_probabilities(None)
+            self.view.show_empty("Draw a digit (0–9), or drop an image on the pad.")
             return
         if prediction is None:
-            self.digit_label.setText("–")
-            self.confidence_label.setText("")
-            self.status_label.setText(self._model_problem or
-                                      "No model yet: train one or open a checkpoint to see predictions.")
-            self.bars.set_probabilities(None)
+            self.view.show_empty(self._model_problem or
+                                 "No model yet: train one or open a checkpoint to see predictions.")
             return
-        reason = input_doubt(pre, pen or None, self.pad.canvas_size if pen else None)
+        reason = input_doubt(pre, pen or None, self.pad.canvas_size if pen else None) or \
+            shape_doubt(pre.bbox, self.pad.strokes() if pen else None)
         doubt = DOUBTS.get(reason) if reason else None
         if doubt is None and prediction.unsure:
             doubt = (f"Unsure: maybe {prediction.digit} ({prediction.confidence * 100:.0f}%) "
                      f"or {prediction.runner_up} ({prediction.runner_up_confidence * 100:.0f}%).")
         self._doubt = doubt
-        self.digit_label.setText(f"{prediction.digit}?" if doubt else str(prediction.digit))
-        self.digit_label.setEnabled(doubt is None)
-        self.confidence_label.setText(f"{prediction.confidence * 100:.1f}% confident")
-        self.status_label.setText(doubt or "")
-        self.bars.set_probabilities(probs, muted=doubt is not None)
+        self.view.show_prediction(prediction.digit, prediction.confidence, probs, doubt)
 
     def _show_message(self, text: str | None) -> None:
         if text:
@@ -397,10 +362,9 @@ class PadPanel(QWidget):
             event.acceptProposedAction()
             return
         if mime.hasImage():
-            qimage = mime.imageData()
             buffer = QBuffer()
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            qimage.save(buffer, "PNG")
+            mime.imageData().save(buffer, "PNG")
             try:
                 self.load_image_array(load_image_bytes(bytes(buffer.data()), "dropped image"), "dropped image")
             except ImageError as exc:
@@ -422,20 +386,3 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is b
     return a is b or np.array_equal(a, b)
-
-
-def _inference_copy(checkpoint):
-    """A CPU copy of the checkpoint's model for the pad, warmed up, independent of training."""
-    import torch
-
-    from lstm_desktop.core.models import LSTMClassifier
-
-    model = LSTMClassifier(checkpoint.spec)
-    state = {k: v.detach().to("cpu") for k, v in checkpoint.model.state_dict().items()}
-    model.load_state_dict(state)
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    with torch.inference_mode():
-        model(torch.zeros(1, checkpoint.spec.seq_len, checkpoint.spec.input_size))
-    return model

@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.control import TrainingControl
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 EMIT_INTERVAL = 0.1  # seconds between batch chunks (the plots redraw at 10 Hz anyway)
 BATCH_COLUMNS = ("progress", "loss", "accuracy", "samples_per_second", "lr", "epoch", "batch", "batches")
-MODEL_INPUT = {"mnist": (28, 28), "synthetic": (28, 28), "digits": (8, 8)}
 
 
 def unexpected_error_text(exc: BaseException) -> tuple[str, str]:
@@ -41,42 +40,40 @@ def unexpected_error_text(exc: BaseException) -> tuple[str, str]:
             "settings, and please report it.")
 
 
-def fit_probe_to(image: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
-    """The pad's 28x28 model-ready drawing, resized to what the model reads (8x8 for digits)."""
-    if image is None:
-        return None
-    img = np.asarray(image, dtype=np.float32)
-    if img.shape == shape:
-        return img
-    if img.shape == (28, 28) and shape == (8, 8):
-        # MNIST keeps a 4-pixel margin; scikit-learn's digits fill the frame: crop, then 3x3 means.
-        return img[2:26, 2:26].reshape(8, 3, 8, 3).mean(axis=(1, 3)).astype(np.float32)
-    return None
+def batch_events(rows: np.ndarray):
+    """The BatchEnded events a chunk of BATCH_COLUMNS rows stands for."""
+    from lstm_desktop.core.events import BatchEnded
+
+    for r in rows:
+        yield BatchEnded(int(r[5]), int(r[6]), int(r[7]), float(r[1]), float(r[2]), float(r[3]), float(r[4]))
 
 
 class TrainingWorker(QObject):
-    """Runs core.session.run_training once, on a QThread, reporting through signals."""
+    """Runs core.session.run_training once, on a QThread, and forwards its events to the GUI thread.
 
-    downloadProgressed = Signal(str, float, float)  # file, bytes done, bytes total (0: unknown)
-    fitStarted = Signal(object)      # dict: epochs, batches_per_epoch, train_size, val_size, device, parameters
-    batchesEnded = Signal(object)    # np.ndarray (n, 8) float64, columns BATCH_COLUMNS
-    epochEnded = Signal(object)      # dict of EpochEnded's numbers
-    probeScored = Signal(int, object)  # epoch (0-based), np.ndarray of 10 probabilities
-    fitFailed = Signal(str, str, str)  # message, hint, kind ("nan", "memory", ...)
-    fitEnded = Signal(object)        # dict: epochs_completed, seconds, train_samples_per_second, stopped
-    succeeded = Signal(object)       # core.session.TrainingOutcome (its model is on the CPU; no longer used here)
+    Every event but BatchEnded is forwarded as it is (`eventReached`: the core's frozen dataclasses
+    of plain numbers are safe to send across threads); batches are buffered and sent as (n, 8) arrays
+    (`batchesEnded`, columns BATCH_COLUMNS) at most every EMIT_INTERVAL seconds and before any other
+    event, so order is kept. The GUI thread's observers are ordinary core Callbacks.
+    """
+
+    eventReached = Signal(object)    # a core event (not BatchEnded)
+    batchesEnded = Signal(object)    # np.ndarray (n, 8) float64
+    succeeded = Signal(object)       # core.session.TrainingOutcome (its model is on the CPU)
     failed = Signal(str, str)        # message, hint: the run raised
     finished = Signal()
 
     def __init__(self, config: TrainConfig, probe: Callable[[], np.ndarray | None] | None = None,
                  download: bool = False, emit_interval: float = EMIT_INTERVAL,
-                 callbacks: Sequence[Callable[[Any], None]] = (), control: TrainingControl | None = None) -> None:
+                 callbacks: Sequence[Any] = (), control: TrainingControl | None = None,
+                 run_dir: str | None = None) -> None:
         """callbacks: extra core callbacks, called on the worker thread (logging, benchmarks)."""
         super().__init__()  # no parent: it is moved to its thread
         self.config = config
         self.control = control or TrainingControl()
         self._extra_callbacks = list(callbacks)
         self.download = download
+        self.run_dir = run_dir
         self._probe = probe
         self._emit_interval = emit_interval
         self._lock = threading.Lock()
@@ -110,17 +107,14 @@ class TrainingWorker(QObject):
         if self._probe is None:
             return None
         try:
-            image = self._probe()
+            return self._probe()
         except Exception:  # the pad must never break a training run
             log.exception("probe failed")
             return None
-        return fit_probe_to(image, MODEL_INPUT.get(self.config.dataset, (28, 28)))
 
     def on_event(self, event: Any) -> None:
         """The core callback (runs on the worker thread)."""
-        from lstm_desktop.core import events as ev
-
-        if isinstance(event, ev.BatchEnded):
+        if event.HOOK == "on_batch_end":
             row = (event.progress, event.loss, event.accuracy, event.samples_per_second, event.lr,
                    float(event.epoch), float(event.batch), float(event.batches))
             with self._lock:
@@ -129,25 +123,7 @@ class TrainingWorker(QObject):
                 self._flush()
             return
         self._flush()
-        if isinstance(event, ev.DownloadProgress):
-            self.downloadProgressed.emit(event.file, float(event.done_bytes), float(event.total_bytes))
-        elif isinstance(event, ev.FitStarted):
-            self.fitStarted.emit(dict(epochs=event.epochs, batches_per_epoch=event.batches_per_epoch,
-                                      train_size=event.train_size, val_size=event.val_size,
-                                      device=event.device, parameters=event.parameters))
-        elif isinstance(event, ev.EpochEnded):
-            self.epochEnded.emit(dict(epoch=event.epoch, epochs=event.epochs, train_loss=event.train_loss,
-                                      train_accuracy=event.train_accuracy, val_loss=event.val_loss,
-                                      val_accuracy=event.val_accuracy, seconds=event.seconds,
-                                      samples_per_second=event.samples_per_second, lr=event.lr))
-        elif isinstance(event, ev.ProbeScored):
-            self.probeScored.emit(int(event.epoch), np.asarray(event.probabilities, dtype=np.float64))
-        elif isinstance(event, ev.FitFailed):
-            self.fitFailed.emit(event.message, event.hint, event.kind)
-        elif isinstance(event, ev.FitEnded):
-            self.fitEnded.emit(dict(epochs_completed=event.epochs_completed, seconds=event.seconds,
-                                    train_samples_per_second=event.train_samples_per_second,
-                                    stopped=event.stopped))
+        self.eventReached.emit(event)
 
     @Slot()
     def run(self) -> None:
@@ -155,8 +131,8 @@ class TrainingWorker(QObject):
             from lstm_desktop.core.session import run_training
 
             outcome = run_training(self.config, callbacks=[self.on_event, *self._extra_callbacks],
-                                   control=self.control,
-                                   download=self.download, probe=self._probe_input)
+                                   control=self.control, download=self.download, probe=self._probe_input,
+                                   run_dir=self.run_dir)
             self._flush()
             self.succeeded.emit(outcome)
         except LstmDesktopError as exc:
@@ -233,7 +209,10 @@ class WorkerThread:
         self.name = name
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
-        worker.finished.connect(self.thread.quit)
+        # Direct: QThread.quit is thread-safe, and a queued call would never run once the GUI
+        # thread's event loop has ended (QApplication.quit during training): the thread would
+        # never stop and the process would abort when it is destroyed.
+        worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.thread.finished.connect(self.thread.deleteLater)  # the worker: see hand_back_to_gui_thread
 
     def start(self) -> None:

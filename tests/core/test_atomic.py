@@ -48,3 +48,36 @@ def test_creates_missing_folders(tmp_path):
     with atomic_write(target) as fh:
         fh.write(b"ok")
     assert target.read_bytes() == b"ok"
+
+
+def test_temp_files_carry_the_writer_pid(tmp_path):
+    target = tmp_path / "m.bin"
+    with atomic_write(target) as fh:
+        (name,) = temp_files(tmp_path)
+        assert name.startswith(f".m.bin.{os.getpid()}.")
+        fh.write(b"x")
+
+
+def test_stale_temps_of_dead_writers_are_cleaned_at_the_next_write(tmp_path):
+    import subprocess
+    import time
+
+    from lstm_desktop.core.atomic import LEGACY_STALE_SECONDS, stale_temps
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    target = tmp_path / "m.bin"
+    dead = tmp_path / f".m.bin.{gone.pid}.abcd.tmp"
+    live = tmp_path / f".m.bin.{os.getpid()}.efgh.tmp"  # a writer of this very process, still at work
+    old = tmp_path / ".m.bin.legacy.tmp"
+    young = tmp_path / ".m.bin.young.tmp"
+    other = tmp_path / f".other.bin.{gone.pid}.ijkl.tmp"  # another target's: not ours to judge
+    for p in (dead, live, old, young, other):
+        p.write_bytes(b"half")
+    past = time.time() - LEGACY_STALE_SECONDS - 5
+    os.utime(old, (past, past))
+    assert sorted(stale_temps(target)) == sorted([dead, old])
+    with atomic_write(target) as fh:
+        fh.write(b"new")
+    assert not dead.exists() and not old.exists()
+    assert live.exists() and young.exists() and other.exists() and target.read_bytes() == b"new"

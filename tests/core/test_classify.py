@@ -22,7 +22,8 @@ from lstm_desktop.core.errors import CheckpointError, ImageError
 from lstm_desktop.core.images import MAX_PIXELS, load_image, load_image_bytes
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 from lstm_desktop.core.preprocess import preprocess
-from lstm_desktop.core.strokes import generate_digits, render_strokes
+from lstm_desktop.core.strokes import render_strokes
+from lstm_desktop.core.synthetic_digits import generate_digits
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from lstm_desktop.core import data as D
+from lstm_desktop.core import mnist_files as M
 from lstm_desktop.core.errors import DataError
 from lstm_desktop.core.events import DownloadProgress
 
@@ -49,8 +50,10 @@ def small_mnist(monkeypatch):
     raw = fake_raw_files()
     sizes = {name: (2051 if "images" in name else 2049, len(blob)) for name, blob in raw.items()}
     gz = {name + ".gz": gzip.compress(blob, mtime=0) for name, blob in raw.items()}
-    monkeypatch.setattr(D, "MNIST_FILES", sizes)
-    monkeypatch.setattr(D, "MNIST_MD5", {k: hashlib.md5(v).hexdigest() for k, v in gz.items()})
+    md5 = {k: hashlib.md5(v).hexdigest() for k, v in gz.items()}
+    for module in (D, M):  # the same dicts in both: core.data re-exports core.mnist_files' tables
+        monkeypatch.setattr(module, "MNIST_FILES", sizes)
+        monkeypatch.setattr(module, "MNIST_MD5", md5)
     return {"raw": raw, "gz": gz}
 
 

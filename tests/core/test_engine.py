@@ -45,7 +45,9 @@ def test_events_come_in_order_with_consistent_numbers():
     result = Trainer(cfg(epochs=2), [seen.append]).fit(data)
     kinds = [type(e).__name__ for e in seen]
     batches = math.ceil(100 / 32)
-    assert kinds == (["FitStarted"] + (["BatchEnded"] * batches + ["EpochEnded"]) * 2 + ["FitEnded"])
+    # the gradient-flow probe measures after each epoch's last batch (long-lag lab)
+    assert kinds == (["FitStarted"] + (["BatchEnded"] * batches + ["GradientFlowMeasured", "EpochEnded"]) * 2
+                     + ["FitEnded"])
     start = seen[0]
     assert (start.epochs, start.batches_per_epoch, start.train_size, start.val_size, start.device) == (
         2, batches, 100, 20, "cpu")

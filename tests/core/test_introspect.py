@@ -11,8 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_desktop.core.introspect import (STATE_NAMES, decision_row, explain, fit_to_model,
-                                          lstm_states, torch_threads)
+from lstm_desktop.core.introspect import (STATE_NAMES, STATE_NAMES_BY_CELL, cell_states, decision_row,
+                                          explain, fit_to_model, lstm_states, torch_threads)
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 
 TOL = 1e-5
@@ -33,13 +33,13 @@ VARIANTS = {
 
 
 def make_model(name: str, hidden: int = HIDDEN, seed: int = 0,
-               scale: float = 2.0) -> LSTMClassifier:
+               scale: float = 2.0, cell: str = "lstm") -> LSTMClassifier:
     """An eval-mode model of that variant. scale > 1: larger LSTM weights than the default init
     (as training makes them), so that the gates really move and the cells grow."""
     layers, bidirectional, attention, dropout = VARIANTS[name]
     torch.manual_seed(seed)
     model = LSTMClassifier(ModelSpec(hidden=hidden, layers=layers, bidirectional=bidirectional,
-                                     attention=attention, dropout=dropout))
+                                     attention=attention, dropout=dropout, cell=cell))
     with torch.no_grad():
         for p in model.lstm.parameters():
             p.mul_(scale)
@@ -264,3 +264,88 @@ def test_core_introspect_imports_no_qt() -> None:
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- GRU and RNN cells (the long-lag lab) -------------------------------------------------------
+
+CELL_VARIANTS = ["plain", "bidirectional", "stacked2", "bidirectional-stacked2"]
+
+
+def reference_layers_of(rnn: nn.RNNBase, x: torch.Tensor) -> list[torch.Tensor]:
+    """Every layer's output from PyTorch's own module of the same kind, one layer at a time."""
+    D = 2 if rnn.bidirectional else 1
+    kind = {nn.GRU: dict(), nn.RNN: dict(nonlinearity="tanh")}[type(rnn)]
+    outs, inp = [], x
+    for k in range(rnn.num_layers):
+        one = type(rnn)(inp.shape[-1], rnn.hidden_size, batch_first=True, bidirectional=rnn.bidirectional, **kind)
+        with torch.no_grad():
+            for sfx in ["", "_reverse"][:D]:
+                for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(one, f"{w}_l0{sfx}").copy_(getattr(rnn, f"{w}_l{k}{sfx}"))
+            inp = one.eval()(inp)[0]
+        outs.append(inp)
+    return outs
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+@pytest.mark.parametrize("name", CELL_VARIANTS)
+def test_gru_and_rnn_equations_reproduce_torch(cell: str, name: str) -> None:
+    model = make_model(name, cell=cell, scale=1.5)
+    rnn = model.lstm
+    assert isinstance(rnn, nn.GRU if cell == "gru" else nn.RNN)
+    H, D, L = rnn.hidden_size, 2 if rnn.bidirectional else 1, rnn.num_layers
+    torch.manual_seed(1)
+    x = torch.randn(3, 28, 28)
+    with torch.no_grad():
+        out, h_n = rnn(x)
+        layers = reference_layers_of(rnn, x)
+    st = cell_states(model, x)
+    assert st.c_n is None
+    assert (st.output - out).abs().max().item() <= TOL
+    assert (st.h_n - h_n).abs().max().item() <= TOL
+    for k in range(L):
+        for d in range(D):
+            s = st.states[(k, d)]
+            assert tuple(s) == STATE_NAMES_BY_CELL[cell]
+            assert (s["hidden"] - layers[k][..., d * H:(d + 1) * H]).abs().max().item() <= TOL
+            if cell == "gru":  # h_t = (1 - z) n + z h_{t-1}, between the stored quantities
+                h_prev = torch.zeros_like(s["hidden"])
+                if d == 0:
+                    h_prev[:, 1:] = s["hidden"][:, :-1]
+                else:
+                    h_prev[:, :-1] = s["hidden"][:, 1:]
+                h = (1 - s["update"]) * s["candidate"] + s["update"] * h_prev
+                assert (h - s["hidden"]).abs().max().item() <= TOL
+                for gate in ("reset", "update"):
+                    assert 0.0 <= s[gate].min().item() and s[gate].max().item() <= 1.0
+    if cell == "gru":
+        assert st.states[(0, 0)]["update"].std().item() > 0.05  # the gates really move
+
+
+def test_lstm_states_refuses_other_cells() -> None:
+    with pytest.raises(TypeError):
+        lstm_states(make_model("plain", cell="gru"), torch.zeros(1, 28, 28))
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+@pytest.mark.parametrize("name", ["plain", "bidirectional-attention", "stacked2"])
+def test_explain_gru_and_rnn_agree_with_the_model(cell: str, name: str) -> None:
+    model = make_model(name, cell=cell, scale=1.5)
+    img = digit_like(4)
+    ex = explain(model, img)
+    probs = _softmax(model, img[None])[0]
+    assert ex.cell == cell and ex.state_names == STATE_NAMES_BY_CELL[cell]
+    assert np.abs(ex.probabilities - probs).max() <= TOL
+    for states in ex.gates.values():
+        assert tuple(states) == ex.state_names
+        assert all(v.shape == (28, HIDDEN) for v in states.values())
+    for t in (0, 13, 27):
+        assert np.abs(ex.readout[t] - _softmax(model, img[None, :t + 1])[0]).max() <= TOL, t
+    occluded = np.repeat(img[None], 28, axis=0)
+    occluded[np.arange(28), np.arange(28)] = -1.0
+    assert np.abs(ex.occlusion_probabilities - _softmax(model, occluded)).max() <= TOL
+
+
+def test_explanation_of_an_lstm_names_its_states() -> None:
+    ex = explain(make_model("plain"), digit_like(1))
+    assert ex.cell == "lstm" and ex.state_names == STATE_NAMES

@@ -112,3 +112,73 @@ def test_dropout_only_active_in_training_mode():
         assert torch.equal(model(x), model(x))
         model.train()
         assert not torch.equal(model(x), model(x))
+
+
+# --- cells: GRU and tanh RNN (the long-lag lab) --------------------------------------------------
+
+@pytest.mark.parametrize("cell, module", [("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU), ("rnn", torch.nn.RNN)])
+@pytest.mark.parametrize("variant", ["plain", "bidirectional", "bi+stacked+attention"])
+def test_every_cell_builds_every_variant(cell, module, variant):
+    spec = ModelSpec(input_size=8, seq_len=30, hidden=10, num_classes=4, cell=cell, **VARIANTS[variant])
+    model = LSTMClassifier(spec).eval()
+    assert type(model.lstm) is module  # the attribute keeps its name: state_dict keys stay lstm.*
+    assert all(k.startswith(("lstm.", "fc.", "attn.")) for k in model.state_dict())
+    if cell == "rnn":
+        assert model.lstm.nonlinearity == "tanh"
+    x = torch.randn(3, 30, 8)
+    with torch.no_grad():
+        logits, _ = model.forward_details(x)
+        out, h_n = model.recurrent(x)
+    assert logits.shape == (3, 4)
+    assert out.shape == (3, 30, 10 * (2 if spec.bidirectional else 1))
+    assert h_n.shape == (spec.layers * (2 if spec.bidirectional else 1), 3, 10)
+    if not spec.attention:  # the summary: last step, or both directions' final states
+        expected = model.fc(model.summarize(out, h_n)[0])
+        assert torch.allclose(logits, expected)
+
+
+def test_gru_and_rnn_classifiers_are_the_torch_modules_plus_the_head():
+    torch.manual_seed(0)
+    for cell in ("gru", "rnn"):
+        model = LSTMClassifier(ModelSpec(input_size=8, seq_len=20, hidden=9, num_classes=4, cell=cell)).eval()
+        x = torch.randn(2, 20, 8)
+        with torch.no_grad():
+            out, _ = model.lstm(x)
+            assert torch.allclose(model(x), model.fc(out[:, -1]))
+
+
+def test_forget_bias_only_for_lstm_and_old_specs_load_as_lstm():
+    torch.manual_seed(0)
+    lstm = LSTMClassifier(ModelSpec(hidden=5))
+    assert lstm.lstm.bias_ih_l0[5:10].mean() > 0.5  # +1 over a default init within +-1/sqrt(5)
+    assert ModelSpec.from_dict({"hidden": 5}).cell == "lstm"
+    assert not ModelSpec.from_dict({"hidden": 5}).chrono_init
+    with pytest.raises(ValueError, match="unknown cell"):
+        LSTMClassifier(ModelSpec(cell="transformer"))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_chrono_init_opens_the_memory_gates_for_the_sequence_length(cell):
+    torch.manual_seed(0)
+    h = 16
+    model = LSTMClassifier(ModelSpec(input_size=8, seq_len=100, hidden=h, num_classes=4, cell=cell,
+                                     chrono_init=True))
+    b_ih, b_hh = model.lstm.bias_ih_l0.detach(), model.lstm.bias_hh_l0.detach()
+    assert torch.count_nonzero(b_hh) == 0
+    memory = b_ih[h:2 * h]  # LSTM forget gate / GRU update gate
+    assert 0.0 <= memory.min() and memory.max() <= torch.log(torch.tensor(99.0)) + 1e-6
+    assert memory.mean() > 2.0  # E[log U(1, 99)] ~ 3.6: memory times of tens of steps
+    if cell == "lstm":
+        assert torch.equal(b_ih[:h], -memory)  # input gates start mostly closed
+        assert torch.count_nonzero(b_ih[2 * h:]) == 0
+    else:
+        assert torch.count_nonzero(b_ih[:h]) == 0 and torch.count_nonzero(b_ih[2 * h:]) == 0
+
+
+def test_the_notebook_model_is_unchanged_by_the_cell_option():
+    torch.manual_seed(0)
+    a = LSTMClassifier(ModelSpec())
+    torch.manual_seed(0)
+    b = LSTMClassifier(ModelSpec(cell="lstm", chrono_init=False))
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert count_parameters(a) == 82_186

@@ -9,8 +9,8 @@ import pytest
 
 from lstm_desktop.core.preprocess import (BOX, SIZE, center_of_mass, preprocess, textbook_preprocess,
                                           to_model_input)
-from lstm_desktop.core.strokes import (CANVAS_SIZE, TEMPLATES, Stroke, StrokeBuilder, StrokeRaster, Variation,
-                                       generate_digits, render_strokes, synthesize)
+from lstm_desktop.core.strokes import CANVAS_SIZE, Stroke, StrokeBuilder, StrokeRaster, render_strokes
+from lstm_desktop.core.synthetic_digits import TEMPLATES, Variation, generate_digits, synthesize
 
 
 def ring(h: int = 200, w: int = 200, cy: float = 100, cx: float = 100, ry: float = 60, rx: float = 35,
@@ -307,6 +307,43 @@ def test_every_template_renders_inside_the_canvas():
             img = render_strokes(d.strokes)
             assert img[0].max() == 0 and img[-1].max() == 0 and img[:, 0].max() == 0 and img[:, -1].max() == 0
             assert_mnist_like(preprocess(img, polarity="ink"), tall=True)
+
+
+def test_failure_shape_templates_render_inside_the_canvas_and_sets_are_chosen():
+    from lstm_desktop.core.digit_templates import CLASSIC, FAILURE_SHAPES
+
+    rng = np.random.default_rng(0)
+    v = Variation(pen_width=18, height=200, aspect=1.0, shear=0.0, rotation=0.0, wobble=0.0, jitter=0.0,
+                  step=2.0, misplace=0.0)
+    for label, styles in FAILURE_SHAPES.items():
+        for style in styles:
+            img = render_strokes(synthesize(label, style, v, rng).strokes)
+            assert img[0].max() == 0 and img[-1].max() == 0 and img[:, 0].max() == 0 and img[:, -1].max() == 0
+            pre = preprocess(img, polarity="ink")
+            assert pre is not None and pre.image.max() == pytest.approx(1.0)
+    assert {1, 4, 7, 9} <= set(FAILURE_SHAPES)
+    failure = generate_digits(400, seed=1, templates="failure")
+    for d in failure:
+        assert d.style in (FAILURE_SHAPES.get(d.label) or CLASSIC[d.label])
+    assert {(d.label, d.style) for d in failure if d.label == 9} == {(9, s) for s in FAILURE_SHAPES[9]}
+    with pytest.raises(ValueError, match="templates"):
+        generate_digits(10, templates="nope")
+
+
+def test_a_synthetic_writer_keeps_one_style_per_digit_and_is_reproducible():
+    from lstm_desktop.core.synthetic_digits import make_writer
+
+    w = make_writer(5)
+    assert make_writer(5) == w and make_writer(6) != w
+    drawn = w.digits(3, seed=1)
+    assert [d.label for d in drawn] == [k for k in range(10) for _ in range(3)]
+    assert all(d.style == w.styles[d.label] for d in drawn)
+    again = w.digits(3, seed=1)
+    assert all(np.array_equal(a.strokes[0].points, b.strokes[0].points) for a, b in zip(drawn, again))
+    other = w.digits(3, seed=2)
+    assert not np.array_equal(drawn[0].strokes[0].points, other[0].strokes[0].points)
+    widths = {d.strokes[0].width for d in drawn}
+    assert len(widths) == 1  # one pen
 
 
 def test_stroke_width_estimate():

@@ -50,7 +50,10 @@ def test_every_variant_trains_one_epoch(name, data, tmp_path):
     assert len(fit.history["train_loss"]) == 1 and math.isfinite(fit.history["train_loss"][0])
     assert math.isfinite(fit.history["val_loss"][0]) and len(fit.history["batch_loss"]) == 4
     assert all(math.isfinite(v) for v in fit.history["batch_loss"])
-    assert isinstance(seen[0], ev.FitStarted) and isinstance(seen[-1], ev.FitEnded)
+    kinds = [type(e) for e in seen]
+    assert kinds[0] is ev.RunStarted and kinds[1] is ev.FitStarted and kinds[-1] is ev.RunEnded
+    assert kinds.index(ev.FitEnded) < kinds.index(ev.TestScored) < len(kinds) - 1
+    assert seen[-1].status == "finished" and seen[-1].epochs_completed == 1
     model = outcome.checkpoint.model
     with torch.no_grad():
         assert model(data.test_x[:5]).shape == (5, 10)
@@ -73,23 +76,30 @@ def test_summary_has_the_numbers_the_cli_prints(data, tmp_path):
     assert s["accuracy"] == outcome.metrics.accuracy
 
 
-def test_checkpoint_is_written_after_every_epoch(data, tmp_path):
+def test_checkpoint_is_written_after_every_epoch_in_the_run_folder(data, tmp_path):
+    run_dir = tmp_path / "run"
     out = tmp_path / "every.pt"
-    per_epoch = []
+    per_epoch, saved = [], []
 
     def callback(e):
         if isinstance(e, ev.EpochEnded):
             per_epoch.append(e.epoch)
+        if isinstance(e, ev.CheckpointSaved):
+            saved.append(e)
         if isinstance(e, ev.BatchEnded) and e.epoch == 1 and e.batch == 0:
             # the callbacks run before run_training's own after-epoch writer, so look at batch 0 of epoch 2
-            ck = load_checkpoint(out)
+            ck = load_checkpoint(run_dir / "model.pt")
             assert ck.metrics is None and len(ck.history["train_loss"]) == 1
+            assert not out.exists()  # --out is written once, at the end
 
-    outcome = run_training(cfg(epochs=2), [callback], data=data, out=out)
+    outcome = run_training(cfg(epochs=2), [callback], data=data, out=out, run_dir=run_dir)
     assert per_epoch == [0, 1]
-    final = load_checkpoint(out)
-    assert final.metrics is not None and final.info["epochs"] == 2
-    assert len(final.history["train_loss"]) == 2
+    assert [(s.epoch, s.final) for s in saved] == [(1, False), (2, False), (2, True)]
+    assert saved[0].best_path == str(run_dir / "best.pt")
+    for path in (out, run_dir / "model.pt"):
+        final = load_checkpoint(path)
+        assert final.metrics is not None and final.info["epochs"] == 2
+        assert len(final.history["train_loss"]) == 2
     assert outcome.saved_to == out and outcome.checkpoint.path == out
 
 
@@ -101,8 +111,10 @@ def test_stop_keeps_the_finished_epochs_in_the_checkpoint(data, tmp_path):
         if isinstance(e, ev.BatchEnded) and e.epoch == 1 and e.batch == 1:
             control.stop()
 
-    outcome = run_training(cfg(epochs=5), [callback], control=control, data=data, out=out)
+    ended = []
+    outcome = run_training(cfg(epochs=5), [callback, ended.append], control=control, data=data, out=out)
     assert outcome.fit.stopped and outcome.fit.epochs_completed == 1
+    assert ended[-1].status == "stopped"
     ck = load_checkpoint(out)
     assert ck.info["epochs"] == 1 and ck.metrics is not None
     for k, v in outcome.fit.model.state_dict().items():
@@ -116,6 +128,29 @@ def test_nothing_is_saved_when_no_epoch_finished(data, tmp_path):
     assert outcome.fit.epochs_completed == 0 and outcome.metrics is None and outcome.saved_to is None
     assert not (tmp_path / "none.pt").exists()
     assert outcome.summary()["accuracy"] is None
+
+
+def test_a_data_error_still_ends_the_run(tmp_path):
+    from lstm_desktop.core.errors import DataError
+
+    seen: list = []
+    with pytest.raises(DataError):
+        run_training(cfg(dataset="mnist", data_dir=str(tmp_path / "nothing")), [seen.append])
+    assert isinstance(seen[0], ev.RunStarted) and isinstance(seen[-1], ev.RunEnded)
+    assert seen[-1].status == "failed" and "MNIST" in seen[-1].message
+
+
+def test_the_probe_is_fitted_to_the_model_with_the_one_function(tmp_path):
+    from lstm_desktop.core.inference import fit_input
+
+    seen: list = []
+    drawing = np.full((28, 28), -1.0, dtype=np.float32)
+    drawing[8:20, 12:16] = 1.0
+    run_training(cfg(dataset="digits", val_size=50), [seen.append], probe=lambda: drawing)
+    probes = [e for e in seen if isinstance(e, ev.ProbeScored)]
+    assert len(probes) == 1
+    small = fit_input(drawing, (8, 8))
+    assert small.shape == (8, 8) and small.max() > 0.0 and fit_input(drawing, (100, 8)) is None
 
 
 def test_probe_is_rescored_after_each_epoch(data):

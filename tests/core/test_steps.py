@@ -1,46 +1,36 @@
-"""The three training steps do the same maths: serial, split over threads, and split in TorchScript.
-
-The scripted step must match SplitStep bit for bit (same ops, same order) for every variant, through
-Adam's state too; the serial step matches both up to float rounding. Also: which step the engine
-picks, the fallbacks, and that a non-finite loss leaves the weights alone.
+"""The torch steps (serial, split over threads) do the same maths, and fast_path.make_step picks the
+right step, with or without the C kernel (CI runs this file both ways). Also: a non-finite loss
+leaves the weights alone, runs are reproducible, CUDA takes the serial step, and the step modules
+import each other without a cycle.
 """
 
 from __future__ import annotations
 
+import ast
+import os
+from pathlib import Path
+
 import pytest
 import torch
+from kernel_reference import VARIANTS, small
 
-from lstm_desktop.core import scripted_step
+from lstm_desktop.core import kernel_step, native_kernel
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.engine import Trainer, make_optimizer
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.scripted_step import ScriptedSplitStep
-from lstm_desktop.core.steps import SerialStep, SplitStep, make_step, part_sizes
+from lstm_desktop.core.fast_path import make_step
+from lstm_desktop.core.steps import SerialStep, SplitStep, part_sizes
 
 # UserWarnings are errors here: an LR schedule must not warn that the step skipped optimizer.step().
 pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.filterwarnings("error::UserWarning")]
 
-VARIANTS = {
-    "plain": dict(),
-    "bidirectional": dict(bidirectional=True),
-    "stacked": dict(layers=2),
-    "attention": dict(attention=True),
-    "bi-attention": dict(bidirectional=True, attention=True),
-    "stacked-bi-attention": dict(layers=2, bidirectional=True, attention=True),
-}
 BATCHES = (64, 20, 7, 1)  # 64 splits 34/30, 7 splits 4/3, a single sample does not split at all
+LSTM_VARIANTS = [n for n in VARIANTS if not n.startswith(("gru", "rnn"))]
 
 
 def data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
     n = sum(BATCHES)
-    return torch.randn(n, 8, 8, generator=gen), torch.randint(0, 10, (n,), generator=gen)
-
-
-def model_and_opt(spec: ModelSpec, cfg: TrainConfig) -> tuple[LSTMClassifier, torch.optim.Optimizer]:
-    torch.manual_seed(1)
-    model = LSTMClassifier(spec)
-    return model, make_optimizer(model, cfg, torch.device("cpu"))
+    return torch.randn(n, 7, 8, generator=gen), torch.randint(0, 10, (n,), generator=gen)
 
 
 def train(step, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
@@ -57,81 +47,40 @@ def train(step, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
     return losses
 
 
-def run(kind: str, spec: ModelSpec, cfg: TrainConfig):
-    model, opt = model_and_opt(spec, cfg)
-    if kind == "serial":
-        step = SerialStep(model, opt, cfg.grad_clip)
-    elif kind == "split":
-        step = SplitStep(model, opt, cfg.grad_clip, parts=2)
-    else:
-        step = ScriptedSplitStep.create(model, opt, cfg.grad_clip, parts=2)
-        assert step is not None
-    losses = train(step, *data())
-    return model, opt, losses
-
-
-def adam_state(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
-    return [t for state in opt.state.values() for t in (state["step"], state["exp_avg"], state["exp_avg_sq"])]
-
-
-@pytest.mark.parametrize("name", VARIANTS)
-def test_scripted_step_matches_split_step_bit_for_bit(name):
-    spec = ModelSpec(input_size=8, seq_len=8, hidden=12, **VARIANTS[name])
+@pytest.mark.parametrize("name", LSTM_VARIANTS)
+def test_split_step_matches_the_serial_step(name):
     cfg = TrainConfig(lr=1e-2, weight_decay=1e-4)
-    split_model, split_opt, split_losses = run("split", spec, cfg)
-    script_model, script_opt, script_losses = run("scripted", spec, cfg)
-    for (key, a), b in zip(split_model.state_dict().items(), script_model.state_dict().values()):
-        assert torch.equal(a, b), key
-    assert all(torch.equal(a, b) for a, b in zip(split_losses, script_losses))
-    assert len(adam_state(script_opt)) == 3 * len(list(script_model.parameters()))
-    assert all(torch.equal(a, b) for a, b in zip(adam_state(split_opt), adam_state(script_opt)))
-    assert float(adam_state(script_opt)[0]) == len(BATCHES)
-    serial_model, _, serial_losses = run("serial", spec, cfg)
-    for a, b in zip(serial_model.parameters(), script_model.parameters()):
+    results = []
+    for kind in (SerialStep, SplitStep):
+        model = small(name)
+        opt = make_optimizer(model, cfg, torch.device("cpu"))
+        step = SerialStep(model, opt, 0.0) if kind is SerialStep else SplitStep(model, opt, 0.0, parts=2)
+        results.append((model, train(step, *data())))
+    (serial, serial_losses), (split, split_losses) = results
+    for a, b in zip(serial.parameters(), split.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
-    assert not torch.equal(split_model.lstm.weight_hh_l0, model_and_opt(spec, cfg)[0].lstm.weight_hh_l0)
+    assert [float(v) for v in serial_losses] == pytest.approx([float(v) for v in split_losses], rel=1e-4)
+    assert not torch.equal(split.lstm.weight_hh_l0, small(name).lstm.weight_hh_l0)
 
 
-def test_scripted_step_with_clipping_uses_the_optimiser_and_matches_split_step():
-    spec = ModelSpec(input_size=8, seq_len=8, hidden=12)
-    cfg = TrainConfig(lr=1e-2, grad_clip=0.05)
-    split_model, _, _ = run("split", spec, cfg)
-    model, opt = model_and_opt(spec, cfg)
-    step = ScriptedSplitStep.create(model, opt, cfg.grad_clip, parts=2)
-    assert step is not None and step.adam_state is None  # clipping sits between gradients and Adam
-    train(step, *data())
-    assert all(torch.equal(a, b) for a, b in zip(split_model.parameters(), model.parameters()))
-
-
-@pytest.mark.parametrize("fused", [True, False])
-def test_a_non_finite_loss_leaves_weights_and_adam_state_alone(fused):
-    spec = ModelSpec(input_size=8, seq_len=8, hidden=12)
-    model, opt = model_and_opt(spec, TrainConfig(lr=1e-2, grad_clip=0.0 if fused else 1.0))
-    step = ScriptedSplitStep.create(model, opt, 0.0 if fused else 1.0, parts=2)
+@pytest.mark.parametrize("kind", ["serial", "split"])
+def test_a_non_finite_loss_leaves_the_weights_alone(kind):
+    model = small("bi-attention")
+    opt = make_optimizer(model, TrainConfig(lr=1e-2), torch.device("cpu"))
+    step = SerialStep(model, opt, 0.0) if kind == "serial" else SplitStep(model, opt, 0.0, parts=2)
     x, y = data()
     step.train_batch(x[:20], y[:20])
-    before = [t.clone() for t in list(model.parameters()) + adam_state(opt)]
+    before = [p.detach().clone() for p in model.parameters()]
     x[25, 3, 3] = float("nan")
     loss, _ = step.train_batch(x[20:40], y[20:40])
-    assert not torch.isfinite(loss)
-    after = list(model.parameters()) + adam_state(opt)
-    assert all(torch.equal(a, b) for a, b in zip(before, after))
     step.close()
-
-
-def test_other_optimisers_are_stepped_by_the_optimiser_itself():
-    spec = ModelSpec(input_size=8, seq_len=8, hidden=12)
-    model = LSTMClassifier(spec)
-    sgd = torch.optim.SGD(model.parameters(), lr=0.1)
-    step = ScriptedSplitStep.create(model, sgd, 0.0, parts=2)
-    assert step is not None and step.adam_state is None
-    before = model.fc.weight.detach().clone()
-    train(step, *data())
-    assert not torch.equal(before, model.fc.weight)
+    assert not torch.isfinite(loss)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
 def test_part_sizes_cover_the_batch_with_this_thread_taking_a_little_more():
     assert part_sizes(64, 2) == [34, 30]
+    assert part_sizes(64, 2, lead=False) == [32, 32]
     assert part_sizes(20, 2) == [10, 10]
     assert part_sizes(7, 2) == [4, 3]
     assert part_sizes(1, 2) == [1]
@@ -143,10 +92,9 @@ def test_part_sizes_cover_the_batch_with_this_thread_taking_a_little_more():
             assert sizes[0] == max(sizes) and max(sizes) - min(sizes) <= 2 + n // (8 * parts)
 
 
-def choose(threads: int, monkeypatch=None, **changes) -> type:
+def choose(threads: int, name: str = "plain", dropout: float = 0.0, **changes) -> type:
     cfg = TrainConfig(**({"batch_size": 64} | changes))
-    model = LSTMClassifier(ModelSpec(input_size=8, seq_len=8, hidden=12, layers=cfg.layers, dropout=cfg.dropout,
-                                     attention=cfg.attention))
+    model = small(name, dropout=dropout)
     torch.set_num_threads(threads)
     step = make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg, torch.device("cpu"),
                      cfg.batch_size, data_parallel=False)
@@ -155,20 +103,21 @@ def choose(threads: int, monkeypatch=None, **changes) -> type:
     return type(step)
 
 
-def test_make_step_picks_the_scripted_step_on_two_threads_and_falls_back(monkeypatch):
-    assert choose(2, cpu_kernel=False) is ScriptedSplitStep
-    assert choose(2, attention=True) is ScriptedSplitStep  # the C kernel trains the plain model only
-    assert choose(1) is SerialStep
-    assert choose(2, cpu_split=False) is SerialStep
-    assert choose(2, layers=2, dropout=0.2) is SerialStep  # dropout draws random numbers per part
-    assert choose(2, batch_size=16) is SerialStep  # parts under 16 samples are not worth a thread
-    assert choose(4, batch_size=32) is SplitStep  # two parts of two threads each: not scripted
-
-    def no_torchscript():
-        raise OSError("could not get source code")
-
-    monkeypatch.setattr(scripted_step, "_compiled", no_torchscript)
+def test_make_step_picks_the_kernel_where_it_runs_and_the_torch_steps_elsewhere():
+    fast = kernel_step.KernelSplitStep if native_kernel.load_kernel() is not None else SplitStep
+    if os.environ.get("LSTM_DESKTOP_NO_KERNEL"):
+        assert fast is SplitStep  # the fallback pass of CI really runs the torch steps
+    assert choose(2) is fast
+    assert choose(2, "stacked-bi-attention") is fast
+    assert choose(2, "gru-attention") is fast
     assert choose(2, cpu_kernel=False) is SplitStep
+    assert choose(2, "stacked", dropout=0.2) is (fast if fast is not SplitStep else SerialStep)
+    assert choose(2, "stacked", dropout=0.2, cpu_kernel=False) is SerialStep  # torch draws differ per part
+    assert choose(1) is (fast if fast is not SplitStep else SerialStep)  # one core: the kernel in one part
+    assert choose(1, cpu_kernel=False) is SerialStep
+    assert choose(2, cpu_split=False) is SerialStep
+    assert choose(2, batch_size=16) is SerialStep  # parts under 16 samples are not worth a thread
+    assert choose(4, batch_size=32) is SplitStep  # two parts of two threads each
 
 
 def test_trainer_on_two_threads_is_reproducible_and_learns():
@@ -181,3 +130,41 @@ def test_trainer_on_two_threads_is_reproducible_and_learns():
     assert first.history["train_loss"] == second.history["train_loss"]
     assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(), second.model.parameters()))
     assert first.history["train_loss"][-1] < first.history["train_loss"][0]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+@pytest.mark.parametrize("name", ["plain", "stacked-bi-attention"])
+def test_on_cuda_the_serial_step_trains_like_the_cpu(name):
+    cfg = TrainConfig(lr=1e-2)
+    device = torch.device("cuda")
+    gpu = small(name).to(device)
+    step = make_step(gpu, gpu, make_optimizer(gpu, cfg, device), cfg, device, 64, data_parallel=False)
+    assert type(step) is SerialStep
+    cpu = small(name)
+    x, y = data()
+    gpu_losses = [float(v) for v in train(step, x.to(device), y.to(device))]
+    cpu_losses = [float(v) for v in train(SerialStep(cpu, make_optimizer(cpu, cfg, torch.device("cpu")), 0.0), x, y)]
+    assert gpu_losses == pytest.approx(cpu_losses, rel=1e-3, abs=1e-4)
+
+
+STEP_MODULES = {"steps", "fast_path", "kernel_step", "native_kernel", "fused_adam"}
+
+
+def test_the_step_modules_import_without_a_cycle_even_inside_functions():
+    core = Path(__import__("lstm_desktop.core", fromlist=["x"]).__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in core.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names] \
+                if isinstance(node, ast.ImportFrom) and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            found |= {n.rsplit(".", 1)[-1] for n in names if n.startswith("lstm_desktop.core.")}
+        graph[path.stem] = found
+    graph = {m: {d for d in deps if d in graph and d != m} for m, deps in graph.items()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(d == goal or (d not in seen and not seen.add(d) and reaches(d, goal, seen)) for d in graph[start])
+
+    assert graph["steps"].isdisjoint({"fast_path", "kernel_step", "native_kernel"})
+    assert [m for m in sorted(STEP_MODULES) if reaches(m, m, set())] == []

@@ -59,6 +59,7 @@ def isolated_settings(tmp_path, monkeypatch):
     folder.mkdir()
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    monkeypatch.setenv("LSTM_DESKTOP_HOME", str(tmp_path / "home"))  # each test its own run store
     monkeypatch.setenv("LSTM_DESKTOP_SETTINGS_ORG", "lstm-desktop-tests")
     monkeypatch.setenv("LSTM_DESKTOP_SETTINGS_APP", "lstm-desktop-tests")
     QCoreApplication.setOrganizationName("lstm-desktop-tests")
@@ -81,6 +82,7 @@ def make_window(qtbot, settings_file):
     def make(ready: bool = True, settings_path=None):
         settings = QSettings(str(settings_path or settings_file), QSettings.Format.IniFormat)
         window = MainWindow(settings=settings)
+        window.assume_yes = True  # "Stop and quit?" and "Delete runs?" answer yes (a test of the prompt sets False)
         qtbot.addWidget(window)
         windows.append(window)
         window.show()

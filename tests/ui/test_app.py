@@ -30,17 +30,17 @@ def wait_for_batches(qtbot, window, n: int = 3):
 def test_train_to_end_fills_curves_and_metrics(qtbot, window, monkeypatch, tiny_config):
     given = []
     monkeypatch.setattr(window.pad_panel, "set_model", lambda ckpt, label: given.append(("pad", ckpt, label)))
-    monkeypatch.setattr(window.inside_view, "set_model", lambda ckpt: given.append(("inside", ckpt)))
+    monkeypatch.setattr(window.draw.explainer, "set_model", lambda ckpt: given.append(("inside", ckpt)))
     inputs = []
-    monkeypatch.setattr(window.inside_view, "set_input", lambda image, label="": inputs.append((image, label)))
+    monkeypatch.setattr(window.draw.explainer, "set_input", lambda image, label="": inputs.append((image, label)))
     probe = np.full((28, 28), -1.0, dtype=np.float32)
     probe[5:23, 12:16] = 1.0
-    monkeypatch.setattr(window.pad_panel, "current_input", lambda: probe)
+    window.pad_panel.probe.set(probe)  # what the training thread reads: never the widget
 
     record = train(qtbot, window, tiny_config(epochs=2))
 
     assert record.status == "finished"
-    assert record.epochs_completed == 2
+    assert record.epochs_done == 2
     assert window.state == "idle"
     counts = window.plots.counts()
     assert counts["batches"] == len(record.history["batch_loss"]) > 0
@@ -52,14 +52,17 @@ def test_train_to_end_fills_curves_and_metrics(qtbot, window, monkeypatch, tiny_
     assert window.controls.epoch_bar.value() == 2
     # results
     assert record.metrics is not None and 0.0 <= record.metrics.accuracy <= 1.0
-    window.runs_panel.select(record.number)
+    window.runs_panel.select(record.id)
     assert window.metrics_view.values["accuracy"].text().endswith("%")
     assert window.metrics_view.table.rowCount() == 10
     matrix = window.metrics_view.matrix
-    assert matrix.size_n == 10 and matrix.matrix.sum() == len(record.test_labels)
-    # the model went to the pad and the inside view
-    assert ("pad", record.checkpoint, record.label) in given
-    assert ("inside", record.checkpoint) in given
+    assert matrix.size_n == 10 and matrix.matrix.sum() == len(record.extra["test_labels"])
+    # the new model is offered, not put on the pad silently; one click uses it
+    assert not any(g[0] == "pad" for g in given)
+    qtbot.mouseClick(window.runs_panel.pad_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentIndex() == 2
+    assert ("pad", record.extra["checkpoint"], record.label) in given
+    assert ("inside", record.extra["checkpoint"]) in given
     # clicking a confusion-matrix cell lists its images; clicking one sends it to the inside view
     row = int(np.argmax(np.diag(matrix.matrix)))
     center = matrix.cell_rect(row, row).center().toPoint()
@@ -67,12 +70,12 @@ def test_train_to_end_fills_curves_and_metrics(qtbot, window, monkeypatch, tiny_
     gallery = window.metrics_view.gallery
     assert gallery.count() == matrix.matrix[row, row] > 0
     gallery.select_index(0)
-    assert inputs and inputs[-1][0].shape == record.test_images.shape[1:]
+    assert inputs and inputs[-1][0].shape == record.extra["test_images"].shape[1:]
     assert f"true {row}" in inputs[-1][1]
     gallery.explain_button.click()
     assert window.tabs.currentIndex() == 3
     # misclassified list
-    errors = int((record.test_labels != record.test_predictions).sum())
+    errors = int((record.extra["test_labels"] != record.extra["test_predictions"]).sum())
     assert gallery.show_misclassified() == errors
     # the comparison plot overlays the ticked runs
     assert window.comparison.curve_count() == 1
@@ -89,7 +92,7 @@ def test_stop_mid_run_is_honoured_quickly(qtbot, window, tiny_config):
                         timeout=1000)
     assert time.perf_counter() - stopped_at < 5.0
     assert record.status == "stopped"
-    assert record.epochs_completed < 500
+    assert record.epochs_done < 500
     assert window.state == "idle"
     assert window.controls.train_button.isEnabled()
 
@@ -203,18 +206,18 @@ def test_nan_loss_is_reported_with_the_fix(qtbot, window, monkeypatch, tiny_conf
 
 def test_save_open_and_evaluate_a_checkpoint(qtbot, window, tmp_path, monkeypatch, tiny_config):
     record = train(qtbot, window, tiny_config(epochs=1))
-    path = window.save_run(record.number, tmp_path / "model.pt")
+    path = window.save_run(record.id, tmp_path / "model.pt")
     assert path is not None and path.is_file()
     given = []
     monkeypatch.setattr(window.pad_panel, "set_model", lambda ckpt, label: given.append(label))
     with qtbot.waitSignal(window.evaluationFinished, timeout=TRAIN_TIMEOUT_MS):
         opened = window.open_checkpoint(path)
     assert opened is not None and opened.source == "opened"
-    assert opened.test_predictions is not None
+    assert opened.extra["test_predictions"] is not None
     assert opened.metrics.accuracy == pytest.approx(record.metrics.accuracy)
     assert opened.history["epoch"] == [1.0]
     assert given and "model.pt" in given[-1]
-    window.runs_panel.select(opened.number)
+    window.runs_panel.select(opened.id)
     assert window.metrics_view.matrix.size_n == 10
     # a file that is not a checkpoint is explained, not a traceback
     bad = tmp_path / "bad.pt"
@@ -229,8 +232,8 @@ def test_export_curves_csv_and_png(qtbot, window, tmp_path, tiny_config):
     png_path = window.export_curves(tmp_path / "curves.png")
     with open(csv_path) as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["curve", "epoch", "value"]
-    names = {r[0] for r in rows[1:]}
+    assert rows[0] == ["run", "curve", "epoch", "value"]
+    names = {r[1] for r in rows[1:]}
     assert {"batch_loss", "batch_loss_smoothed", "train_loss", "val_loss", "val_accuracy"} <= names
     assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave nothing behind
@@ -238,10 +241,10 @@ def test_export_curves_csv_and_png(qtbot, window, tmp_path, tiny_config):
 
 def test_copy_as_command(qtbot, window, tiny_config):
     record = train(qtbot, window, tiny_config(epochs=1))
-    command = window.copy_command(record.number)
+    command = window.copy_command(record.id)
     assert command.startswith("lstm-desktop train --dataset digits")
     assert QApplication.clipboard().text() == command
-    assert window.copy_command(record.number, torchrun=True).startswith("torchrun --nproc-per-node=")
+    assert window.copy_command(record.id, torchrun=True).startswith("torchrun --nproc-per-node=")
 
 
 def test_live_plot_controls(qtbot, window, tiny_config):
@@ -276,15 +279,65 @@ def test_settings_are_remembered(qtbot, make_window, tmp_path):
     assert QSettings(str(path), QSettings.Format.IniFormat).value("train/config")
 
 
-def test_invalid_values_are_prevented(window):
+def test_invalid_values_are_explained_not_clamped(qtbot, window):
     panel = window.config_panel
-    panel.hidden_spin.setValue(0)
-    assert panel.hidden_spin.value() == 1
-    panel.lr_spin.setValue(0.0)
-    assert panel.lr_spin.value() > 0
-    panel.epochs_spin.setValue(-3)
-    assert panel.epochs_spin.value() == 1
-    assert panel.validation_error() is None
+    for spin, text, words in ((panel.hidden_spin, "0", "between 1 and 4096"), (panel.lr_spin, "20", "(0, 10]"),
+                              (panel.epochs_spin, "-3", "Epochs must be"), (panel.lr_spin, "fast", "a number")):
+        spin.lineEdit().setText(text)
+        assert spin.lineEdit().text() == text  # kept as typed, never turned into another number
+        assert words in panel.validation_error() and panel.error_label.isVisible()
+        assert not window.controls.train_button.isEnabled()
+        spin.setValue(spin.setting.default)
+    assert panel.validation_error() is None and window.controls.train_button.isEnabled()
+
+
+def test_typing_1e_4_gives_0_0001(qtbot, window):
+    spin = window.config_panel.lr_spin
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "1e-4")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert spin.value() == 0.0001 and window.config_panel.config().lr == 0.0001
+    assert spin.lineEdit().text() == "0.0001"
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Up)
+    assert spin.value() == pytest.approx(0.00011)
+
+
+def test_the_wheel_only_changes_a_focused_field(qtbot, window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    spin = window.config_panel.epochs_spin
+    window.config_panel.layers_spin.setFocus()
+
+    def wheel(widget):
+        event = QWheelEvent(QPointF(5, 5), QPointF(widget.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, 120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(widget, event)
+
+    before = spin.value()
+    wheel(spin)
+    assert spin.value() == before  # scrolling the settings past a field changes nothing
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=2000)
+    wheel(spin)
+    assert spin.value() == before + 1
+
+
+def test_every_panel_default_is_the_cli_default(window):
+    from lstm_desktop.cli import build_parser
+    from lstm_desktop.cli.train import config_from_args
+    from lstm_desktop.core.config import DATASETS, TrainConfig
+
+    panel = window.config_panel
+    panel.set_config(TrainConfig())
+    for dataset in DATASETS:
+        panel.set_dataset(dataset)
+        if panel.values()["dataset"] != dataset:
+            continue  # a dataset the form does not list (the synthetic test pattern)
+        cli = config_from_args(build_parser().parse_args(["train", "--dataset", dataset]))
+        assert panel.config() == cli.replace(device=panel.config().device)
 
 
 INTERACTIVE = (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit, QAbstractSlider, QAbstractItemView,
@@ -340,6 +393,7 @@ def test_run_app_shows_the_window_and_exits_zero_when_closed_mid_training(qtbot,
             seen["started"] = w.start_training(tiny_config(epochs=500, batch_size=8))
         elif "started" in seen and w.plots.counts()["batches"] >= 3 and "closing" not in seen:
             seen["closing"] = True
+            w.assume_yes = True  # the "stop and quit?" question, answered
             w.close()
 
     timer = QTimer()

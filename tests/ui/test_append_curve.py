@@ -148,3 +148,94 @@ def test_training_stats_labels_keep_their_size(qtbot):
     assert before == after
     for label in (controls.rate_value, controls.elapsed_value, controls.eta_value, controls.loss_value):
         assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()  # nothing clipped
+
+
+def _filled_plots(qtbot):
+    from lstm_desktop.ui.widgets.live_plots import LivePlots
+
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    qtbot.waitExposed(plots)
+    x, y = loss_curve(300)
+    plots.append_batches(x / 3.0, y)
+    for e in (1, 2, 3):
+        plots.append_epoch(float(e), 0.5 / e, 0.45 / e, 1 - 0.1 / e, 1 - 0.12 / e)
+    plots.refresh(everything=True)
+    return plots
+
+
+def test_crosshair_hides_when_the_mouse_leaves_and_is_never_exported(qtbot, tmp_path):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    plots = _filled_plots(qtbot)
+    plots.show_crosshair(0.5)
+    assert plots.crosshair_visible() and plots.readout.text()
+    QApplication.sendEvent(plots._views[0], QEvent(QEvent.Type.Leave))
+    assert not plots.crosshair_visible() and plots.readout.text() == ""
+
+    plots.show_crosshair(0.5)
+    image = plots.export_png(str(tmp_path / "curves.png"))
+    assert plots.crosshair_visible()  # the screen keeps it; the export did not have it
+    assert image.width() == 2 * plots.graphics.width() and image.height() == 2 * plots.graphics.height()
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plots.show_crosshair(None)
+    without = plots.export_png(str(tmp_path / "plain.png"))
+    assert image == without  # exported with the crosshair on screen = exported without one
+
+
+def test_csv_names_the_run(qtbot, tmp_path):
+    import csv
+
+    plots = _filled_plots(qtbot)
+    plots.set_run_label("run 7 · hidden 128")
+    assert plots.run_id == "run 7 · hidden 128"
+    path = tmp_path / "curves.csv"
+    plots.export_csv(str(path))
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows[0] == ["run", "curve", "epoch", "value"]
+    assert {r[0] for r in rows[1:]} == {"run 7 · hidden 128"}
+    assert {"batch_loss", "val_accuracy"} <= {r[1] for r in rows[1:]}
+    plots.show_history({"epoch": [1], "val_accuracy": [0.9]}, run="checkpoint best.pt")
+    assert plots.run_id == "checkpoint best.pt"
+
+
+def test_log_axis_labels_do_not_pile_up():
+    import math
+
+    from lstm_desktop.ui.widgets.plot_axes import format_tick, log_ticks
+
+    # loss from 0.15 to 1.1 on a 150-pixel axis: labels 0.2, 0.5, 1 (not 1 0.9 0.8 0.7 ...)
+    lo, hi = math.log10(0.15), math.log10(1.1)
+    labelled, rest = log_ticks(lo, hi, 150, 20)
+    assert [format_tick(10 ** v) for v in labelled] == ["0.2", "0.5", "1"]
+    assert len(rest) >= 5  # the other mantissas stay as unlabelled ticks
+    gaps = np.diff(labelled) * 150 / (hi - lo)
+    assert np.all(gaps >= 20)
+    # less than a decade with no 1-2-5 value twice: 3 and 4 are labelled instead
+    labelled, _ = log_ticks(math.log10(0.28), math.log10(0.45), 200, 20)
+    assert [format_tick(10 ** v) for v in labelled] == ["0.3", "0.4"]
+    # many decades: every k-th decade
+    labelled, _ = log_ticks(-12.0, 2.0, 300, 20)
+    assert len(labelled) <= 7
+
+
+def test_comparison_legend_is_beside_the_plot(qtbot):
+    from lstm_desktop.ui.widgets.run_comparison import RunComparisonPlot
+
+    class Run:
+        def __init__(self, label, acc):
+            self.label, self.history = label, {"epoch": [1, 2, 3], "val_accuracy": acc}
+
+    view = RunComparisonPlot()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_runs([Run("run 1", [0.9, 0.95, 0.97]), Run("run 2 · a long label that wraps", [0.8, 0.9, 0.93])])
+    assert view.curve_count() == 2
+    assert view.legend_labels() == ["run 1", "run 2 · a long label that wraps"]
+    assert view.plot.legend is None  # nothing drawn over the curves
+    assert view.legend.objectName() == "compareLegend" and view.legend.accessibleName()
+    plot_rect = view.plot_widget.geometry()
+    assert not plot_rect.intersects(view.legend.geometry())

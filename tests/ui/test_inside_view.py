@@ -1,5 +1,6 @@
 """The "Inside the LSTM" view: every panel filled with the right shapes, for each layer/direction,
-attention shown only where there is some, and items updated in place."""
+attention shown only where there is some, items updated in place, hidden units sorted, wrapped
+tooltips, a paint-only path for explanations computed elsewhere, and dark-theme colours."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import Qt  # QtGui.Qt also has mightBeRichText
+from PySide6.QtWidgets import QLabel
 
 from lstm_desktop.core.checkpoint import Checkpoint
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.introspect import explain
+from lstm_desktop.ui.inside_compute import copy_model
 from lstm_desktop.ui.inside_view import HELP, InsideView
+from lstm_desktop.ui.unit_order import BY_NUMBER, change_rows, unit_order
 
 HIDDEN = 16
 
@@ -72,9 +78,12 @@ def test_panels_are_filled_with_the_right_shapes(view: InsideView, spec: dict) -
     for i in range(combo.count()):
         combo.setCurrentIndex(i)
         key = combo.itemData(i)
+        states = ex.gates[tuple(key)]
+        order = unit_order(states["hidden"])
+        np.testing.assert_array_equal(view.unit_order, order)
         for name, img in view.gate_images.items():
             assert img.image.shape == (28, HIDDEN), (key, name)
-            np.testing.assert_array_equal(img.image, ex.gates[tuple(key)][name])
+            np.testing.assert_array_equal(img.image, states[name][:, order])
 
     if attention:
         assert _bar_widths(view.attention_bars).shape == (28,)
@@ -200,6 +209,7 @@ def test_help_and_accessibility(view: InsideView) -> None:
 def test_hover_describes_the_value_under_the_mouse(view: InsideView) -> None:
     view.set_model(checkpoint())
     view.set_input(digit())
+    view._order_combo.setCurrentIndex(view._order_combo.findData(BY_NUMBER))
     ex = view.explanation
     vb = view.readout_plot.getViewBox()
     text = view._describe_point(ex, vb.mapViewToScene(QPointF(4, 14)), vb.scene())
@@ -212,3 +222,84 @@ def test_hover_describes_the_value_under_the_mouse(view: InsideView) -> None:
     assert text.startswith("row 28 blanked")
     view._on_mouse_moved(vb.scene(), vb.mapViewToScene(QPointF(0, 28)))
     assert view._hover.text() == text
+
+
+def test_units_are_sorted_by_the_row_where_they_change_most(view: InsideView) -> None:
+    view.set_model(checkpoint(hidden=32))
+    view.set_input(digit())
+    hidden = view.explanation.gates[(0, 0)]["hidden"]
+    order = view.unit_order
+    assert sorted(order.tolist()) == list(range(32))  # a permutation
+    rows, size = change_rows(hidden)
+    moving = order[size[order] >= 1e-3]
+    assert np.all(np.diff(rows[moving]) >= 0)  # columns run from early-changing to late units
+    assert set(order[len(moving):]) == set(np.flatnonzero(size < 1e-3))  # flat units last
+    np.testing.assert_array_equal(view.gate_images["hidden"].image, hidden[:, order])
+    view.set_input(digit())  # the same model and input give the same order
+    np.testing.assert_array_equal(view.unit_order, order)
+    # the hover names the unit a sorted column shows
+    column = int(np.flatnonzero(order != np.arange(32))[0])
+    vb = view.gate_plots["hidden"].getViewBox()
+    text = view._describe_point(view.explanation, vb.mapViewToScene(QPointF(column, 3)), vb.scene())
+    assert text.startswith(f"row 3, unit {order[column]} (column {column}, sorted)")
+    assert "sorted" in view._legend.text()
+    view._order_combo.setCurrentIndex(view._order_combo.findData(BY_NUMBER))
+    np.testing.assert_array_equal(view.unit_order, np.arange(32))
+    assert "by number" in view._legend.text()
+
+
+def test_tooltips_wrap(view: InsideView, qtbot) -> None:
+    for plot in (view.digit_plot, view.readout_plot, view.gate_plots["cell"]):
+        tip = plot.toolTip()
+        assert Qt.mightBeRichText(tip)
+        label = QLabel(tip)  # what QToolTip shows: a word-wrapped label
+        label.setWordWrap(True)
+        qtbot.addWidget(label)
+        assert label.sizeHint().width() <= 480, plot.titleLabel.text
+
+
+def test_paint_only_interface_draws_what_it_is_given(view: InsideView) -> None:
+    ck = checkpoint(layers=2, bidirectional=True, attention=True)
+    view.configure(ck)  # axes and selectors, nothing computed
+    assert view._layer_combo.count() == 4 and view.explanation is None
+    model, background = copy_model(ck)
+    ex = explain(model, digit(), background=background)  # e.g. on a worker thread
+    view.show_explanation(ex, "your drawing", " (epoch 3)")
+    assert view.explanation is ex
+    np.testing.assert_array_equal(view.readout_image.image, ex.readout)
+    assert "your drawing (epoch 3)" in view._summary.text()
+    # an explanation of a model of another shape reconfigures the panels by itself
+    small = checkpoint(hidden=8)
+    model, background = copy_model(small)
+    view.show_explanation(explain(model, digit(), background=background))
+    assert view._layer_combo.count() == 1 and view.gate_images["cell"].image.shape == (28, 8)
+    view.show_explanation(None, note="Training: the view follows the model after each epoch.")
+    assert view.explanation is None and "after each epoch" in view._summary.text()
+
+
+def test_narrow_axes_label_only_their_ends(view: InsideView) -> None:
+    view.set_model(checkpoint(attention=True))
+    view.set_input(digit())
+    (lo, hi), _ = view.attention_plot.getViewBox().viewRange()
+    major = view.attention_plot.getAxis("bottom")._tickLevels[0]
+    assert [v for v, _ in major] == [pytest.approx(lo), pytest.approx(hi)]
+    major = view.occlusion_plot.getAxis("bottom")._tickLevels[0]
+    assert len(major) == 3 and major[1][1] == "0"
+
+
+def test_dark_palette_darkens_the_canvases(view: InsideView, qapp) -> None:
+    from lstm_desktop.ui import theme
+
+    view.set_model(checkpoint())
+    view.set_input(digit())
+    try:
+        theme.apply_dark_palette(qapp)
+        for canvas in (view._top, view._gates_widget):
+            assert theme.luminance(canvas.backgroundBrush().color()) < 0.1
+        title = view.gate_plots["cell"].titleLabel.opts["color"]
+        assert theme.luminance(title) > 0.5  # light titles on the dark canvas
+        assert view.gate_bar.colorMap().name == "CET-D4"
+    finally:
+        theme.apply_light_palette(qapp)
+    for canvas in (view._top, view._gates_widget):
+        assert theme.luminance(canvas.backgroundBrush().color()) > 0.8

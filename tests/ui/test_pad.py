@@ -17,9 +17,11 @@ from lstm_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_check
 from lstm_desktop.core.inference import predict_probabilities
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 from lstm_desktop.core.preprocess import BOX, center_of_mass
-from lstm_desktop.core.strokes import generate_digits, render_strokes
+from lstm_desktop.core.strokes import render_strokes
+from lstm_desktop.core.synthetic_digits import generate_digits
 from lstm_desktop.ui.pad_panel import PadPanel
-from lstm_desktop.ui.widgets.drawing_pad import HISTORY_LIMIT, replay_strokes
+from lstm_desktop.testing import replay_strokes
+from lstm_desktop.ui.widgets.drawing_pad import HISTORY_LIMIT
 
 SEVEN = [(70, 60), (120, 58), (170, 56), (210, 55), (190, 100), (165, 150), (140, 200), (125, 235)]
 ONE = [(140, 40), (140, 90), (141, 140), (141, 190), (142, 240)]
@@ -61,6 +63,14 @@ def draw(pad, points, release: bool = True) -> None:
         QTest.mouseMove(pad, p)
     if release:
         QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
+    settle(pad)
+
+
+def settle(pad) -> None:
+    """Predictions come from the panel's worker thread: wait until the newest one is shown."""
+    panel = pad.parentWidget()
+    if hasattr(panel, "settle"):
+        assert panel.settle(5000)
 
 
 def densify(points, step: float = 4.0):
@@ -112,9 +122,9 @@ def test_prediction_updates_live_while_drawing(qtbot, panel):
     pad = panel.pad
     pts = [widget_point(pad, x, y) for x, y in densify(ONE)]
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
-    with qtbot.waitSignal(panel.predictionChanged, timeout=2000):
-        for p in pts[1:]:
-            QTest.mouseMove(pad, p)
+    for p in pts[1:]:
+        QTest.mouseMove(pad, p)
+    qtbot.waitUntil(lambda: panel.prediction is not None, timeout=2000)  # before the pen is lifted
     assert pad.is_drawing() and panel.prediction is not None and panel.current_input() is not None
     QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
     assert not pad.is_drawing() and len(pad.strokes()) == 1
@@ -132,6 +142,7 @@ def test_undo_redo_clear_with_keys_and_buttons(qtbot, panel):
     assert len(pad.strokes()) == 2 and panel.undo_button.isEnabled()
 
     QTest.keyClick(pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(pad)
     assert len(pad.strokes()) == 1
     np.testing.assert_array_equal(pad.raster(), one_raster)  # exact, from the vectors
     np.testing.assert_array_equal(panel.current_input(), one_input)
@@ -149,6 +160,7 @@ def test_undo_redo_clear_with_keys_and_buttons(qtbot, panel):
     assert not pad.raster().any()
 
     QTest.keyClick(pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the clear is undoable
+    settle(pad)
     assert len(pad.strokes()) == 2 and panel.prediction is not None
     QTest.keyClick(pad, Qt.Key.Key_Delete)
     assert pad.is_empty()
@@ -190,10 +202,12 @@ def test_no_model_and_a_model_for_other_images(qtbot, panel, tmp_path):
     assert panel.preview.image() is not None and "No model" in panel.status_text()
     digits_model = make_checkpoint(tmp_path, input_size=8, seq_len=8)
     panel.set_model(digits_model, "digits model")
+    settle(panel.pad)
     assert panel.prediction is None and "8x8" in panel.status_text()
     other = make_checkpoint(tmp_path, seed=3)
     with qtbot.waitSignal(panel.predictionChanged, timeout=2000):
         panel.set_model(other, "another")
+    settle(panel.pad)
     expected = predict_probabilities(other.model, panel.current_input())[0]
     assert panel.prediction.digit == int(expected.argmax()) and "another" in panel.model_label.text()
 
@@ -210,6 +224,7 @@ def test_open_image_file_then_draw_and_undo(qtbot, panel, tmp_path):
     save_digit(tmp_path / "digit.png")
     with qtbot.waitSignal(panel.inputChanged, timeout=2000):
         assert panel.load_image_file(tmp_path / "digit.png")
+    settle(panel.pad)
     assert panel.pad.image() is not None and panel.prediction is not None
     assert panel.preprocessed.inverted and panel.preview.image() is not None
     image_input = panel.current_input()
@@ -224,6 +239,7 @@ def test_open_image_file_then_draw_and_undo(qtbot, panel, tmp_path):
     assert panel.pad.image() is None and len(panel.pad.strokes()) == 1
     assert panel.message_label.isHidden()
     panel.undo()
+    settle(panel.pad)
     assert panel.pad.image() is not None and not panel.pad.strokes()
     np.testing.assert_array_equal(panel.current_input(), image_input)
 
@@ -235,6 +251,7 @@ def test_drop_file_and_image_data(qtbot, panel, tmp_path):
     event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     panel.dropEvent(event)
+    settle(panel.pad)
     assert panel.pad.image_name() == "drop.png" and panel.prediction is not None
     assert not panel.preprocessed.inverted
 
@@ -243,6 +260,7 @@ def test_drop_file_and_image_data(qtbot, panel, tmp_path):
     mime2.setImageData(qimage)
     panel.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime2, Qt.MouseButton.LeftButton,
                                Qt.KeyboardModifier.NoModifier))
+    settle(panel.pad)
     assert panel.pad.image_name() == "dropped image" and panel.prediction is not None
 
 
@@ -257,6 +275,7 @@ def test_tablet_and_touch_input(qtbot, panel):
         ev = QTabletEvent(kind, pen, p, QPointF(pad.mapToGlobal(p.toPoint())), 0.8, 0, 0, 0, 0, 0,
                           Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, buttons)
         QApplication.sendEvent(pad, ev)
+    settle(pad)
     assert len(pad.strokes()) == 1 and len(pad.strokes()[0]) > 5 and panel.prediction is not None
 
     touch = QTest.createTouchDevice()
@@ -292,6 +311,7 @@ def test_current_input_is_safe_from_another_thread(qtbot, panel):
         for d in generate_digits(6, seed=2):
             panel.clear()
             replay_strokes(panel.pad, d.strokes)
+            settle(panel.pad)
             qtbot.wait(5)
     finally:
         stop.set()
@@ -303,6 +323,7 @@ def test_replayed_synthetic_digits_match_headless_rendering(qtbot, panel):
     for d in generate_digits(10, seed=11):
         panel.clear()
         replay_strokes(panel.pad, d.strokes)
+        settle(panel.pad)
         got = panel.pad.strokes()
         assert len(got) == len(d.strokes)
         for a, b in zip(got, d.strokes):
@@ -316,6 +337,7 @@ def test_long_session_does_not_crash(qtbot, panel):
         if i % 3 == 0:
             panel.clear()
         replay_strokes(panel.pad, d.strokes)
+        settle(panel.pad)
         if i % 10 == 0:
             QApplication.processEvents()
             panel.resize(880 + (i % 40), 600)
@@ -356,5 +378,20 @@ def test_a_model_trained_on_mnist_reads_pad_drawings(qtbot, mnist_dir):
     for d in digits:
         p.clear()
         replay_strokes(p.pad, d.strokes)
+        settle(p.pad)
         correct += p.prediction.digit == d.label
     assert correct >= 24, f"{correct}/40"
+
+
+def test_a_dash_a_dot_and_a_scribble_are_not_read_as_digits(qtbot, panel):
+    from lstm_desktop.core.non_digits import generate_non_digits
+
+    for item in generate_non_digits(6, seed=3):
+        panel.clear()
+        replay_strokes(panel.pad, item.strokes)
+        settle(panel.pad)
+        assert panel.unsure, item.kind
+        assert panel.digit_label.text() in ("–",) or panel.digit_label.text().endswith("?")
+    panel.clear()
+    draw(panel.pad, densify([(40, 140), (240, 146)]))  # a horizontal dash
+    assert panel.unsure and "not look like a digit" in panel.status_text()

@@ -1,19 +1,37 @@
-"""In-window messages: an error/warning banner with the fix, and the 'MNIST is missing' banner."""
+"""In-window messages: an error/warning banner with the fix, and the 'MNIST is missing' banner.
+
+Each kind has a light and a dark set of colours (background, border, text); the banner picks the set
+from the window's palette and switches when the palette changes, so a warning never shows as a
+pale strip with dark text on a dark desktop.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QToolButton,
                                QVBoxLayout, QWidget)
 
+from lstm_desktop.ui.theme import is_dark
 from lstm_desktop.ui.widgets.common import named
 
-STYLES = {
+STYLES = {  # kind: (background, border, text) on a light theme
     "error": ("#fce8e6", "#d93025", "#a50e0e"),
     "warning": ("#fef7e0", "#f9ab00", "#7a4f01"),
     "info": ("#e8f0fe", "#1a73e8", "#174ea6"),
     "success": ("#e6f4ea", "#1e8e3e", "#0d652d"),
 }
+DARK_STYLES = {  # the same on a dark theme: a dark tint of the hue, light text
+    "error": ("#3c1f1e", "#e8716a", "#f6aea9"),
+    "warning": ("#3a3016", "#f9ab00", "#fdd663"),
+    "info": ("#1c2b40", "#6ea8f7", "#aecbfa"),
+    "success": ("#1b3224", "#5bb974", "#a8dab5"),
+}
+
+
+def banner_colors(kind: str, dark: bool) -> tuple[str, str, str]:
+    """(background, border, text) of a banner kind for a light or dark theme."""
+    styles = DARK_STYLES if dark else STYLES
+    return styles.get(kind, styles["info"])
 
 
 class MessageBanner(QFrame):
@@ -50,11 +68,25 @@ class MessageBanner(QFrame):
         self.kind = "info"
         self.hide()
 
+    def _restyle(self) -> None:
+        """Colours for the current kind and theme; the style sheet is set only when it changes
+        (setting one makes Qt re-polish, which must not loop through the palette events)."""
+        parent = self.parentWidget()
+        dark = is_dark(parent.palette() if parent is not None else None)
+        bg, border, fg = banner_colors(self.kind, dark)
+        sheet = (f"#{self.objectName()} {{ background: {bg}; border: 1px solid {border};"
+                 f" border-radius: 6px; }} #{self.objectName()} QLabel {{ color: {fg}; }}")
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.styleSheet():
+            self._restyle()
+
     def show_message(self, message: str, hint: str = "", kind: str = "error") -> None:
         self.kind = kind
-        bg, border, fg = STYLES.get(kind, STYLES["info"])
-        self.setStyleSheet(f"#{self.objectName()} {{ background: {bg}; border: 1px solid {border};"
-                           f" border-radius: 6px; }} #{self.objectName()} QLabel {{ color: {fg}; }}")
+        self._restyle()
         self.message_label.setText(message)
         self.hint_label.setText(hint)
         self.hint_label.setVisible(bool(hint))

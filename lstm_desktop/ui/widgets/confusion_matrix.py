@@ -1,12 +1,17 @@
-"""Confusion-matrix heatmap with counts; click (or arrow keys + Enter) a cell to see its images."""
+"""Confusion-matrix heatmap with counts; click (or arrow keys + Enter) a cell to see its images.
+
+Cells blend from the palette's base colour to blue (correct) or red (confused), so an empty cell
+looks empty on light and dark themes alike; the theme is re-read when the palette changes.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from lstm_desktop.ui.theme import Theme, theme_for
 from lstm_desktop.ui.widgets.common import named
 
 _DIAG = np.array([26, 115, 232])   # blue for correct predictions
@@ -30,6 +35,13 @@ class ConfusionMatrixView(QWidget):
         self._hover: tuple[int, int] | None = None
         self._current: tuple[int, int] | None = None
         self._message = "No metrics yet: train a model or open a checkpoint."
+        self._theme: Theme = theme_for(self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._theme = theme_for(self.palette())
+            self.update()
 
     def sizeHint(self) -> QSize:
         return QSize(440, 440)
@@ -84,7 +96,9 @@ class ConfusionMatrixView(QWidget):
         share = self._matrix[row, col] / total if total else 0.0
         t = float(np.sqrt(share))
         base = _DIAG if row == col else _OFF
-        rgb = (255 - (255 - base) * t).astype(int)
+        paper = QColor(self._theme.background)
+        empty = np.array([paper.red(), paper.green(), paper.blue()])
+        rgb = (empty + (base - empty) * t).astype(int)
         return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]))
 
     # ---- painting -----------------------------------------------------------------------------
@@ -94,7 +108,7 @@ class ConfusionMatrixView(QWidget):
         painter.fillRect(self.rect(), self.palette().base())
         n = self.size_n
         if not n:
-            painter.setPen(QColor("#5f6368"))
+            painter.setPen(QColor(self._theme.muted))
             painter.drawText(self.rect().adjusted(12, 12, -12, -12),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
             painter.end()
@@ -113,11 +127,11 @@ class ConfusionMatrixView(QWidget):
                 if count:
                     painter.setPen(QColor("white") if color.lightness() < 150 else QColor("#202124"))
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count))
-        painter.setPen(QPen(QColor("#dadce0"), 1))
+        painter.setPen(QPen(QColor(self._theme.border), 1))
         for i in range(n + 1):
             painter.drawLine(QPointF(grid.left(), grid.top() + i * size), QPointF(grid.right(), grid.top() + i * size))
             painter.drawLine(QPointF(grid.left() + i * size, grid.top()), QPointF(grid.left() + i * size, grid.bottom()))
-        painter.setPen(QColor("#303030"))
+        painter.setPen(QColor(self._theme.text))
         for i in range(n):
             painter.drawText(QRectF(grid.left() - 22, grid.top() + i * size, 18, size),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
@@ -132,7 +146,7 @@ class ConfusionMatrixView(QWidget):
         painter.rotate(-90)
         painter.drawText(QRectF(-grid.height() / 2, -8, grid.height(), 16), Qt.AlignmentFlag.AlignCenter, "true")
         painter.restore()
-        for cell, color, width in ((self._hover, "#202124", 2), (self._current, "#f9ab00", 3)):
+        for cell, color, width in ((self._hover, self._theme.text, 2), (self._current, "#f9ab00", 3)):
             if cell is not None:
                 painter.setPen(QPen(QColor(color), width))
                 painter.setBrush(Qt.BrushStyle.NoBrush)

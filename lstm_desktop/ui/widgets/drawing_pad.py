@@ -1,4 +1,5 @@
-"""The drawing pad, the 28x28 "what the model sees" preview, and the probability bars.
+"""The drawing pad. (The 28x28 "what the model sees" preview and the probability bars are in
+input_preview.py and probability_bars.py, re-exported here.)
 
 DrawingPad keeps what is drawn as vector data (core.strokes.Stroke: points + pen width, in canvas
 units on a CANVAS_SIZE square) and keeps two renderings of it:
@@ -18,13 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath, QPalette, QPen,
-                           QPixmap, QTabletEvent, QTouchEvent)
-from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from lstm_desktop.core.strokes import (CANVAS_SIZE, PEN_DEFAULT, PEN_MAX, PEN_MIN, Stroke, StrokeBuilder,
                                        StrokeRaster)
+from lstm_desktop.ui.widgets.common import numpy_to_qimage
+from lstm_desktop.ui.widgets.input_preview import InputPreview
+from lstm_desktop.ui.widgets.pad_input import PointerInput
+from lstm_desktop.ui.widgets.probability_bars import ProbabilityBars
+
+__all__ = ["DrawingPad", "PadState", "InputPreview", "ProbabilityBars", "numpy_to_qimage", "HISTORY_LIMIT"]
 
 PAPER = QColor(252, 252, 250)
 INK = QColor(20, 20, 24)
@@ -45,25 +51,7 @@ class PadState:
         return not self.strokes and self.image is None
 
 
-def numpy_to_qimage(pixels: np.ndarray) -> QImage:
-    """uint8 (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA -> a QImage that owns its pixels."""
-    arr = np.ascontiguousarray(pixels)
-    if arr.dtype != np.uint8:
-        arr = np.ascontiguousarray(np.clip(arr * 255.0 if arr.dtype.kind == "f" else arr, 0, 255).astype(np.uint8))
-    h, w = arr.shape[:2]
-    if arr.ndim == 2:
-        fmt = QImage.Format.Format_Grayscale8
-    elif arr.shape[2] == 4:
-        fmt = QImage.Format.Format_RGBA8888
-    elif arr.shape[2] == 3:
-        fmt = QImage.Format.Format_RGB888
-    else:
-        arr = np.ascontiguousarray(arr[..., 0])
-        fmt = QImage.Format.Format_Grayscale8
-    return QImage(arr.data, w, h, arr.strides[0], fmt).copy()
-
-
-class DrawingPad(QWidget):
+class DrawingPad(PointerInput, QWidget):
     """A square canvas to draw digits on, with exact undo/redo and a model raster."""
 
     strokeStarted = Signal()
@@ -261,68 +249,7 @@ class DrawingPad(QWidget):
         if notify:
             self.contentChanged.emit()
 
-    # -- events ----------------------------------------------------------------------------
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._begin(event.position())
-            event.accept()
-        else:
-            event.ignore()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._builder is not None:
-            self._extend(event.position())
-            event.accept()
-        else:
-            event.ignore()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self._builder is not None:
-            self._end(event.position())
-            event.accept()
-        else:
-            event.ignore()
-
-    def tabletEvent(self, event: QTabletEvent) -> None:
-        kind = event.type()
-        if kind == QEvent.Type.TabletPress:
-            self._begin(event.position())
-        elif kind == QEvent.Type.TabletMove:
-            if self._builder is not None:
-                self._extend(event.position())
-        elif kind == QEvent.Type.TabletRelease:
-            self._end(event.position())
-        event.accept()  # no synthesised mouse events for the pen
-
-    def event(self, event: QEvent) -> bool:
-        kind = event.type()
-        if kind in (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd,
-                    QEvent.Type.TouchCancel):
-            self._touch(event)  # type: ignore[arg-type]
-            return True
-        return super().event(event)
-
-    def _touch(self, event: QTouchEvent) -> None:
-        kind = event.type()
-        if kind == QEvent.Type.TouchCancel:
-            if self._builder is not None:
-                self._abort_stroke()
-                self.contentChanged.emit()
-            event.accept()
-            return
-        points = event.points()
-        if not points:
-            event.accept()
-            return
-        pos = points[0].position()
-        if kind == QEvent.Type.TouchBegin:
-            self._begin(pos)
-        elif kind == QEvent.Type.TouchUpdate:
-            self._extend(pos)
-        else:
-            self._end(pos)
-        event.accept()
-
+    # -- events: mouse, pen and touch are handled by PointerInput --------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
         self._cache = None
         super().resizeEvent(event)
@@ -457,137 +384,10 @@ class DrawingPad(QWidget):
         super().focusOutEvent(event)
 
 
-class InputPreview(QWidget):
-    """The 28x28 model input, de-normalised, magnified with square pixels: exactly what the model sees."""
+def __getattr__(name: str):
+    """The test helpers moved to lstm_desktop.testing; old imports still find them."""
+    if name in ("replay_strokes", "_send_mouse"):
+        from lstm_desktop import testing
 
-    def __init__(self, parent: QWidget | None = None, magnify: int = 5) -> None:
-        super().__init__(parent)
-        self.setObjectName("inputPreview")
-        self.setAccessibleName("What the model sees")
-        self._image01: np.ndarray | None = None
-        self._qimage: QImage | None = None
-        self.setFixedSize(28 * magnify + 2, 28 * magnify + 2)
-
-    def image(self) -> np.ndarray | None:
-        """The [0, 1] image shown (1 = ink), or None."""
-        return self._image01
-
-    def set_image(self, image01: np.ndarray | None) -> None:
-        if image01 is None:
-            self._image01 = None
-            self._qimage = None
-            self.setAccessibleDescription("empty")
-        else:
-            self._image01 = np.array(image01, dtype=np.float32, copy=True)
-            self._image01.setflags(write=False)
-            grey = np.clip(self._image01 * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            self._qimage = numpy_to_qimage(grey)
-            self.setAccessibleDescription("28 by 28 pixels, as the model sees the drawing")
-        self.update()
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        p = QPainter(self)
-        try:
-            p.fillRect(self.rect(), QColor(0, 0, 0))
-            inner = QRectF(1, 1, self.width() - 2, self.height() - 2)
-            if self._qimage is not None:
-                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-                p.drawImage(inner, self._qimage)
-            else:
-                p.setPen(QColor(120, 120, 120))
-                p.drawText(inner, Qt.AlignmentFlag.AlignCenter, "empty")
-            p.setPen(QColor(90, 90, 90))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(QRectF(0.5, 0.5, self.width() - 1, self.height() - 1))
-        finally:
-            p.end()
-
-
-class ProbabilityBars(QWidget):
-    """Ten horizontal bars, one per digit, with percentages; the top one highlighted."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("probabilityBars")
-        self.setAccessibleName("Probabilities for digits 0 to 9")
-        self._p = np.zeros(10, dtype=np.float64)
-        self._valid = False
-        self._muted = False
-        self.setMinimumSize(180, 10 * 18)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-
-    def sizeHint(self) -> QSize:
-        return QSize(220, 10 * 20)
-
-    def probabilities(self) -> np.ndarray | None:
-        return self._p.copy() if self._valid else None
-
-    def set_probabilities(self, probs: np.ndarray | None, muted: bool = False) -> None:
-        """probs: 10 values (None clears); muted greys them out (an unsure or doubtful input)."""
-        if probs is None:
-            self._p = np.zeros(10)
-            self._valid = False
-            self.setAccessibleDescription("no prediction")
-        else:
-            self._p = np.asarray(probs, dtype=np.float64).reshape(-1)[:10].copy()
-            self._valid = True
-            self.setAccessibleDescription(", ".join(f"{d}: {v * 100:.0f}%" for d, v in enumerate(self._p)))
-        self._muted = muted
-        self.update()
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        p = QPainter(self)
-        try:
-            pal = self.palette()
-            text = pal.color(QPalette.ColorRole.WindowText)
-            track = pal.color(QPalette.ColorRole.Mid)
-            track.setAlpha(60)
-            accent = pal.color(QPalette.ColorRole.Highlight)
-            plain = QColor(accent)
-            plain.setAlpha(110)
-            if self._muted:
-                accent = QColor(150, 150, 150)
-                plain = QColor(170, 170, 170)
-            fm = p.fontMetrics()
-            row = self.height() / 10.0
-            label_w = fm.horizontalAdvance("0") + 8
-            pct_w = fm.horizontalAdvance("100.0%") + 6
-            bar_w = max(10.0, self.width() - label_w - pct_w)
-            top = int(np.argmax(self._p)) if self._valid else -1
-            for d in range(10):
-                y = d * row
-                h = max(4.0, row - 6)
-                by = y + (row - h) / 2
-                p.setPen(text)
-                p.drawText(QRectF(0, y, label_w - 4, row),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(d))
-                p.fillRect(QRectF(label_w, by, bar_w, h), track)
-                v = float(self._p[d]) if self._valid else 0.0
-                if v > 0:
-                    p.fillRect(QRectF(label_w, by, max(1.0, bar_w * v), h), accent if d == top else plain)
-                if self._valid:
-                    p.drawText(QRectF(label_w + bar_w + 4, y, pct_w, row),
-                               Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{v * 100:.1f}%")
-        finally:
-            p.end()
-
-
-def replay_strokes(pad: DrawingPad, strokes, process_events: bool = False) -> None:
-    """Draw strokes on the pad with real mouse events (press, moves, release) at float positions,
-    as a user would; used by the stroke evaluation and the latency benchmark."""
-    app = QApplication.instance()
-    for s in strokes:
-        pad.set_pen_width(s.width)
-        pts = [pad.to_widget(float(x), float(y)) for x, y in s.points]
-        _send_mouse(pad, QEvent.Type.MouseButtonPress, pts[0], Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
-        for q in pts[1:-1]:
-            _send_mouse(pad, QEvent.Type.MouseMove, q, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
-            if process_events and app is not None:
-                app.processEvents()
-        _send_mouse(pad, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
-
-
-def _send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF, button, buttons) -> None:
-    global_pos = QPointF(widget.mapToGlobal(pos.toPoint())) + (pos - QPointF(pos.toPoint()))
-    ev = QMouseEvent(kind, pos, global_pos, button, buttons, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, ev)
+        return getattr(testing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

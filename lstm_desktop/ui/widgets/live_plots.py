@@ -6,101 +6,38 @@ AppendOnlyCurve items, which repaint only the strip that new batches add. X is m
 everywhere (1.0 = end of the first epoch), so the four plots share one crosshair. While training, the
 x range is fixed to [0, epochs]: the axes are not re-rendered on every redraw, and the plots show how
 far the run has come.
+
+Colours come from `ui.theme` and follow the palette (re-themed on every palette change). The
+crosshair hides when the mouse leaves a plot and is never part of an export; PNG exports are drawn
+at twice the screen resolution, and the CSV names the run its curves belong to.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import time
 from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
-from lstm_desktop.core.atomic import atomic_write
+from lstm_desktop.ui.theme import Theme, set_pyqtgraph_defaults, style_symbols, style_view, theme_for
 from lstm_desktop.ui.widgets.append_curve import AppendOnlyCurve
-from lstm_desktop.ui.widgets.common import (DIGIT_COLORS, EMA_COLOR, RAW_COLOR, TRAIN_COLOR, VAL_COLOR,
-                                            muted, named)
+from lstm_desktop.ui.widgets.common import named
+from lstm_desktop.ui.widgets.curve_buffers import GrowingBuffer, ema
+from lstm_desktop.ui.widgets.curve_store import CurveStore
+from lstm_desktop.ui.widgets.curves_toolbar import CurvesToolbar
+from lstm_desktop.ui.widgets.plot_axes import HoverPlotWidget, cache_static_parts
+from lstm_desktop.ui.widgets.plot_export import EXPORT_SCALE, hidden, save_csv, save_png
+
+__all__ = ["LivePlots", "GrowingBuffer", "ema", "cache_static_parts"]  # the last three: old imports
 
 REFRESH_MS = 100  # at most 10 redraws per second
 
-pg.setConfigOptions(background="w", foreground="#303030", antialias=False)
-
-
-def cache_static_parts(plot: pg.PlotItem) -> None:
-    """Render axes (with their grid lines), title and legend into cached pixmaps.
-
-    With a grid, each axis item covers the whole plot, so every curve update would replay the
-    axes' tick text and grid; cached, they are blitted until their range really changes.
-    """
-    cache = pg.QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-    for name in ("left", "bottom", "right", "top"):
-        axis = plot.getAxis(name)
-        if axis is not None:
-            axis.setCacheMode(cache)
-    plot.titleLabel.setCacheMode(cache)
-    if plot.legend is not None:
-        plot.legend.setCacheMode(cache)
-
-
-class GrowingBuffer:
-    """Rows of floats in a preallocated array that doubles when full (amortised O(1) appends)."""
-
-    def __init__(self, columns: int, capacity: int = 1024) -> None:
-        self._data = np.empty((capacity, columns), dtype=np.float64)
-        self.n = 0
-
-    def extend(self, rows: np.ndarray) -> None:
-        rows = np.asarray(rows, dtype=np.float64)
-        if rows.ndim == 1:
-            rows = rows[None, :]
-        need = self.n + len(rows)
-        if need > len(self._data):
-            capacity = len(self._data)
-            while capacity < need:
-                capacity *= 2
-            grown = np.empty((capacity, self._data.shape[1]), dtype=np.float64)
-            grown[: self.n] = self._data[: self.n]
-            self._data = grown
-        self._data[self.n:need] = rows
-        self.n = need
-
-    def view(self) -> np.ndarray:
-        return self._data[: self.n]
-
-    def clear(self) -> None:
-        self.n = 0
-
-    def __len__(self) -> int:
-        return self.n
-
-
-def ema(values: np.ndarray, weight: float, start: float | None = None) -> np.ndarray:
-    """Exponential moving average y[n] = w*y[n-1] + (1-w)*x[n], y[-1] = start (default x[0]).
-
-    Vectorised by blocks: inside a block y[k] = w^(k+1) y_prev + (1-w) w^k cumsum(x[j] w^-j), with
-    blocks short enough that w^-j stays far from overflow.
-    """
-    x = np.asarray(values, dtype=np.float64)
-    if len(x) == 0 or weight <= 0.0:
-        return x.copy()
-    prev = float(x[0]) if start is None else float(start)
-    block = int(max(1, min(512, 150.0 / -np.log10(weight)))) if weight < 1.0 else len(x)
-    out = np.empty_like(x)
-    powers = weight ** np.arange(block + 1, dtype=np.float64)
-    inverse = 1.0 / powers[:-1]
-    for i in range(0, len(x), block):
-        chunk = x[i:i + block]
-        n = len(chunk)
-        acc = np.cumsum(chunk * inverse[:n]) * powers[:n] * (1.0 - weight)
-        out[i:i + n] = acc + powers[1:n + 1] * prev
-        prev = out[i + n - 1]
-    return out
+pg.setConfigOptions(antialias=False)
+set_pyqtgraph_defaults(theme_for())
 
 
 class LivePlots(QWidget):
@@ -112,26 +49,31 @@ class LivePlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("livePlots")
-        self._batches = GrowingBuffer(2, 4096)       # x, loss
-        self._ema = GrowingBuffer(1, 4096)
-        self._epochs = GrowingBuffer(5, 64)          # x, train_loss, val_loss, train_acc, val_acc
-        self._probe = GrowingBuffer(11, 64)          # x, p0..p9
-        self._smoothing = 0.9
+        self.store = CurveStore(0.9)
+        s = self.store  # its buffers, by their old names (read on every redraw)
+        self._batches, self._ema, self._epochs, self._probe = s.batches, s.ema, s.epochs, s.probe
         self._dirty = False
         self._dirty_parts: set[str] = set()
         self._x_extent: float | None = None
         self._last_y_fit = 0.0
-        self._title = ""
+        self._run = ""
+        self._theme: Theme = theme_for(self.palette())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(self._build_toolbar())
+        tb = self.toolbar = CurvesToolbar()
+        layout.addWidget(tb)
+        self.smoothing_slider, self.smoothing_value, self.log_check = (tb.smoothing_slider, tb.smoothing_value,
+                                                                       tb.log_check)
+        self.readout, self.export_png_button, self.export_csv_button = (tb.readout, tb.export_png_button,
+                                                                        tb.export_csv_button)
+        self.smoothing_slider.valueChanged.connect(self._on_smoothing)
+        self.log_check.toggled.connect(self.set_log_scale)
         # Four views, not one GraphicsLayoutWidget: a batch update then repaints only its own view.
         self.graphics = QWidget()
         self.graphics.setObjectName("curvesView")
         self.graphics.setMinimumSize(480, 360)
-        self.graphics.setStyleSheet("#curvesView { background: white; }")
         self._grid = QGridLayout(self.graphics)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(0)
@@ -143,41 +85,11 @@ class LivePlots(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self.apply_theme(self._theme)
 
     # ---- construction -------------------------------------------------------------------------
-    def _build_toolbar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(8)
-        bar.addWidget(QLabel("Smoothing"))
-        self.smoothing_slider = named(QSlider(Qt.Orientation.Horizontal), "smoothingSlider",
-                                      "Loss smoothing", "Weight of the exponential moving average drawn "
-                                      "over the raw batch loss (0: none)")
-        self.smoothing_slider.setRange(0, 99)
-        self.smoothing_slider.setValue(90)
-        self.smoothing_slider.setFixedWidth(140)
-        self.smoothing_slider.valueChanged.connect(self._on_smoothing)
-        bar.addWidget(self.smoothing_slider)
-        self.smoothing_value = QLabel("0.90")
-        self.smoothing_value.setMinimumWidth(32)
-        bar.addWidget(self.smoothing_value)
-        self.log_check = named(QCheckBox("Log scale"), "logScaleCheck", "Logarithmic loss axis",
-                               "Show the loss on a logarithmic axis")
-        self.log_check.toggled.connect(self.set_log_scale)
-        bar.addWidget(self.log_check)
-        bar.addStretch(1)
-        self.readout = named(muted("", wrap=False), "crosshairReadout", "Values under the cursor")
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        bar.addWidget(self.readout, 4)
-        self.export_png_button = named(QPushButton("PNG…"), "exportPngButton", "Export curves as PNG",
-                                       "Save the plots as an image")
-        self.export_csv_button = named(QPushButton("CSV…"), "exportCsvButton", "Export curves as CSV",
-                                       "Save every curve as comma-separated values (Ctrl+E)")
-        bar.addWidget(self.export_png_button)
-        bar.addWidget(self.export_csv_button)
-        return bar
-
     def _plot(self, row: int, col: int, title: str, ylabel: str, name: str) -> pg.PlotItem:
-        view = named(pg.PlotWidget(), name, title)
+        view = named(HoverPlotWidget(on_leave=self._on_mouse_left), name, title)
         view.setMinimumSize(220, 170)
         self._grid.addWidget(view, row, col)
         self._views.append(view)
@@ -195,8 +107,7 @@ class LivePlots(QWidget):
         plot.setDownsampling(auto=True, mode="peak")
         plot.setMenuEnabled(False)
         plot.getViewBox().setMouseEnabled(x=True, y=True)
-        line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa0a6", width=1,
-                                                                      style=Qt.PenStyle.DashLine))
+        line = pg.InfiniteLine(angle=90, movable=False)
         line.setVisible(False)
         plot.addItem(line, ignoreBounds=True)
         self._crosshairs.append(line)
@@ -212,44 +123,64 @@ class LivePlots(QWidget):
 
         # Appended to 10x a second while training: these items repaint only the new strip, so the
         # window takes next to no time (and GIL) from the training threads.
-        self.raw_curve = AppendOnlyCurve(pg.mkPen(RAW_COLOR, width=1), "batch")
-        self.ema_curve = AppendOnlyCurve(pg.mkPen(EMA_COLOR, width=2), "smoothed")
+        self.raw_curve = AppendOnlyCurve(pg.mkPen("#b9d3ea", width=1), "batch")
+        self.ema_curve = AppendOnlyCurve(pg.mkPen("#1f4e9c", width=2), "smoothed")
         self.batch_plot.addItem(self.raw_curve)
         self.batch_plot.addItem(self.ema_curve)
-        self.batch_plot.addLegend(offset=(-10, 10)).setLabelTextColor("#303030")
+        self.batch_plot.addLegend(offset=(-10, 10))
         self.batch_plot.legend.addItem(self.raw_curve, "batch")
         self.batch_plot.legend.addItem(self.ema_curve, "smoothed")
 
-        legend = self.loss_plot.addLegend(offset=(-10, 10))
-        legend.setLabelTextColor("#303030")
-        self.train_loss_curve = self.loss_plot.plot(
-            pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN_COLOR,
-            name="train", antialias=True)
-        self.val_loss_curve = self.loss_plot.plot(
-            pen=pg.mkPen(VAL_COLOR, width=2), symbol="s", symbolSize=6, symbolBrush=VAL_COLOR,
-            name="validation", antialias=True)
-        legend = self.acc_plot.addLegend(offset=(-10, -10))
-        legend.setLabelTextColor("#303030")
-        self.train_acc_curve = self.acc_plot.plot(
-            pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=6, symbolBrush=TRAIN_COLOR,
-            name="train", antialias=True)
-        self.val_acc_curve = self.acc_plot.plot(
-            pen=pg.mkPen(VAL_COLOR, width=2), symbol="s", symbolSize=6, symbolBrush=VAL_COLOR,
-            name="validation", antialias=True)
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.train_loss_curve = self.loss_plot.plot(symbol="o", symbolSize=6, name="train", antialias=True)
+        self.val_loss_curve = self.loss_plot.plot(symbol="s", symbolSize=6, name="validation", antialias=True)
+        self.acc_plot.addLegend(offset=(-10, -10))
+        self.train_acc_curve = self.acc_plot.plot(symbol="o", symbolSize=6, name="train", antialias=True)
+        self.val_acc_curve = self.acc_plot.plot(symbol="s", symbolSize=6, name="validation", antialias=True)
 
-        legend = self.probe_plot.addLegend(offset=(-10, 10), colCount=5)
-        legend.setLabelTextColor("#303030")
-        self.probe_curves = [self.probe_plot.plot(pen=pg.mkPen(DIGIT_COLORS[d], width=1.5), symbol="o",
-                                                  symbolSize=4, symbolBrush=DIGIT_COLORS[d], name=str(d),
-                                                  antialias=True)
+        self.probe_plot.addLegend(offset=(-10, 10), colCount=5)
+        self.probe_curves = [self.probe_plot.plot(symbol="o", symbolSize=4, name=str(d), antialias=True)
                              for d in range(10)]
         self.probe_hint = pg.TextItem("Draw a digit on the Draw tab: its scores\nare plotted here after "
-                                      "every epoch.", color="#5f6368", anchor=(0.5, 0.5))
+                                      "every epoch.", anchor=(0.5, 0.5))
         self.probe_plot.addItem(self.probe_hint, ignoreBounds=True)
         self.probe_plot.getViewBox().sigRangeChanged.connect(self._center_probe_hint)
         self._center_probe_hint()
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot, self.probe_plot):
             cache_static_parts(plot)
+
+    # ---- theme ----------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        """Re-colour backgrounds, axes, legends, curves and the crosshair (palette changes only)."""
+        self._theme = theme
+        for view in self._views:
+            style_view(view, theme)
+        self.raw_curve.setPen(pg.mkPen(theme.raw, width=1))
+        self.ema_curve.setPen(pg.mkPen(theme.ema, width=2))
+        for curve, color in ((self.train_loss_curve, theme.train), (self.val_loss_curve, theme.val),
+                             (self.train_acc_curve, theme.train), (self.val_acc_curve, theme.val)):
+            curve.setPen(pg.mkPen(color, width=2))
+            style_symbols(curve, color, pg.mkPen(theme.background, width=1))
+        for d, curve in enumerate(self.probe_curves):
+            style_symbols(curve, theme.digits[d], pg.mkPen(theme.digits[d]))
+        self._draw_probe()
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot, self.probe_plot):
+            plot.legend.update()  # its cached picture has the old sample colours
+        pen = pg.mkPen(theme.crosshair, width=1, style=Qt.PenStyle.DashLine)
+        for line in self._crosshairs:
+            line.setPen(pen)
+        self.probe_hint.setColor(theme.muted)
+
+    @property
+    def theme(self) -> Theme:
+        return self._theme
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            theme = theme_for(self.palette())
+            if theme != self._theme:
+                self.apply_theme(theme)
 
     def _center_probe_hint(self, *args) -> None:
         (x0, x1), (y0, y1) = self.probe_plot.getViewBox().viewRange()
@@ -257,8 +188,7 @@ class LivePlots(QWidget):
 
     # ---- data in ------------------------------------------------------------------------------
     def clear(self) -> None:
-        for buf in (self._batches, self._ema, self._epochs, self._probe):
-            buf.clear()
+        self.store.clear()
         self._mark_dirty("batches", "batches-all", "epoch-loss", "epoch-accuracy", "probe")
         self.refresh(everything=True)
         self.set_x_extent(None)
@@ -277,38 +207,29 @@ class LivePlots(QWidget):
     def append_batches(self, xs: np.ndarray, losses: np.ndarray) -> None:
         if len(xs) == 0:
             return
-        rows = np.column_stack([xs, losses])
-        start = self._ema.view()[-1, 0] if len(self._ema) else None
-        self._batches.extend(rows)
-        self._ema.extend(ema(losses, self._smoothing, start)[:, None])
+        self.store.append_batches(xs, losses)
         self._mark_dirty("batches")
 
     def append_epoch(self, x: float, train_loss: float, val_loss: float, train_acc: float,
                      val_acc: float) -> None:
-        self._epochs.extend(np.array([x, train_loss, val_loss, train_acc, val_acc]))
+        self.store.append_epoch(x, train_loss, val_loss, train_acc, val_acc)
         self._mark_dirty("epoch-loss", "epoch-accuracy")
 
     def append_probe(self, x: float, probabilities: Sequence[float]) -> None:
-        probs = np.zeros(10)
-        values = np.asarray(probabilities, dtype=np.float64)[:10]
-        probs[: len(values)] = values
-        self._probe.extend(np.concatenate([[x], probs]))
+        self.store.append_probe(x, probabilities)
         self._mark_dirty("probe")
 
-    def show_history(self, history: dict, probe: Iterable[tuple[float, Sequence[float]]] = ()) -> None:
-        """Replace the curves by a finished run's (a checkpoint's `history` dict)."""
+    def show_history(self, history: dict, probe: Iterable[tuple[float, Sequence[float]]] = (),
+                     run: str | None = None) -> None:
+        """Replace the curves by a finished run's (a checkpoint's `history` dict); `run` names it
+        in the CSV export (see set_run_label)."""
         self.clear()
-        bx = np.asarray(history.get("batch_x") or [], dtype=np.float64)
-        bl = np.asarray(history.get("batch_loss") or [], dtype=np.float64)
-        n = min(len(bx), len(bl))
-        self.append_batches(bx[:n], bl[:n])
-        epochs = history.get("epoch") or []
-        cols = [history.get(k) or [] for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")]
-        for i, e in enumerate(epochs):
-            vals = [c[i] if i < len(c) else math.nan for c in cols]
-            self.append_epoch(float(e), *vals)
+        if run is not None:
+            self.set_run_label(run)
+        self.store.add_history(history)
         for x, probs in probe:
-            self.append_probe(x, probs)
+            self.store.append_probe(x, probs)
+        self._mark_dirty("batches", "batches-all", "epoch-loss", "epoch-accuracy", "probe")
         self.refresh(everything=True)
         self.set_x_extent(None)
 
@@ -347,13 +268,13 @@ class LivePlots(QWidget):
 
     def _draw_epoch_loss(self) -> None:
         e = self._epochs.view()
-        self.train_loss_curve.setData(e[:, 0], e[:, 1])
+        self.train_loss_curve.setData(*self._finite(e[:, 0], e[:, 1]))
         self.val_loss_curve.setData(*self._finite(e[:, 0], e[:, 2]))
         self._fit_epoch_plot(self.loss_plot)
 
     def _draw_epoch_accuracy(self) -> None:
         e = self._epochs.view()
-        self.train_acc_curve.setData(e[:, 0], e[:, 3] * 100)
+        self.train_acc_curve.setData(*self._finite(e[:, 0], e[:, 3] * 100))
         self.val_acc_curve.setData(*self._finite(e[:, 0], e[:, 4] * 100))
         self._fit_epoch_plot(self.acc_plot)
 
@@ -367,7 +288,7 @@ class LivePlots(QWidget):
         top = int(np.argmax(p[-1, 1:])) if len(p) else -1
         for d, curve in enumerate(self.probe_curves):
             curve.setData(p[:, 0], p[:, 1 + d])
-            curve.setPen(pg.mkPen(DIGIT_COLORS[d], width=3.5 if d == top else 1.5))
+            curve.setPen(pg.mkPen(self._theme.digits[d], width=3.5 if d == top else 1.5))
         self.probe_hint.setVisible(len(p) == 0)
 
     def _fit_y_while_training(self) -> None:
@@ -401,21 +322,17 @@ class LivePlots(QWidget):
         return x[ok], y[ok]
 
     def _on_smoothing(self, value: int) -> None:
-        self._smoothing = value / 100.0
-        self.smoothing_value.setText(f"{self._smoothing:.2f}")
-        b = self._batches.view()
-        self._ema.clear()
-        if len(b):
-            self._ema.extend(ema(b[:, 1], self._smoothing)[:, None])
+        self.store.set_smoothing(value / 100.0)
+        self.smoothing_value.setText(f"{self.store.smoothing:.2f}")
         self._mark_dirty("batches", "batches-all")
-        self.smoothingChanged.emit(self._smoothing)
+        self.smoothingChanged.emit(self.store.smoothing)
 
     def set_smoothing(self, weight: float) -> None:
         self.smoothing_slider.setValue(int(round(max(0.0, min(0.99, weight)) * 100)))
 
     @property
     def smoothing(self) -> float:
-        return self._smoothing
+        return self.store.smoothing
 
     def set_log_scale(self, on: bool) -> None:
         if self.log_check.isChecked() != on:
@@ -426,6 +343,17 @@ class LivePlots(QWidget):
         self.logScaleChanged.emit(on)
 
     # ---- crosshair ----------------------------------------------------------------------------
+    def _on_mouse_left(self) -> None:
+        """The pointer left a plot: drop the moves still queued in the rate limiters, then hide."""
+        for proxy in self._mouse_proxies:
+            proxy.block = True
+            proxy.flush()
+            proxy.block = False
+        self.show_crosshair(None)
+
+    def crosshair_visible(self) -> bool:
+        return any(line.isVisible() for line in self._crosshairs)
+
     def _on_mouse_moved(self, plot: pg.PlotItem, args) -> None:
         pos = args[0]
         view = plot.getViewBox()
@@ -442,56 +370,30 @@ class LivePlots(QWidget):
         self.readout.setText("" if x is None else self.readout_text(x))
 
     def readout_text(self, x: float) -> str:
-        parts = [f"epoch {x:.2f}"]
-        b = self._batches.view()
-        if len(b):
-            i = int(np.clip(np.searchsorted(b[:, 0], x), 0, len(b) - 1))
-            parts.append(f"batch loss {b[i, 1]:.4f} (smoothed {self._ema.view()[i, 0]:.4f})")
-        e = self._epochs.view()
-        if len(e):
-            i = int(np.clip(np.argmin(np.abs(e[:, 0] - x)), 0, len(e) - 1))
-            parts.append(f"epoch {int(e[i, 0])}: loss {e[i, 1]:.4f}/{e[i, 2]:.4f}, "
-                         f"acc {e[i, 3] * 100:.2f}%/{e[i, 4] * 100:.2f}% (train/val)")
-        p = self._probe.view()
-        if len(p):
-            i = int(np.clip(np.argmin(np.abs(p[:, 0] - x)), 0, len(p) - 1))
-            top = int(np.argmax(p[i, 1:]))
-            parts.append(f"probe: {top} ({p[i, 1 + top] * 100:.0f}%)")
-        return "  ·  ".join(parts)
+        return self.store.readout_text(x)
 
     # ---- data out -----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        return {"batches": len(self._batches), "epochs": len(self._epochs), "probe": len(self._probe)}
+        return self.store.counts()
 
     def curve_rows(self) -> list[tuple[str, float, float]]:
         """Every curve as (curve, epoch, value) rows: the CSV export's content."""
-        rows: list[tuple[str, float, float]] = []
-        b = self._batches.view()
-        rows += [("batch_loss", float(x), float(y)) for x, y in b]
-        rows += [("batch_loss_smoothed", float(x), float(y)) for x, y in zip(b[:, 0], self._ema.view()[:, 0])]
-        e = self._epochs.view()
-        for col, name in ((1, "train_loss"), (2, "val_loss"), (3, "train_accuracy"), (4, "val_accuracy")):
-            rows += [(name, float(x), float(y)) for x, y in zip(e[:, 0], e[:, col])]
-        p = self._probe.view()
-        for d in range(10):
-            rows += [(f"probe_p{d}", float(x), float(y)) for x, y in zip(p[:, 0], p[:, 1 + d])]
-        return rows
+        return self.store.curve_rows()
+
+    def set_run_label(self, text: str) -> None:
+        """The run the curves belong to (e.g. "run 3" or a checkpoint's name): the CSV's run column."""
+        self._run = str(text or "")
+
+    @property
+    def run_id(self) -> str:
+        return self._run
 
     def export_csv(self, path: str) -> None:
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["curve", "epoch", "value"])
-        for name, x, y in self.curve_rows():
-            writer.writerow([name, f"{x:.6g}", "" if not math.isfinite(y) else f"{y:.8g}"])
-        with atomic_write(path, "w") as fh:
-            fh.write(text.getvalue())
+        """Every curve as run, curve, epoch, value rows."""
+        save_csv(self.curve_rows(), path, self._run)
 
-    def export_png(self, path: str) -> None:
+    def export_png(self, path: str, scale: float = EXPORT_SCALE) -> QImage:
+        """Write the PNG (2x by default); returns the image."""
         self.refresh(everything=True)
-        pixmap = self.graphics.grab()
-        buffer = QBuffer()
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not pixmap.save(buffer, "PNG"):
-            raise OSError("could not encode the plots as PNG")
-        with atomic_write(path) as fh:
-            fh.write(bytes(buffer.data()))
+        with hidden(self._crosshairs):
+            return save_png(self.graphics, path, scale, self._theme.background)

@@ -1,4 +1,8 @@
-"""Overlay the curves of several runs (validation accuracy, losses...) on one plot."""
+"""Overlay the curves of several runs (validation accuracy, losses...) on one plot.
+
+The legend is a list beside the plot, not an item inside it: a legend over the plot area covered
+the curves (the accuracy curves end exactly in its top-right corner). Colours follow the palette.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,15 @@ from typing import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QVBoxLayout, QWidget)
 
-from lstm_desktop.ui.widgets.common import RUN_COLORS, heading, named
-from lstm_desktop.ui.widgets.live_plots import cache_static_parts, ema
+from lstm_desktop.ui.theme import Theme, style_view, theme_for
+from lstm_desktop.ui.widgets.common import heading, named
+from lstm_desktop.ui.widgets.curve_buffers import ema
+from lstm_desktop.ui.widgets.plot_axes import HoverPlotWidget, cache_static_parts
 
 METRICS = [
     ("val_accuracy", "Validation accuracy (%)"),
@@ -18,6 +27,14 @@ METRICS = [
     ("train_accuracy", "Training accuracy (%)"),
     ("batch_loss", "Batch loss (smoothed)"),
 ]
+LEGEND_WIDTH = 170
+
+
+def swatch(color: str, size: int = 12) -> QIcon:
+    """A small filled square in a run's colour, for the legend list."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
 
 
 class RunComparisonPlot(QWidget):
@@ -28,10 +45,12 @@ class RunComparisonPlot(QWidget):
         self.setObjectName("runComparison")
         self._runs: list = []
         self._stale = True
+        self._theme: Theme = theme_for(self.palette())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
-        top.addWidget(heading("Compare runs", 0))
+        self.title = heading("Compare runs", 0)
+        top.addWidget(self.title)
         top.addStretch(1)
         top.addWidget(QLabel("Curve"))
         self.metric_combo = named(QComboBox(), "compareMetricCombo", "Curve to compare",
@@ -41,7 +60,9 @@ class RunComparisonPlot(QWidget):
         self.metric_combo.currentIndexChanged.connect(self.redraw)
         top.addWidget(self.metric_combo)
         layout.addLayout(top)
-        self.plot_widget = named(pg.PlotWidget(), "comparePlot", "Run comparison plot")
+        body = QHBoxLayout()
+        body.setSpacing(4)
+        self.plot_widget = named(HoverPlotWidget(), "comparePlot", "Run comparison plot")
         self.plot_widget.setMinimumHeight(200)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(False)
@@ -49,11 +70,40 @@ class RunComparisonPlot(QWidget):
         self.plot.setLabel("bottom", "epoch")
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
-        self.legend = self.plot.addLegend(offset=(-10, 10))
-        self.legend.setLabelTextColor("#303030")
         cache_static_parts(self.plot)
         self._curves: list[pg.PlotDataItem] = []
-        layout.addWidget(self.plot_widget, 1)
+        body.addWidget(self.plot_widget, 1)
+        self.legend = named(QListWidget(), "compareLegend", "Runs in the comparison",
+                            "The colour of each ticked run's curve")
+        self.legend.setFixedWidth(LEGEND_WIDTH)
+        self.legend.setIconSize(QSize(12, 12))
+        self.legend.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.legend.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.legend.setWordWrap(True)  # long run labels wrap; the tooltip has them whole
+        self.legend.setFrameShape(QListWidget.Shape.NoFrame)
+        body.addWidget(self.legend)
+        layout.addLayout(body, 1)
+        self.apply_theme(self._theme)
+
+    # ---- theme --------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        style_view(self.plot_widget, theme)
+        self._stale = True
+        if self.isVisible():
+            self.redraw()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            theme = theme_for(self.palette())
+            if theme != self._theme:
+                self.apply_theme(theme)
+
+    # ---- data ---------------------------------------------------------------------------------
+    def set_title(self, text: str) -> None:
+        """The heading above the plot (e.g. "Compare runs on mnist")."""
+        self.title.setText(text)
 
     def set_runs(self, runs: Iterable) -> None:
         self._runs = list(runs)
@@ -70,6 +120,11 @@ class RunComparisonPlot(QWidget):
         if self._stale:
             self.redraw()
         return sum(1 for c in self._curves if c.isVisible())
+
+    def legend_labels(self) -> list[str]:
+        """The run labels in the legend, in curve order."""
+        items = [self.legend.item(i) for i in range(self.legend.count())]
+        return [it.text() for it in items if it.flags() != Qt.ItemFlag.NoItemFlags]
 
     def _series(self, run, key: str) -> tuple[np.ndarray, np.ndarray]:
         h = run.history or {}
@@ -90,7 +145,7 @@ class RunComparisonPlot(QWidget):
     def redraw(self) -> None:
         self._stale = False
         key = self.metric_combo.currentData() or "val_accuracy"
-        self.plot.setLabel("left", self.metric_combo.currentText())
+        self.plot.setLabel("left", self.metric_combo.currentText(), color=self._theme.axis)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend.clear()
         series = [(run, *self._series(run, key)) for run in self._runs]
@@ -98,15 +153,21 @@ class RunComparisonPlot(QWidget):
         while len(self._curves) < len(series):
             self._curves.append(self.plot.plot(antialias=True))
         symbol = None if key == "batch_loss" else "o"
+        colors = self._theme.runs
         for i, curve in enumerate(self._curves):
             if i >= len(series):
                 curve.setData([], [])
                 curve.hide()
                 continue
             run, x, y = series[i]
-            color = RUN_COLORS[i % len(RUN_COLORS)]
+            color = colors[i % len(colors)]
             curve.setData(x, y, pen=pg.mkPen(color, width=2), symbol=symbol, symbolSize=5, symbolBrush=color,
                           symbolPen=color)
             curve.show()
-            self.legend.addItem(curve, run.label)
+            item = QListWidgetItem(swatch(color), str(run.label))
+            item.setToolTip(str(run.label))
+            self.legend.addItem(item)
+        if not series:
+            self.legend.addItem(QListWidgetItem("Tick runs in the list to compare them here."))
+            self.legend.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         self.plot.enableAutoRange()

@@ -1,0 +1,39 @@
+"""`lstm-desktop evaluate MODEL`: score a saved model (file or run id) on its dataset's test set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from lstm_desktop.core.config import DATASETS
+
+
+def register(sub) -> None:
+    e = sub.add_parser("evaluate", help="score a checkpoint on its dataset's test set")
+    e.add_argument("checkpoint", help="checkpoint file or run id")
+    e.add_argument("--data-dir", default=None, help="folder that holds MNIST/raw/ (default: $LSTM_DESKTOP_DATA, "
+                   "else the model's own folder when absolute, else ~/.pytorch/MNIST_data)")
+    e.add_argument("--dataset", choices=DATASETS, default=None, help="default: the dataset the model was trained on")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lstm_desktop.core.checkpoint import load_checkpoint
+    from lstm_desktop.core.evaluate import score_checkpoint
+    from lstm_desktop.core.runref import resolve_model
+
+    start = time.perf_counter()
+    ckpt = load_checkpoint(resolve_model(args.checkpoint))
+    scored = score_checkpoint(ckpt, data_dir=args.data_dir, dataset=args.dataset)
+    metrics = scored.metrics
+    print(metrics.report())
+    if args.json:
+        summary = {"accuracy": metrics.accuracy, "precision": metrics.precision, "recall": metrics.recall,
+                   "f1": metrics.f1, "epochs": ckpt.info.get("epochs"),
+                   "seconds": round(time.perf_counter() - start, 3),
+                   "train_samples_per_second": ckpt.info.get("train_samples_per_second"),
+                   "dataset": scored.dataset, "checkpoint": str(ckpt.path)}
+        print(json.dumps(summary))
+    return 0

@@ -1,0 +1,128 @@
+"""The command line's progress: a tqdm bar per epoch on stderr, one line per epoch on stdout.
+
+Output is the least important thing a run does: when the reader goes away (`train | head -1`, a
+closed terminal), a write fails with BrokenPipeError/OSError. GuardedStream swallows that, points
+the dead file descriptor at /dev/null (so later prints of the summary cannot fail either) and the
+run goes on to train and save its model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from lstm_desktop.core.events import (BatchEnded, Callback, DownloadProgress, EpochEnded, FitFailed,
+                                      FitStarted)
+
+
+class GuardedStream:
+    """A text stream whose failed writes switch it off instead of raising into the training loop."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self.stream.write(text)
+            except (OSError, ValueError):  # BrokenPipeError is an OSError; ValueError: file closed
+                self._break()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                self._break()
+
+    def isatty(self) -> bool:
+        try:
+            return not self.broken and self.stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def _break(self) -> None:
+        self.broken = True
+        silence(self.stream)
+
+    def __getattr__(self, name: str):  # encoding, errors... for tqdm
+        return getattr(self.stream, name)
+
+
+def silence(stream: TextIO) -> None:
+    """Point a dead stream's descriptor at /dev/null, so the interpreter's own final flush stays quiet."""
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(null)
+
+
+class ProgressPrinter(Callback):
+    """The CLI's observer of a training run. The bar is drawn only on a terminal (and not --quiet);
+    the epoch lines always go to stdout, so logs and pipes keep them."""
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, bar: bool = True) -> None:
+        # resolved now, not at import, so redirect_stdout / pytest's capsys see the epoch lines
+        self.out, self.err = GuardedStream(out or sys.stdout), GuardedStream(err or sys.stderr)
+        self.bar_enabled = bar
+        self._bar = None
+        self._download = None
+
+    def _new_bar(self, total: int | None, desc: str, unit: str, **kwargs):
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=desc, unit=unit, file=self.err, leave=False, dynamic_ncols=True,
+                    mininterval=0.1, **kwargs)
+
+    def on_download_progress(self, event: DownloadProgress) -> None:
+        if not self.bar_enabled:
+            return
+        if self._download is None or self._download.desc != f"downloading {event.file}":
+            self._close()
+            self._download = self._new_bar(event.total_bytes or None, f"downloading {event.file}", "B",
+                                           unit_scale=True)
+        self._download.update(event.done_bytes - self._download.n)
+
+    def on_fit_start(self, event: FitStarted) -> None:
+        self._close()
+        self.out.write(f"training {event.train_size:,} samples ({event.val_size:,} held out for validation), "
+                       f"{event.parameters:,} parameters, on {event.device}\n")
+        self.out.flush()
+
+    def on_batch_end(self, event: BatchEnded) -> None:
+        if not self.bar_enabled:
+            return
+        if self._bar is None:
+            self._bar = self._new_bar(event.batches, f"epoch {event.epoch + 1}", "batch")
+        self._bar.update(event.batch + 1 - self._bar.n)
+        if self._bar.n % 10 == 0 or event.batch + 1 == event.batches:
+            self._bar.set_postfix_str(f"loss {event.loss:.4f}, {event.samples_per_second:,.0f} samples/s",
+                                      refresh=False)
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        self._close()
+        self.out.write(f"epoch {event.epoch + 1}/{event.epochs}  train loss {event.train_loss:.4f} "
+                       f"acc {event.train_accuracy * 100:.2f}%  val loss {event.val_loss:.4f} "
+                       f"acc {event.val_accuracy * 100:.2f}%  {event.seconds:.1f} s  "
+                       f"{event.samples_per_second:,.0f} samples/s\n")
+        self.out.flush()
+
+    def on_fit_failed(self, event: FitFailed) -> None:
+        self._close()
+        self.err.write(f"{event.message}\n  {event.hint}\n")
+
+    def _close(self) -> None:
+        for bar in (self._bar, self._download):
+            if bar is not None:
+                bar.close()
+        self._bar = self._download = None

@@ -1,0 +1,395 @@
+"""The run store: every run (window, `lstm-desktop train`, torchrun) in one local SQLite database.
+
+The database (`runs.sqlite`, WAL mode, 10 s busy timeout) lives in the home folder (core/paths.py)
+beside `runs/<id>/`, each run's own files. Every write is one short `BEGIN IMMEDIATE` transaction,
+so a crash or `kill -9` at any moment leaves the database consistent, and two app instances and a
+CLI training can write at once. A training process holds an OS lock on `runs/<id>/run.lock` for
+the run's life: opening the store marks every still-active run whose lock it can take as
+`interrupted` (its checkpoint is the last finished epoch's model.pt). Curves are float64 BLOBs in
+their own table, appended per epoch, so listing runs never reads them. Repairs (interrupted runs,
+a damaged file) are in store_recovery.py, the schema and its migrations in store_schema.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from lstm_desktop.core import store_recovery
+from lstm_desktop.core.errors import StoreError
+from lstm_desktop.core.paths import RUNS_DIR, db_path, home_dir
+from lstm_desktop.core.run_lock import lock_is_free
+from lstm_desktop.core.runs import Run, RunStatus
+from lstm_desktop.core.store_schema import EDITABLE, LIST_COLUMNS
+from lstm_desktop.core.stored_run import StoredRun
+
+BUSY_TIMEOUT_S = 10.0
+GRID_CURVES = {"probe", "gradient_flow"}  # points of (x, [values]); every other curve is plain floats
+
+
+def now_iso() -> str:
+    """Local time with its UTC offset, to the second."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class RunStore:
+    """One store (a home folder). Connections are per thread; every method is a short transaction."""
+
+    def __init__(self, home: Path, notice: str = "") -> None:
+        self.home = Path(home).absolute()
+        self.path = db_path(self.home)
+        self.notice = notice  # said once to the user: e.g. a corrupt database was moved aside
+        self._local = threading.local()
+
+    # ---- connections and transactions ---------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ---- paths ---------------------------------------------------------------------------------
+    def run_dir(self, run_id: int) -> Path:
+        return self.home / RUNS_DIR / str(int(run_id))
+
+    def absolute(self, path: str | os.PathLike[str] | None) -> Path | None:
+        """A stored path as a usable one (stored paths inside the home are relative to it)."""
+        if not path:
+            return None
+        p = Path(path)
+        return p if p.is_absolute() else self.home / p
+
+    def relative(self, path: str | os.PathLike[str] | None) -> str:
+        """How a path is stored: relative to the home when inside it, so the home can move.
+        A relative path is taken as already stored (relative to the home)."""
+        if not path:
+            return ""
+        p = Path(path)
+        if not p.is_absolute():
+            return p.as_posix()
+        try:
+            return p.relative_to(self.home).as_posix()
+        except ValueError:
+            return str(p)
+
+    # ---- creating and updating -----------------------------------------------------------------
+    def create_run(self, config: Any = None, source: str = "cli", name: str | None = None,
+                   status: str | RunStatus = RunStatus.RUNNING,
+                   before_commit: Callable[[int, Path], None] | None = None, **fields: Any) -> Run:
+        """Insert a run and make its folder; `before_commit(id, folder)` runs inside the transaction
+        (the recorder takes the run's lock there, so no other process ever sees it active and unlocked)."""
+        created = fields.pop("created", None) or now_iso()
+        with self._write() as conn:
+            self._skip_ids_of_existing_folders(conn)
+            cur = conn.execute("INSERT INTO runs (name, source, status, created) VALUES ('', ?, ?, ?)",
+                               (source, RunStatus(status).value, created))
+            run_id = int(cur.lastrowid)
+            values = {"name": name or f"Run {run_id}", **fields}
+            if config is not None:
+                values["config"] = config
+                for key, attr in (("dataset", "dataset"), ("variant", "variant_name"), ("epochs_total", "epochs")):
+                    if not values.get(key):
+                        value = config.get(attr) if isinstance(config, dict) else getattr(config, attr, None)
+                        if value is not None:
+                            values[key] = value
+            self._set(conn, run_id, values)
+            folder = self.run_dir(run_id)
+            folder.mkdir(parents=True, exist_ok=True)
+            if before_commit is not None:
+                before_commit(run_id, folder)
+        return self.get_run(run_id)
+
+    def _skip_ids_of_existing_folders(self, conn: sqlite3.Connection) -> None:
+        """Never hand out an id whose folder exists (a store started afresh after corruption)."""
+        ids = [int(p.name) for p in (self.home / RUNS_DIR).glob("*") if p.name.isdigit()]
+        if not ids:
+            return
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'runs'").fetchone()
+        top = max(ids)
+        if row is None:
+            conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', ?)", (top,))
+        elif row[0] < top:
+            conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'runs'", (top,))
+
+    def update(self, run_id: int, **fields: Any) -> None:
+        """Set columns of one run (Run field names) in one transaction."""
+        with self._write() as conn:
+            self._set(conn, run_id, fields)
+
+    def _set(self, conn: sqlite3.Connection, run_id: int, fields: dict[str, Any]) -> None:
+        curves = {k: fields.pop(k) for k in ("history", "probe", "gradient_flow") if k in fields}
+        fields.pop("extra", None)
+        row = {k: self._encode(k, v) for k, v in fields.items()}
+        if "metrics" in fields:
+            m = fields["metrics"]
+            row["accuracy"] = m.accuracy if m is not None and not isinstance(m, dict) else \
+                (m or {}).get("accuracy")
+        bad = set(row) - EDITABLE
+        if bad:
+            raise KeyError(f"not run store columns: {', '.join(sorted(bad))}")
+        if row:
+            cols = ", ".join(f"{k} = ?" for k in row)
+            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*row.values(), int(run_id)))
+        if curves:
+            chunk = dict(curves.pop("history", None) or {})
+            chunk.update(curves)
+            self._append(conn, run_id, chunk)
+
+    def _encode(self, name: str, value: Any) -> Any:
+        if name == "config":
+            return None if value is None else json.dumps(value if isinstance(value, dict) else value.to_dict(),
+                                                         sort_keys=True)
+        if name == "metrics":
+            return None if value is None else json.dumps(value if isinstance(value, dict) else value.to_dict())
+        if name in ("tags",):
+            return json.dumps([str(t) for t in (value or ())])
+        if name == "info":
+            return json.dumps(value or {})
+        if name == "status":
+            return RunStatus(value).value
+        if name in ("checkpoint_path", "best_path"):
+            return self.relative(value)
+        return value
+
+    def append_curves(self, run_id: int, chunk: dict[str, Any], **fields: Any) -> None:
+        """Append points to curves (and set fields) in one transaction: one epoch's worth, say.
+
+        chunk: {"batch_loss": [...], "val_loss": [...], "probe": [(x, [p0..p9]), ...], ...}
+        """
+        with self._write() as conn:
+            self._append(conn, run_id, chunk)
+            if fields:
+                self._set(conn, run_id, fields)
+
+    def _append(self, conn: sqlite3.Connection, run_id: int, chunk: dict[str, Any]) -> None:
+        for name, values in chunk.items():
+            if values is None or len(values) == 0:
+                continue
+            if name in GRID_CURVES:
+                rows = [[float(x), *map(float, v)] for x, v in values]
+                width = len(rows[0])
+                if any(len(r) != width for r in rows):  # keep each chunk rectangular
+                    for r in rows:
+                        self._append(conn, run_id, {name: [(r[0], r[1:])]})
+                    continue
+                data = np.asarray(rows, dtype=np.float64)
+            else:
+                data, width = np.asarray(values, dtype=np.float64).reshape(-1), 1
+            seq = conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM curves WHERE run_id = ? AND name = ?",
+                               (int(run_id), name)).fetchone()[0]
+            conn.execute("INSERT INTO curves (run_id, name, seq, width, data) VALUES (?, ?, ?, ?, ?)",
+                         (int(run_id), name, seq, width, data.tobytes()))
+
+    # ---- reading -------------------------------------------------------------------------------
+    def list_runs(self, dataset: str | None = None, status: str | None = None, text: str | None = None,
+                  trash: bool = False) -> list[Run]:
+        """Runs (without curves), oldest first; `trash` lists only deleted ones."""
+        where = ["deleted_at IS NOT NULL" if trash else "deleted_at IS NULL"]
+        args: list[Any] = []
+        if dataset:
+            where.append("dataset = ?")
+            args.append(dataset)
+        if status:
+            where.append("status = ?")
+            args.append(RunStatus(status).value)
+        if text:
+            where.append("(name LIKE ? OR notes LIKE ? OR tags LIKE ? OR variant LIKE ?)")
+            args.extend([f"%{text}%"] * 4)
+        sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE {' AND '.join(where)} ORDER BY id"
+        return [self._run(row) for row in self._conn().execute(sql, args)]
+
+    def load_runs(self) -> list[Run]:
+        """Every run not in the trash: what the window shows at launch."""
+        return self.list_runs()
+
+    def trashed_runs(self) -> list[Run]:
+        return self.list_runs(trash=True)
+
+    def get_run(self, run_id: int) -> Run:
+        row = self._conn().execute(f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE id = ?",
+                                   (int(run_id),)).fetchone()
+        if row is None:
+            raise StoreError(f"There is no run {run_id} in the run store.", "lstm-desktop runs list shows them.")
+        return self._run(row)
+
+    def find(self, ref: str | int) -> Run:
+        """A run by id, else by its (unique, case-insensitive) name, trash excluded for names."""
+        text = str(ref).strip()
+        if text.isdigit():
+            return self.get_run(int(text))
+        rows = self._conn().execute("SELECT id FROM runs WHERE deleted_at IS NULL AND name = ? COLLATE NOCASE",
+                                    (text,)).fetchall()
+        if len(rows) == 1:
+            return self.get_run(rows[0][0])
+        if rows:
+            raise StoreError(f"{len(rows)} runs are named {text!r}.", "Give the run's id instead (runs list).")
+        raise StoreError(f"There is no run {text!r} in the run store.", "lstm-desktop runs list shows them.")
+
+    def info(self, run_id: int) -> dict[str, Any]:
+        row = self._conn().execute("SELECT info FROM runs WHERE id = ?", (int(run_id),)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def _run(self, row: tuple) -> Run:
+        d = dict(zip(LIST_COLUMNS, row))  # text columns are NOT NULL in the schema: no None to clean
+        tags = d["tags"]
+        d["tags"] = tuple(json.loads(tags)) if tags and tags != "[]" else ()
+        return StoredRun(**d)
+
+    def get_curves(self, run_id: int) -> dict[str, Any]:
+        """{"batch_x": [...], "batch_loss": [...], "epoch": [...], ..., "probe": [(x, [p..])],
+        "gradient_flow": [(progress, [norms])]}: history keys as TrainingOutcome.fit.history."""
+        parts: dict[str, list[np.ndarray]] = {}
+        for name, width, data in self._conn().execute(
+                "SELECT name, width, data FROM curves WHERE run_id = ? ORDER BY name, seq", (int(run_id),)):
+            parts.setdefault(name, []).append(np.frombuffer(data, dtype=np.float64).reshape(-1, width))
+        out: dict[str, Any] = {"probe": [], "gradient_flow": []}
+        for name, chunks in parts.items():
+            if name in GRID_CURVES:
+                out[name] = [(float(r[0]), r[1:].tolist()) for c in chunks for r in c]
+            else:
+                out[name] = np.concatenate(chunks).reshape(-1).tolist()
+        return out
+
+    def fill_curves(self, run: Run) -> Run:
+        """Load a listed run's curves into it (history, probe, gradient_flow)."""
+        curves = self.get_curves(run.id)
+        run.probe = curves.pop("probe")
+        run.gradient_flow = curves.pop("gradient_flow")
+        run.history = curves
+        return run
+
+    # ---- editing -------------------------------------------------------------------------------
+    def rename(self, run_id: int, name: str) -> None:
+        name = " ".join(str(name).split())[:200]
+        if not name:
+            raise StoreError("A run's name cannot be empty.", "Type a name, or keep the old one.")
+        self.update(run_id, name=name)
+
+    def set_notes(self, run_id: int, notes: str) -> None:
+        self.update(run_id, notes=str(notes))
+
+    def set_tags(self, run_id: int, tags: Iterable[str]) -> None:
+        clean = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
+        self.update(run_id, tags=clean)
+
+    def add_opened(self, name: str | None, config: Any, fields: dict[str, Any]) -> int:
+        """Record a model file opened in the window (source "opened"): it stays where it is."""
+        fields = {k: v for k, v in dict(fields).items() if k not in ("id", "created")}
+        fields.setdefault("status", RunStatus.FINISHED)
+        source = fields.pop("source", "opened")
+        status = fields.pop("status")
+        return self.create_run(config, source=source, name=name, status=status, **fields).id
+
+    # ---- trash ---------------------------------------------------------------------------------
+    def delete(self, run_id: int) -> None:
+        """Move to the trash (hidden from lists, files kept): restore() undoes it."""
+        self._refuse_if_training(run_id, "deleted")
+        self.update(run_id, deleted_at=now_iso())
+
+    def restore(self, run_id: int) -> None:
+        self.update(run_id, deleted_at=None)
+
+    def purge(self, run_id: int) -> None:
+        """Delete for good: the row, its curves, then its folder (a crash between leaves only files)."""
+        self._refuse_if_training(run_id, "deleted")
+        with self._write() as conn:
+            conn.execute("DELETE FROM curves WHERE run_id = ?", (int(run_id),))
+            conn.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))
+        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+
+    def empty_trash(self) -> int:
+        ids = [r.id for r in self.trashed_runs()]
+        for run_id in ids:
+            self.purge(run_id)
+        return len(ids)
+
+    def _refuse_if_training(self, run_id: int, what: str) -> None:
+        run = self.get_run(run_id)
+        if run.status.active and not lock_is_free(self.run_dir(run_id)):
+            raise StoreError(f"{run.name} is still training, so it cannot be {what}.",
+                             "Stop it first (or wait for it to end).")
+
+    # ---- recovery ------------------------------------------------------------------------------
+    def recover_interrupted(self) -> list[int]:
+        """Mark `interrupted` every active run no live process holds (its lock is free)."""
+        return store_recovery.recover_interrupted(self)
+
+    def reindex_folders(self) -> list[int]:
+        """Re-create runs the database lacks from their folders' model.pt (after corruption)."""
+        return store_recovery.reindex_folders(self)
+
+    def integrity_check(self) -> str:
+        """SQLite's full check: 'ok' when the file is sound."""
+        return str(self._conn().execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, with a busy timeout."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def open_store(home: str | os.PathLike[str] | None = None, recover: bool = True) -> RunStore:
+    """Open (creating or migrating) the store in `home` (default: paths.home_dir()).
+
+    Newer schema: StoreError, file untouched. Not a database, or damaged: moved aside to
+    `runs.sqlite.corrupt-<time>`, a fresh one started (run folders kept and re-indexed), and
+    `store.notice` says so. Then active runs whose process died are marked interrupted.
+    """
+    home_path = Path(home) if home is not None else home_dir()
+    try:
+        (home_path / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot create the run store folder {home_path}: {exc.strerror}.",
+                         "Set LSTM_DESKTOP_HOME to a folder you can write to.") from exc
+    store = RunStore(home_path)
+    try:
+        store_recovery.check(store)
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise StoreError(f"The run store {store.path} stayed locked by another process.",
+                             "Close other lstm-desktop windows or trainings, then try again.") from exc
+        if any(w in text for w in ("unable to open", "readonly", "disk i/o", "permission", "full")):
+            raise StoreError(f"Cannot open the run store {store.path}: {exc}.",  # not damage: never moved aside
+                             "Check the folder's permissions and free space, or set LSTM_DESKTOP_HOME.") from exc
+        store = store_recovery.start_afresh(store, exc)
+    except sqlite3.DatabaseError as exc:
+        store = store_recovery.start_afresh(store, exc)
+    if recover:
+        store.recover_interrupted()
+    return store

@@ -1,0 +1,192 @@
+"""Files the user opens and writes from the window: models (open, score, export) and curves.
+
+Opening a model lists it as a run and scores it on its test set on a worker thread with
+core.evaluate.score_checkpoint, the function `lstm-desktop evaluate` uses. Every failure is a
+message in the window, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog
+
+from lstm_desktop.core.errors import LstmDesktopError
+from lstm_desktop.core.runs import Run, RunStatus
+from lstm_desktop.ui.worker import TaskWorker, WorkerThread
+
+if TYPE_CHECKING:
+    from lstm_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+MODEL_FILTER = "lstm-desktop model (*.pt)"
+
+
+class FileActions(QObject):
+    evaluationFinished = Signal(int)  # run id of an opened model scored on its test set
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self.tasks: list[WorkerThread] = []
+
+    def _last_dir(self) -> str:
+        return self.w.prefs.text("files/last_dir", str(Path.home()))
+
+    def _remember_dir(self, path: str | Path) -> None:
+        self.w.prefs.qs.setValue("files/last_dir", str(Path(path).parent))
+
+    # ---- models -------------------------------------------------------------------------------
+    def save_run(self, run_id: int | None = None, path: str | Path | None = None) -> Path | None:
+        """Export a run's model (the current run by default) to a file."""
+        from lstm_desktop.core.checkpoint import save_checkpoint
+
+        run = self.w.runs.get(run_id) if run_id is not None else self.w.results.runs_panel.current()
+        if run is None:
+            done = [r for r in self.w.runs if (r.extra.get("checkpoint") or r.checkpoint_path) and not r.status.active]
+            run = done[-1] if done else None
+        ckpt = self.w.checkpoint_of(run) if run is not None else None
+        if ckpt is None:
+            self.w.show_error("There is no trained model to export yet.", "Train a model first, or open one.",
+                              "warning")
+            return None
+        if path is None:
+            acc = f"-{run.metrics.accuracy * 100:.1f}" if run.metrics is not None else ""
+            stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{run.variant}-{run.dataset}").strip("-").lower()
+            suggestion = str(Path(self._last_dir()) / f"{stem}{acc}.pt")
+            path, _ = QFileDialog.getSaveFileName(self.w, "Export model", suggestion, MODEL_FILTER)
+            if not path:
+                return None
+        try:
+            saved = save_checkpoint(path, ckpt)
+        except (OSError, LstmDesktopError) as exc:
+            message = getattr(exc, "message", None) or f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}."
+            self.w.show_error(message, getattr(exc, "hint", "") or "Choose another folder or file name.")
+            return None
+        self._remember_dir(saved)
+        self.w.set_status(f"Exported {saved}")
+        return Path(saved)
+
+    def open_checkpoint(self, path: str | Path | None = None) -> Run | None:
+        """Open a saved model: list it as a run, offer it to the pad, score it on its test set."""
+        from lstm_desktop.core.checkpoint import load_checkpoint
+
+        if not self.w.is_ready:
+            return None
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.w, "Open model", self._last_dir(),
+                                                  f"{MODEL_FILTER};;All files (*)")
+            if not path:
+                return None
+        try:
+            ckpt = load_checkpoint(path)
+        except LstmDesktopError as exc:
+            self.w.show_error(exc.message, exc.hint)
+            return None
+        self._remember_dir(path)
+        info = ckpt.info or {}
+        history = {k: list(v) for k, v in (ckpt.history or {}).items()
+                   if isinstance(v, list) and all(isinstance(x, (int, float)) for x in v) and k != "gradient_flow"}
+        flow = (ckpt.history or {}).get("gradient_flow")
+        epochs_seen = float(len(history.get("epoch") or [])) or 1.0
+        gradient_flow = [(epochs_seen, [float(x) for x in flow])] if isinstance(flow, list) and flow else []
+        from lstm_desktop.core.evaluate import dataset_of
+
+        spec = ckpt.spec
+        variant = ckpt.config.variant_name if ckpt.config is not None else \
+            f"{'Bi' if spec.bidirectional else ''}{spec.cell.upper()}{f' x{spec.layers}' if spec.layers > 1 else ''}" \
+            f"{' + attention' if spec.attention else ''} ({spec.hidden})"
+        run = self.w.new_run(Path(path).name, ckpt.config, source="opened", status=RunStatus.FINISHED, variant=variant,
+                             dataset=dataset_of(ckpt), history=history, metrics=ckpt.metrics,
+                             seconds=info.get("seconds"), samples_per_second=info.get("train_samples_per_second"),
+                             device=str(info.get("device") or ""), checkpoint_path=str(path),
+                             epochs_done=int(info.get("epochs") or len(history.get("epoch") or [])),
+                             gradient_flow=gradient_flow, message="Scoring it on the test set…")
+        run.extra["checkpoint"] = ckpt
+        self.w.use_on_pad(run)
+        self.w.hide_error()
+        self.w.set_status(f"Opened {path}")
+        self._evaluate(run)
+        return run
+
+    def _evaluate(self, run: Run) -> None:
+        from lstm_desktop.core.inference import inference_copy
+
+        ckpt = run.extra["checkpoint"]
+        model_copy = inference_copy(ckpt)  # the pad may use the original meanwhile
+        data_dir = self.w.config_panel.values()["data_dir"]
+        run_id = run.id
+
+        def task(control, progress):
+            from lstm_desktop.core.checkpoint import Checkpoint
+            from lstm_desktop.core.evaluate import score_checkpoint
+
+            scored = score_checkpoint(Checkpoint(model_copy, ckpt.spec, ckpt.config, info=ckpt.info),
+                                      data_dir=data_dir, dataset=run.dataset or None, control=control)
+            return run_id, scored
+
+        worker = TaskWorker(task, "evaluation")
+        worker.succeeded.connect(self._on_evaluated)
+        worker.failed.connect(lambda m, h, rid=run_id: self._on_failed(rid, m, h))
+        job = WorkerThread(worker, "lstm-desktop-evaluation")
+        job.thread.finished.connect(lambda j=job, rid=run_id: self._on_thread_finished(j, rid))
+        self.tasks.append(job)
+        job.start()
+
+    def _on_evaluated(self, result) -> None:
+        run_id, scored = result
+        run = self.w.runs.get(run_id)
+        if run is None or scored is None:
+            return
+        run.extra.update(test_images=self.w.shared_test_images(run.dataset, scored.images),
+                         test_labels=scored.labels, test_predictions=scored.predictions)
+        self.w.runs.update(run, metrics=scored.metrics, dataset=scored.dataset, message="")
+        self.w.set_status(f"Scored {run.name} on {len(scored.labels):,} test samples in {scored.seconds:.1f} s")
+
+    def _on_failed(self, run_id: int, message: str, hint: str) -> None:
+        run = self.w.runs.get(run_id)
+        if run is None:
+            return
+        self.w.runs.update(run, message=f"Not scored on the test set: {message} {hint}".strip())
+        self.w.set_status(f"Could not score {run.name}: {message}")
+
+    def _on_thread_finished(self, job: WorkerThread, run_id: int) -> None:
+        job.release()
+        if job in self.tasks:
+            self.tasks.remove(job)
+        self.evaluationFinished.emit(run_id)
+        self.w.maybe_finish_close()
+
+    # ---- curves -------------------------------------------------------------------------------
+    def export_curves(self, path: str | Path | None = None, kind: str | None = None) -> Path | None:
+        """Write the curves on screen as CSV or PNG (chosen by `kind` or the file's extension)."""
+        plots = self.w.plots
+        if plots is None:
+            return None
+        if path is None:
+            filters = {"csv": "CSV (*.csv)", "png": "PNG image (*.png)"}
+            order = [kind] if kind else ["csv", "png"]
+            suggestion = str(Path(self._last_dir()) / f"curves.{order[0]}")
+            path, chosen = QFileDialog.getSaveFileName(self.w, "Export curves", suggestion,
+                                                       ";;".join(filters[k] for k in order))
+            if not path:
+                return None
+            if not Path(path).suffix:
+                path += ".png" if "png" in chosen.lower() else ".csv"
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".png":
+                plots.export_png(str(path))
+            else:
+                plots.export_csv(str(path))
+        except OSError as exc:
+            self.w.show_error(f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}.",
+                              "Choose another folder or file name.")
+            return None
+        self._remember_dir(path)
+        self.w.set_status(f"Exported {path}")
+        return path

@@ -1,0 +1,66 @@
+"""The words of the "Inside the LSTM" view: help per panel, tooltips that wrap, and the one-line
+legend of the heatmaps' colours.
+
+Why rich text: Qt shows a plain-text tooltip on one line, which ran off the screen for these
+paragraphs; a rich-text tooltip in a fixed-width table wraps at that width.
+"""
+
+from __future__ import annotations
+
+HELP = {
+    "digit": "<b>Digit.</b> What the model reads: 28 rows, one per time step, from the top down "
+             "(bright = ink). With attention, the orange tint shows the rows it pooled most.",
+    "attention": "<b>Attention.</b> How much each row's output counts in the model's summary "
+                 "(the weights add up to 1). Only models with an attention layer have one.",
+    "readout": "<b>Row-by-row readout.</b> Row t shows the class probabilities the model would "
+               "give if the image ended after row t: the whole model (every layer, both "
+               "directions, attention over the rows seen so far) is run on rows 1..t only. "
+               "The dot marks the top class; the dashed line is where it stops changing. "
+               "For a one-way LSTM this is simply the classifier applied to h after row t; "
+               "for a bidirectional one the backward direction then starts at row t, so rows "
+               "below t never leak in.",
+    "occlusion": "<b>Occlusion.</b> Each bar: how the predicted class's probability changes "
+                 "when that single row is blanked (set to background). Red bars: the row "
+                 "supported the prediction; blue bars: it argued against it.",
+    "gates": "<b>Gates</b> (0 = closed, 1 = open), one row per time step, one column per "
+             "hidden unit. Input gate i: how much new content is written; forget gate f: how "
+             "much of the old cell is kept; output gate o: how much of the cell is shown as h.",
+    "states": "<b>States.</b> Candidate g: the new content proposed at this row (-1..1). "
+              "Cell c = f*c + i*g: the long-term memory, not bounded (its colour scale follows "
+              "its large values; the largest 1% show in the end colours). Hidden h = o*tanh(c): "
+              "what this layer passes on and the classifier reads. Blue is negative, red positive.",
+    "selector": "<b>Layer / direction.</b> Stacked models have one set of gates per layer; "
+                "bidirectional ones also read the rows bottom-up (backward), whose row t shows "
+                "the values when that direction read row t.",
+    "order": "<b>Unit order.</b> The columns of the six heatmaps are the hidden units, in the same "
+             "order in all six. Sorted by the row where each unit's h changes most, units that "
+             "react to the same part of the digit sit side by side, so the structure shows as a "
+             "diagonal; 'by number' shows them as the model stores them.",
+}
+
+HELP_ORDER = ("digit", "readout", "attention", "occlusion", "selector", "order", "gates", "states")
+
+TOOLTIP_WIDTH = 380  # pixels: about 60 characters a line
+
+
+def tooltip(html: str, width: int = TOOLTIP_WIDTH) -> str:
+    """Rich text that Qt wraps at `width` pixels when it shows it as a tooltip."""
+    return f"<table width='{width}'><tr><td>{html}</td></tr></table>"
+
+
+def plain(html: str) -> str:
+    """The help text without its markup (for accessible descriptions)."""
+    return html.replace("<b>", "").replace("</b>", "")
+
+
+def swatch_html(color: str) -> str:
+    return (f"<span style='background-color:{color}; color:{color};'>&nbsp;&nbsp;&nbsp;&nbsp;</span>")
+
+
+def legend_html(low: str, mid: str, high: str, sorted_units: bool) -> str:
+    """The heatmaps in one line: what the three colours mean, and what rows and columns are."""
+    columns = "hidden units, sorted by the row where h changes most" if sorted_units else \
+        "hidden units, by number"
+    return (f"{swatch_html(low)} closed (0) / negative &nbsp; {swatch_html(mid)} half / zero &nbsp; "
+            f"{swatch_html(high)} open (1) / positive &nbsp;·&nbsp; rows: time steps, top to bottom "
+            f"&nbsp;·&nbsp; columns: {columns}")

@@ -1,0 +1,52 @@
+"""The text under the mouse in the "Inside the LSTM" view: which panel, row and column, and the
+value there. Gate columns are reported with the unit they show, since the columns may be sorted."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF
+
+from lstm_desktop.core.introspect import Explanation
+
+
+def describe_point(view, ex: Explanation, pos: QPointF, scene=None) -> str:
+    """What is under scene position pos (of `scene`, or of the scene of the plot found)."""
+    T = len(ex.readout)
+    for plot, kind in ((view.digit_plot, "digit"), (view.attention_plot, "attention"),
+                       (view.readout_plot, "readout"), (view.occlusion_plot, "occlusion"),
+                       *((p, n) for n, p in view.gate_plots.items())):
+        vb = plot.getViewBox()
+        if (vb.scene() is None or (scene is not None and vb.scene() is not scene)
+                or not vb.sceneBoundingRect().contains(pos)):
+            continue
+        pt = vb.mapSceneToView(pos)
+        row = int(round(pt.y()))
+        if not 1 <= row <= T:
+            return ""
+        if kind == "digit":
+            col = int(round(pt.x()))
+            if 1 <= col <= ex.image.shape[1]:
+                return f"row {row}, column {col}: pixel {ex.image[row - 1, col - 1]:+.2f}"
+            return ""
+        if kind == "attention":
+            return "" if ex.attention is None else f"row {row}: attention weight {ex.attention[row - 1]:.3f}"
+        if kind == "readout":
+            digit = int(round(pt.x()))
+            if 0 <= digit < ex.readout.shape[1]:
+                return f"after row {row}: p({digit}) = {ex.readout[row - 1, digit]:.3f}"
+            return ""
+        if kind == "occlusion":
+            return f"row {row} blanked: p({ex.predicted}) changes by {ex.occlusion[row - 1]:+.3f}"
+        return _describe_unit(view, kind, row, int(round(pt.x())))
+    return ""
+
+
+def _describe_unit(view, kind: str, row: int, column: int) -> str:
+    states = view.current_states()
+    if states is None or not 0 <= column < states[kind].shape[1]:
+        return ""
+    order = view.unit_order
+    unit = int(order[column]) if column < len(order) else column
+    value = states[kind][row - 1, unit]
+    if unit == column:
+        return f"row {row}, unit {unit}: {kind} = {value:+.3f}"
+    return f"row {row}, unit {unit} (column {column}, sorted): {kind} = {value:+.3f}"

@@ -1,0 +1,112 @@
+"""The Train tab's live view of a run: an observer (a core Callback, on the GUI thread) that feeds
+the curves, the progress bars, the throughput and ETA, and the messages."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QTimer
+
+from lstm_desktop.core import events as ev
+from lstm_desktop.ui.training_controller import BatchObserver
+from lstm_desktop.ui.widgets.common import format_percent
+
+if TYPE_CHECKING:
+    from lstm_desktop.ui.main_window import MainWindow
+
+
+class LiveView(BatchObserver):
+    def __init__(self, window: "MainWindow") -> None:
+        self.w = window
+        self.fit_info: dict = {}
+        self.last_row: np.ndarray | None = None
+        self.epochs_done = 0
+        self.timer = QTimer(window)
+        self.timer.setInterval(250)  # progress bars and times; QProgressBar repaints at once
+        self.timer.timeout.connect(self.tick)
+
+    # ---- events ------------------------------------------------------------------------------
+    def on_run_start(self, event: ev.RunStarted) -> None:
+        self.fit_info, self.last_row, self.epochs_done = {}, None, 0
+        plots = self.w.plots
+        if plots is not None:
+            plots.clear()
+            plots.set_x_extent(float(event.config.epochs))
+        if self.w.gradient_view is not None:
+            self.w.gradient_view.clear()
+        self.w.controls.reset(event.config.epochs)
+        self.w.controls.set_message("Loading data…")
+        self.timer.start()
+
+    def on_download_progress(self, event: ev.DownloadProgress) -> None:
+        self.w.data_banner.set_progress(event.file, float(event.done_bytes), float(event.total_bytes))
+        self.w.set_status(f"Downloading {event.file}…")
+
+    def on_fit_start(self, event: ev.FitStarted) -> None:
+        self.fit_info = dict(epochs=event.epochs, batches_per_epoch=event.batches_per_epoch, device=event.device)
+        if self.w.plots is not None:
+            self.w.plots.set_x_extent(float(event.epochs))
+        banner = self.w.data_banner
+        if banner.progress.isVisible():
+            banner.set_downloading(False)
+            banner.hide()
+        self.w.controls.set_progress(0, event.epochs, 0, event.batches_per_epoch)
+        self.w.controls.set_message(f"{event.train_size:,} training samples, {event.val_size:,} for validation, "
+                                    f"{event.parameters:,} parameters, on {event.device}")
+        self.w.set_status(f"Training on {event.device}")
+        self.w.device_label.setText(f"Device: {event.device}")
+
+    def on_batches(self, rows: np.ndarray) -> None:
+        if self.w.plots is not None:
+            self.w.plots.append_batches(rows[:, 0], rows[:, 1])
+        self.last_row = rows[-1]
+
+    def on_epoch_end(self, event: ev.EpochEnded) -> None:
+        self.epochs_done = event.epoch + 1
+        if self.w.plots is not None:
+            self.w.plots.append_epoch(event.epoch + 1, event.train_loss, event.val_loss, event.train_accuracy,
+                                      event.val_accuracy)
+        self.w.controls.set_progress(event.epoch + 1, event.epochs, 0, int(self.fit_info.get("batches_per_epoch", 1)))
+        val = f", validation accuracy {format_percent(event.val_accuracy)}" if math.isfinite(event.val_accuracy) else ""
+        self.w.controls.set_message(f"Epoch {event.epoch + 1}/{event.epochs}: training loss {event.train_loss:.4f}{val}")
+
+    def on_probe_scored(self, event: ev.ProbeScored) -> None:
+        if self.w.plots is not None:
+            self.w.plots.append_probe(event.epoch + 1, np.asarray(event.probabilities))
+
+    def on_gradient_flow(self, event: ev.GradientFlowMeasured) -> None:
+        view = getattr(self.w, "gradient_view", None)
+        if view is not None:
+            view.add_measurement(event.epoch, event.progress, np.asarray(event.norms))
+
+    def on_fit_failed(self, event: ev.FitFailed) -> None:
+        self.w.show_error(event.message, event.hint)
+
+    def on_fit_end(self, event: ev.FitEnded) -> None:
+        if event.epochs_completed:
+            self.w.controls.set_message("Scoring the test set…")
+
+    def on_run_end(self, event: ev.RunEnded) -> None:
+        self.timer.stop()
+        self.tick()
+        if self.w.plots is not None:
+            self.w.plots.refresh()
+        what = {"finished": "finished", "stopped": "stopped", "failed": "failed"}.get(event.status, event.status)
+        self.w.controls.set_message(f"Run {what}" + (f": {event.message}" if event.message else "."))
+
+    # ---- clock ---------------------------------------------------------------------------------
+    def tick(self) -> None:
+        controller = self.w.training
+        row, info = self.last_row, self.fit_info
+        if row is None or not info:
+            self.w.controls.set_stats(None, controller.run_clock.seconds(), None, None)
+            return
+        epoch, batch, batches = int(row[5]), int(row[6]), int(row[7])
+        epochs = int(info["epochs"])
+        self.w.controls.set_progress(max(epoch, self.epochs_done), epochs, batch + 1, batches)
+        done = (epoch * batches + batch + 1) / max(1, epochs * batches)
+        fit_seconds = controller.fit_clock.seconds()
+        eta = fit_seconds * (1 - done) / done if done > 0 else None
+        self.w.controls.set_stats(float(row[3]), controller.run_clock.seconds(), eta, float(row[1]))

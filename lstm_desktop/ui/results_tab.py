@@ -1,0 +1,137 @@
+"""The Results tab: the runs table, the comparison of the selected runs (curves split by dataset and
+the settings that differ), and the test-set results of the current run. It subscribes to the Runs
+model: a run that changes anywhere (training, scoring, renaming) updates here by itself."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from lstm_desktop.core.runs import Run, Runs, RunStatus
+from lstm_desktop.ui.widgets.common import muted
+from lstm_desktop.ui.widgets.hyperparam_table import HyperparameterTable
+from lstm_desktop.ui.widgets.metrics_view import MetricsView
+from lstm_desktop.ui.widgets.runs_panel import RunsPanel
+
+MAX_DATASET_PLOTS = 4
+
+
+class ComparisonView(QWidget):
+    """One curve plot per dataset among the selected runs: runs on different data never share an axis."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("comparisonView")
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.plots: list = []
+        self.datasets: list[str] = []
+        self.placeholder = muted("Select runs (Ctrl-click) to overlay their curves.")
+        self.layout_.addWidget(self.placeholder)
+
+    def set_runs(self, runs: list[Run]) -> None:
+        from lstm_desktop.ui.widgets.run_comparison import RunComparisonPlot
+
+        groups: dict[str, list[Run]] = {}
+        for run in runs:
+            groups.setdefault(run.dataset or "?", []).append(run)
+        self.datasets = list(groups)[:MAX_DATASET_PLOTS]
+        while len(self.plots) < len(self.datasets):
+            plot = RunComparisonPlot()
+            plot.setObjectName(f"runComparison{len(self.plots) or ''}")
+            self.plots.append(plot)
+            self.layout_.addWidget(plot, 1)
+        for i, plot in enumerate(self.plots):
+            if i < len(self.datasets):
+                name = self.datasets[i]
+                plot.setVisible(True)
+                plot.set_runs(groups[name])
+                if hasattr(plot, "set_title"):
+                    plot.set_title(f"Compare runs on {name}")
+            else:
+                plot.set_runs([])
+                plot.setVisible(False)
+        self.placeholder.setVisible(not runs)
+
+    def curve_count(self) -> int:
+        return sum(p.curve_count() for p in self.plots if not p.isHidden())
+
+
+class ResultsTab(QSplitter):
+    imageSelected = Signal(object, str)
+    imageOpenRequested = Signal(object, str)
+
+    def __init__(self, runs: Runs, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setObjectName("resultsSplitter")
+        self.runs = runs
+        self.runs_panel = RunsPanel(runs)
+        self.metrics_view = MetricsView()
+        self.comparison = ComparisonView()
+        self.hyperparams = HyperparameterTable()
+        self.compare_tabs = QTabWidget()
+        self.compare_tabs.setObjectName("compareTabs")
+        self.compare_tabs.setDocumentMode(True)
+        self.compare_tabs.addTab(self.comparison, "Curves")
+        self.compare_tabs.addTab(self.hyperparams, "Settings that differ")
+        self.left = QSplitter(Qt.Orientation.Vertical)
+        self.left.setObjectName("resultsLeftSplitter")
+        self.left.addWidget(self.runs_panel)
+        self.left.addWidget(self.compare_tabs)
+        self.left.setSizes([380, 360])
+        self.addWidget(self.left)
+        self.addWidget(self.metrics_view)
+        self.setSizes([620, 660])
+        self.runs_panel.currentRunChanged.connect(self.show_run)
+        self.runs_panel.selectionChanged.connect(self._on_selection)
+        runs.events.changed.connect(self._on_run_changed)
+        runs.events.removed.connect(lambda run: self._on_selection(self.runs_panel.selected_ids()))
+        self.metrics_view.imageSelected.connect(self.imageSelected)
+        self.metrics_view.imageOpenRequested.connect(self.imageOpenRequested)
+        self._shown: int = -1
+
+    def install_gradient_view(self, view: QWidget) -> None:
+        view.setObjectName("compareGradientFlow")
+        self.gradient_view = view
+        self.compare_tabs.addTab(view, "Gradient flow")
+        self._on_selection(self.runs_panel.selected_ids())
+
+    def selected_runs(self) -> list[Run]:
+        return [r for r in (self.runs.get(i) for i in self.runs_panel.selected_ids()) if r is not None]
+
+    def _on_selection(self, ids: list[int]) -> None:
+        runs = self.selected_runs()
+        self.comparison.set_runs(runs)
+        self.hyperparams.set_runs(runs)
+        if getattr(self, "gradient_view", None) is not None:
+            self.gradient_view.set_runs(runs)
+        if len(runs) > 1 and self.compare_tabs.currentIndex() < 0:
+            self.compare_tabs.setCurrentIndex(0)
+
+    def _on_run_changed(self, run: Run, names: tuple[str, ...]) -> None:
+        if run.id in self.runs_panel.selected_ids():
+            self._on_selection(self.runs_panel.selected_ids())
+        if run.id == self._shown and set(names) & {"metrics", "status", "message", "extra", "dataset", "name"}:
+            self.show_run(run.id)
+
+    def show_run(self, run_id: int) -> None:
+        run = self.runs.get(run_id)
+        self._shown = run_id
+        if run is None:
+            self.metrics_view.clear("Train a model or open a checkpoint (Ctrl+O) to see its test-set results.")
+            return
+        title = f"{run.name} — {run.variant} on {run.dataset or '?'}"
+        if run.status.active and run.metrics is None:
+            self.metrics_view.set_result(title, None, status="Training… the test-set results appear when it ends.")
+            return
+        ckpt = run.extra.get("checkpoint")
+        mean, std = (ckpt.mean, ckpt.std) if ckpt is not None else (0.5, 0.5)
+        status = run.message
+        if not status and run.metrics is not None:
+            status = f"{run.metrics.samples:,} test samples"
+            if run.source == "opened":
+                status += " (scored now)" if run.extra.get("test_predictions") is not None else " (as saved)"
+        if run.status == RunStatus.INTERRUPTED and not status:
+            status = "Interrupted: its process ended before the run did; the last finished epoch is kept."
+        self.metrics_view.set_result(title, run.metrics, run.extra.get("test_images"), run.extra.get("test_labels"),
+                                     run.extra.get("test_predictions"), mean, std, status)

@@ -1,0 +1,269 @@
+"""A run's life in the window: created (in the run store when there is one), trained, finished,
+offered to the pad, renamed, annotated, deleted and restored; and "Compare cells", a queue of runs.
+
+Runs live in the Runs model (core/runs.py) that the widgets observe, and in the run store
+(core/store.py) that keeps them across sessions; ui/store_bridge.py translates between the two.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMessageBox
+
+from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.errors import LstmDesktopError
+from lstm_desktop.core.run_tracker import RunTracker, now_iso
+from lstm_desktop.core.runs import Run, RunStatus
+from lstm_desktop.ui import store_bridge
+
+if TYPE_CHECKING:
+    from lstm_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+class RunLifecycle(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self.live: Run | None = None
+        self.recording = None
+        self.queue: list[TrainConfig] = []
+        self.pad_run: Run | None = None
+        w = window
+        w.training.outcomeReady.connect(self._on_outcome)
+        w.training.runFailed.connect(self._on_failed)
+        w.training.runFinished.connect(self._on_finished)
+        panel = w.results.runs_panel
+        panel.saveRequested.connect(lambda rid: w.save_run(rid))
+        panel.copyCommandRequested.connect(w.copy_command)
+        panel.usePadRequested.connect(lambda rid: self.use_on_pad(w.runs.get(rid), switch=True))
+        panel.deleteRequested.connect(self.delete_runs)
+        panel.notesRequested.connect(self.edit_notes)
+        panel.trashRequested.connect(self.show_trash)
+        panel.model.renamed.connect(self.rename)
+        w.results.runs_panel.currentRunChanged.connect(self._on_run_selected)
+
+    # ---- the store ----------------------------------------------------------------------------
+    def open_store(self) -> None:
+        self.w.store, notice = store_bridge.open_store()
+        if notice:
+            self.w.show_error(notice, "Your models are untouched.", "warning")
+        if self.w.store is not None:
+            for run in store_bridge.load_runs(self.w.store):
+                self.w.runs.add(run)
+
+    def close(self) -> None:
+        if self.recording is not None:
+            self.recording.close()
+            self.recording = None
+
+    def new_run(self, name: str | None, config: TrainConfig | None, **fields: Any) -> Run:
+        run_id = store_bridge.add_opened(self.w.store, name, config, fields) if fields.get("source") == "opened" \
+            else None
+        run_id = run_id or self.w.runs.next_id()
+        run = Run(run_id, name or "", config=config, created=now_iso(), **fields)
+        return self.w.runs.add(run)
+
+    def checkpoint_of(self, run: Run | None):
+        """The run's model (loaded from its file on first use), or None."""
+        if run is None:
+            return None
+        ckpt = run.extra.get("checkpoint")
+        if ckpt is None and run.checkpoint_path:
+            from lstm_desktop.core.checkpoint import load_checkpoint
+            from lstm_desktop.core.errors import LstmDesktopError
+
+            try:
+                ckpt = load_checkpoint(store_bridge.absolute(self.w.store, run.checkpoint_path))
+            except LstmDesktopError as exc:
+                self.w.show_error(f"{run.name}'s model cannot be opened: {exc.message}", exc.hint)
+                return None
+            run.extra["checkpoint"] = ckpt
+        return ckpt
+
+    # ---- training -----------------------------------------------------------------------------
+    def start(self, config: TrainConfig, download: bool, callbacks=(), control=None) -> Run | None:
+        w = self.w
+        try:
+            self.recording = store_bridge.open_recording(w.store, config, w.runs)
+        except LstmDesktopError as exc:  # the store is locked or broken: train anyway, say so
+            w.show_error(f"This run will not be kept: {exc.message}", exc.hint, "warning")
+            self.recording = None
+        if self.recording is not None:
+            run = self.recording.run
+            observers = [w.live, *self.recording.callbacks]
+        else:
+            run = Run(w.runs.next_id(), "", RunStatus.QUEUED, config, source="window", created=now_iso())
+            w.runs.add(run)
+            observers = [w.live, RunTracker(w.runs, run)]
+        self.live = run
+        probe = w.pad_panel.probe.get if w.pad_panel is not None else None
+        run_dir = str(self.recording.run_dir) if self.recording is not None else None
+        w.training.start(config, observers, probe=probe, download=download, callbacks=callbacks, control=control,
+                         run_dir=run_dir)
+        w.results.runs_panel.select(run.id)
+        w.set_status(f"{run.name}: loading {config.dataset}…")
+        return run
+
+    def _on_outcome(self, outcome) -> None:
+        run = self.live
+        if run is None:
+            return
+        if outcome.fit.epochs_completed:
+            run.extra["checkpoint"] = outcome.checkpoint
+        if outcome.test_predictions is not None:
+            run.extra.update(test_images=self.w.shared_test_images(outcome.data_name, outcome.test_images),
+                             test_labels=outcome.test_labels, test_predictions=outcome.test_predictions)
+        self.w.runs.touch(run, "extra")
+        fit = outcome.fit
+        if run.metrics is not None and fit.failure is None:
+            what = "stopped early" if fit.stopped else "finished"
+            from lstm_desktop.ui.widgets.model_selector import reads_drawings
+
+            offer = (f"Use {run.name} on the pad", lambda r=run: self.use_on_pad(r, switch=True)) \
+                if reads_drawings(run) else None
+            self.w.show_error(f"{run.name} {what}: test accuracy {run.metrics.accuracy * 100:.2f}%, macro F1 "
+                              f"{run.metrics.f1:.4f} ({fit.epochs_completed} epoch"
+                              f"{'s' if fit.epochs_completed != 1 else ''}, "
+                              f"{fit.train_samples_per_second:,.0f} samples/s).",
+                              f"The Results tab has the per-class scores and the confusion matrix; the run and "
+                              "its model are kept.", "success", action=offer)
+
+    def _on_failed(self, message: str, hint: str) -> None:
+        run = self.live
+        if self.recording is not None and not self.recording.recorder.ended:  # the run raised before its end
+            from lstm_desktop.core.events import RunEnded
+
+            self.recording.recorder.on_run_end(RunEnded("failed", message, hint))
+        if run is not None:
+            self.w.runs.update(run, status=RunStatus.FAILED, message=message)
+        if "MNIST" in message and self.w.data_banner.isVisible():
+            self.w.data_banner.show_error(message, hint)
+        self.w.show_error(message, hint)
+
+    def _on_finished(self) -> None:
+        run, self.live = self.live, None
+        if self.recording is not None:
+            self.recording.close()
+            self.recording = None
+        w = self.w
+        if run is not None:
+            if run.status.active:
+                w.runs.update(run, status=RunStatus.STOPPED if run.epochs_done == 0 else RunStatus.FINISHED)
+            w.set_status(f"{run.name} {run.status}")
+        w.refresh_state()
+        w.data.check()
+        if run is not None:
+            w.trainingFinished.emit(run.id)
+        w.maybe_finish_close()
+        if self.queue and not w._close_pending:
+            w.start_training(self.queue.pop(0))
+
+    def compare_cells(self) -> None:
+        """Train RNN, GRU and LSTM with the form's settings, one after another; select them together."""
+        try:
+            base = self.w.config_panel.config()
+        except Exception as exc:  # noqa: BLE001 - the form shows why
+            self.w.show_error(str(getattr(exc, "message", exc)))
+            return
+        if self.w.training.is_training():
+            self.w.show_error("A run is training.", "Wait for it to end, or stop it, then compare cells.", "warning")
+            return
+        configs = [base.replace(cell=c) for c in ("rnn", "gru", "lstm")]
+        self.queue = configs[1:]
+        first = self.w.start_training(configs[0])
+        if first is None:
+            self.queue = []
+
+    def confirm_quit_while_training(self) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit while training?",
+                          "A run is training. Stop it and quit? Its last finished epoch is kept.",
+                          parent=self.w)
+        box.setObjectName("quitWhileTrainingBox")
+        stop = box.addButton("Stop and quit", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep training", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stop)
+        if getattr(self.w, "assume_yes", False):
+            return True
+        box.exec()
+        return box.clickedButton() is stop
+
+    # ---- the pad's model ----------------------------------------------------------------------
+    def use_on_pad(self, run: Run | None, switch: bool = False) -> None:
+        w = self.w
+        if run is None:
+            ckpt = w.shipped_checkpoint
+            label = "Shipped model" if ckpt is not None else "No model yet: train one or open a model (Ctrl+O)"
+        else:
+            ckpt = self.checkpoint_of(run)
+            label = run.label
+            if ckpt is None:
+                return
+        self.pad_run = run
+        w.model_label.setText(f"Model: {label}")
+        if w.draw is not None:
+            w.draw.set_model(ckpt, label)
+            w.draw.model_selector.show_current(run.id if run is not None else -1)
+        if switch:
+            w.tabs.setCurrentIndex(2)
+
+    def _on_run_selected(self, run_id: int) -> None:
+        run = self.w.runs.get(run_id)
+        if run is None or self.w.training.is_training() or self.w.plots is None:
+            return
+        if not run.history and self.w.store is not None:
+            store_bridge.load_curves(self.w.store, run)
+        self.w.plots.show_history(run.history, run.probe)
+        if self.w.gradient_view is not None:
+            self.w.gradient_view.set_history(run.gradient_flow)
+
+    # ---- editing ------------------------------------------------------------------------------
+    def rename(self, run_id: int, name: str) -> None:
+        run = self.w.runs.get(run_id)
+        if run is not None:
+            store_bridge.rename(self.w.store, run_id, name)
+            self.w.runs.update(run, name=name)
+
+    def edit_notes(self, run_id: int) -> None:
+        from lstm_desktop.ui.run_dialogs import NotesDialog
+
+        run = self.w.runs.get(run_id)
+        if run is None:
+            return
+        dialog = NotesDialog(run, self.w)
+        if dialog.exec():
+            notes, tags = dialog.values()
+            store_bridge.annotate(self.w.store, run_id, notes, tags)
+            self.w.runs.update(run, notes=notes, tags=tags)
+
+    def delete_runs(self, ids: list[int], confirm: bool = True) -> int:
+        runs = [r for r in (self.w.runs.get(i) for i in ids) if r is not None and not r.status.active]
+        if not runs:
+            return 0
+        if confirm and not getattr(self.w, "assume_yes", False):
+            names = ", ".join(r.name for r in runs[:5]) + ("…" if len(runs) > 5 else "")
+            answer = QMessageBox.question(self.w, "Delete runs?",
+                                          f"Move {len(runs)} run{'s' if len(runs) > 1 else ''} ({names}) and "
+                                          "their models to the trash? You can restore them from Trash….")
+            if answer != QMessageBox.StandardButton.Yes:
+                return 0
+        for run in runs:
+            store_bridge.trash(self.w.store, run.id)
+            if self.pad_run is run:
+                self.use_on_pad(None)
+            self.w.runs.remove(run.id)
+        self.w.set_status(f"Moved {len(runs)} run{'s' if len(runs) > 1 else ''} to the trash (Results › Trash… "
+                          "restores them)")
+        return len(runs)
+
+    def show_trash(self) -> None:
+        from lstm_desktop.ui.run_dialogs import TrashDialog
+
+        if self.w.store is None:
+            self.w.show_error("There is no run store, so there is no trash.", "", "warning")
+            return
+        TrashDialog(self.w).exec()

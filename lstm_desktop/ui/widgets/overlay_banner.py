@@ -1,0 +1,62 @@
+"""A message banner that floats over the top of the window's content instead of pushing it down:
+a message that appears never moves what the user was about to click."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QGraphicsDropShadowEffect, QWidget
+
+from lstm_desktop.ui.widgets.banners import MessageBanner
+
+MARGIN = 12
+SUCCESS_MS = 12_000  # a success note goes away by itself; errors stay until dismissed or replaced
+
+
+class OverlayBanner(MessageBanner):
+    def __init__(self, name: str, accessible: str, host: QWidget) -> None:
+        super().__init__(name, accessible, host)
+        self.host = host
+        shadow = QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(16)
+        shadow.setOffset(0, 2)
+        self.setGraphicsEffect(shadow)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(lambda: self.kind == "success" and self.hide())
+
+    def show_message(self, message: str, hint: str = "", kind: str = "error", action=None) -> None:
+        """action: (button text, callable) offered beside the message, e.g. "Use Run 5 on the pad"."""
+        super().show_message(message, hint, kind)
+        self._set_action(action)
+        self.reposition()
+        self.raise_()
+        if kind == "success":
+            self._timer.start(SUCCESS_MS)
+        else:
+            self._timer.stop()
+
+    def _set_action(self, action) -> None:
+        from PySide6.QtWidgets import QPushButton
+
+        old = getattr(self, "action_button", None)
+        if old is not None:
+            self.actions_layout.removeWidget(old)
+            old.deleteLater()
+            self.action_button = None
+        if action is None:
+            return
+        text, slot = action
+        button = QPushButton(text, self)
+        button.setObjectName(f"{self.objectName()}Action")
+        button.setAccessibleName(text)
+        button.clicked.connect(slot)
+        button.clicked.connect(self.hide)
+        self.actions_layout.addWidget(button)
+        self.action_button = button
+
+    def reposition(self) -> None:
+        """Across the top of the host, below the tab bar, as tall as its text needs."""
+        width = max(200, self.host.width() - 2 * MARGIN)
+        self.setFixedWidth(width)
+        height = self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height()
+        self.setGeometry(MARGIN, 40, width, max(height, self.sizeHint().height()))

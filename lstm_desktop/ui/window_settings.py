@@ -1,0 +1,124 @@
+"""What the window remembers between sessions (QSettings), read defensively.
+
+Settings files outlive versions and get edited by hand: every value is read with a type and a
+fallback, and a value that cannot be used is ignored and logged, never a crash or a window that
+never becomes ready (a `train/config` holding a list, `smoothing=abc`, a data folder that became
+unreadable).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from lstm_desktop.core.config import SETTING, TrainConfig
+from lstm_desktop.core.errors import LstmDesktopError
+
+log = logging.getLogger(__name__)
+
+
+class WindowSettings:
+    def __init__(self, settings: QSettings) -> None:
+        self.qs = settings
+
+    # ---- typed reads --------------------------------------------------------------------------
+    def number(self, key: str, default: float, lo: float, hi: float) -> float:
+        raw = self.qs.value(key, default)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            log.warning("ignoring the saved %s: %r is not a number", key, raw)
+            return default
+        if not math.isfinite(value) or not lo <= value <= hi:
+            log.warning("ignoring the saved %s: %r is out of range", key, raw)
+            return default
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        raw = self.qs.value(key, default)
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        log.warning("ignoring the saved %s: %r is not true or false", key, raw)
+        return default
+
+    def text(self, key: str, default: str = "") -> str:
+        raw = self.qs.value(key, default)
+        return raw if isinstance(raw, str) else default
+
+    def blob(self, key: str) -> QByteArray | None:
+        raw = self.qs.value(key)
+        return raw if isinstance(raw, QByteArray) and not raw.isEmpty() else None
+
+    # ---- the training settings ----------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        """The last settings used; each bad field is dropped on its own (the rest is kept)."""
+        raw = self.qs.value("train/config")
+        if not raw:
+            return TrainConfig()
+        try:
+            data = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            log.warning("ignoring the saved training settings: not a settings object")
+            return TrainConfig()
+        clean: dict[str, Any] = {}
+        for name, value in data.items():
+            s = SETTING.get(name)
+            if s is None or not s.exposed:
+                continue
+            if s.kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if s.problem(value) is None:
+                clean[name] = value
+            else:
+                log.warning("ignoring the saved %s: %r", name, value)
+        try:
+            return TrainConfig.for_dataset(clean.pop("dataset", "mnist"), **clean)
+        except LstmDesktopError as exc:  # a combination no longer valid
+            log.warning("ignoring the saved training settings: %s", exc.message)
+            return TrainConfig()
+
+    def save_config(self, config: TrainConfig) -> None:
+        self.qs.setValue("train/config", config.to_json())
+
+    def sync(self) -> None:
+        self.qs.sync()
+
+    # ---- the window -----------------------------------------------------------------------------
+    def restore_window(self, w) -> None:
+        """Settings, size, splitters and tab of the last session (or the defaults)."""
+        w.config_panel.set_config(self.config())
+        geometry = self.blob("window/geometry")
+        if geometry is None or not w.restoreGeometry(geometry):
+            w.resize(1320, 860)
+        for key, splitter in (("window/train_splitter", w.train_splitter),
+                              ("window/results_splitter", w.results_splitter)):
+            state = self.blob(key)
+            if state is not None:
+                splitter.restoreState(state)
+        w.tabs.setCurrentIndex(int(self.number("window/tab", 0, 0, w.tabs.count() - 1)))
+
+    def save_window(self, w) -> None:
+        try:
+            self.save_config(w.config_panel.config())
+        except LstmDesktopError:
+            pass
+        qs = self.qs
+        qs.setValue("window/geometry", w.saveGeometry())
+        qs.setValue("window/train_splitter", w.train_splitter.saveState())
+        qs.setValue("window/results_splitter", w.results_splitter.saveState())
+        qs.setValue("window/tab", w.tabs.currentIndex())
+        if w.plots is not None:
+            qs.setValue("plots/smoothing", w.plots.smoothing)
+            qs.setValue("plots/log", "true" if w.plots.log_check.isChecked() else "false")
+        self.sync()

@@ -1,0 +1,96 @@
+"""`lstm-desktop adapt DIR --out FILE`: a good folder gives an adapted checkpoint and a JSON summary;
+each bad folder gives one clear line, exit code 1, and no file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstm_desktop.cli import main
+from lstm_desktop.core.checkpoint import load_checkpoint
+from lstm_desktop.core.my_digits import save_drawing
+from lstm_desktop.core.strokes import render_strokes
+from lstm_desktop.core.synthetic_digits import make_writer
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def drawings(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("mine")
+    for d in make_writer(25, 0.7).digits(2, seed=1):
+        save_drawing(root, d.label, render_strokes(d.strokes))
+    return root
+
+
+def test_adapt_writes_an_adapted_model_and_a_json_summary(drawings, tmp_path, capsys):
+    out = tmp_path / "mine.pt"
+    assert main(["adapt", str(drawings), "--out", str(out), "--epochs", "3", "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["examples"] == 20 and summary["out"] == str(out) and summary["seconds"] > 0
+    assert summary["digits"] == {str(k): 2 for k in range(10)} and summary["base"] == "digits-lstm.pt"
+    assert 0.0 <= summary["accuracy_before"] <= 1.0 and summary["accuracy_after"] >= summary["accuracy_before"]
+    ckpt = load_checkpoint(out)
+    assert ckpt.info["adapted"] is True and ckpt.info["examples"] == 20
+    assert "adapted digits-lstm.pt to 20 drawings" in lines[0]
+
+
+def test_adapt_starts_from_the_given_model(drawings, tmp_path, capsys):
+    first = tmp_path / "first.pt"
+    assert main(["adapt", str(drawings), "--out", str(first), "--epochs", "1"]) == 0
+    second = tmp_path / "second.pt"
+    assert main(["adapt", str(drawings), "--model", str(first), "--out", str(second), "--epochs", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["base"] == "first.pt"
+    assert load_checkpoint(second).info["base_info"]["base"] == "digits-lstm.pt"
+
+
+def _bad(kind: str, root: Path, ink: np.ndarray) -> Path:
+    if kind == "no images":
+        (root / "4").mkdir(parents=True)
+    elif kind == "not a digit":
+        save_drawing(root, 1, ink)
+        save_drawing(root, 2, ink)
+        (root / "nine").mkdir()
+    elif kind == "not an image":
+        save_drawing(root, 1, ink)
+        save_drawing(root, 2, ink)
+        (root / "2" / "notes.txt").write_text("hello")
+    elif kind == "one class":
+        save_drawing(root, 5, ink)
+        save_drawing(root, 5, ink)
+    elif kind == "missing":
+        return root / "nowhere"
+    return root
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("no images", "no drawings found"),
+    ("not a digit", "'nine' is not a digit"),
+    ("not an image", "notes.txt: not an image"),
+    ("one class", "only one digit"),
+    ("missing", "no such folder"),
+])
+def test_bad_folders_one_line_exit_1_nothing_written(kind, message, tmp_path, capsys):
+    ink = render_strokes(make_writer(0).digits(1)[5].strokes)
+    folder = _bad(kind, tmp_path / "in", ink)
+    out = tmp_path / "out.pt"
+    assert main(["adapt", str(folder), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    first = err.splitlines()[0]
+    assert first.startswith("lstm-desktop adapt: error: ") and message in first
+    assert "Traceback" not in err and len(err.splitlines()) <= 2
+    assert not out.exists() and not list(tmp_path.glob(".out.pt*"))
+
+
+def test_out_is_required_and_epochs_must_be_positive(drawings, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["adapt", str(drawings)])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["adapt", str(drawings), "--out", "x.pt", "--epochs", "0"])
+    assert exc.value.code == 2
+    assert "--epochs" in capsys.readouterr().err

@@ -1,0 +1,178 @@
+"""adapt_model: learns a writer's shapes from 3 drawings a digit, leaves the base alone, is seeded,
+reports progress, can be cancelled, refuses unusable input; my_digits reads and writes the folder."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_desktop.core.adapt import AdaptCancelled, AdaptError, AdaptSettings, adapt_model, mnist_replay
+from lstm_desktop.core.checkpoint import load_checkpoint, save_checkpoint
+from lstm_desktop.core.inference import predict_probabilities
+from lstm_desktop.core.my_digits import MyDigitsError, read_digit_folder, save_drawing
+from lstm_desktop.core.preprocess import preprocess, to_model_input
+from lstm_desktop.core.resources import shipped_model_path
+from lstm_desktop.core.strokes import StrokeRaster, render_strokes
+from lstm_desktop.core.synthetic_digits import make_writer
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+FAST = replace(AdaptSettings(), epochs=4, replay_size=120)
+HARD_WRITER = 25  # the shipped model reads about 3 in 4 of this writer's digits right
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_checkpoint(shipped_model_path())
+
+
+def _images(digits):
+    raster = StrokeRaster()
+    return (np.stack([preprocess(raster.render(d.strokes), polarity="ink").image for d in digits]),
+            np.array([d.label for d in digits]))
+
+
+@pytest.fixture(scope="module")
+def writer_data():
+    w = make_writer(HARD_WRITER, 0.7)
+    return _images(w.digits(3, seed=1)), _images(w.digits(6, seed=2))
+
+
+def _accuracy(model, x, y, ckpt) -> float:
+    return float((predict_probabilities(model, to_model_input(x, ckpt.mean, ckpt.std)).argmax(1) == y).mean())
+
+
+def test_adapting_to_a_writer_reads_their_other_drawings_and_leaves_the_base_alone(base, writer_data, tmp_path):
+    (train_x, train_y), (test_x, test_y) = writer_data
+    before_weights = {k: v.clone() for k, v in base.model.state_dict().items()}
+    before = _accuracy(base.model, test_x, test_y, base)
+    result = adapt_model(base, train_x, train_y)
+    after = _accuracy(result.checkpoint.model, test_x, test_y, base)
+    assert before < 0.9  # the writer really is hard for the base model
+    assert after >= 0.97 and after > before + 0.1
+    assert all(torch.equal(v, base.model.state_dict()[k]) for k, v in before_weights.items())
+    info = result.checkpoint.info
+    assert info["adapted"] is True and info["examples"] == 30 and info["base"] == shipped_model_path().name
+    assert info["examples_per_digit"] == {str(k): 3 for k in range(10)} and info["replay"] == "synthetic"
+    saved = load_checkpoint(save_checkpoint(tmp_path / "mine.pt", result.checkpoint))
+    assert saved.info["adapted"] is True
+    assert _accuracy(saved.model, test_x, test_y, base) == after
+
+
+def test_head_only_keeps_the_recurrent_weights_and_all_changes_them(base, writer_data):
+    (x, y), _ = writer_data
+    head = adapt_model(base, x, y, FAST).checkpoint.model.state_dict()
+    full = adapt_model(base, x, y, replace(FAST, train="all")).checkpoint.model.state_dict()
+    ref = base.model.state_dict()
+    lstm = [k for k in ref if k.startswith("lstm.")]
+    assert all(torch.equal(head[k], ref[k]) for k in lstm)
+    assert not torch.equal(head["fc.weight"], ref["fc.weight"])
+    assert any(not torch.equal(full[k], ref[k]) for k in lstm)
+
+
+def test_same_seed_same_model_and_progress_runs_to_one(base, writer_data):
+    (x, y), _ = writer_data
+    seen: list[tuple[float, str]] = []
+    a = adapt_model(base, x, y, FAST, progress=lambda f, m: seen.append((f, m))).checkpoint.model.state_dict()
+    b = adapt_model(base, x, y, FAST).checkpoint.model.state_dict()
+    c = adapt_model(base, x, y, replace(FAST, seed=1)).checkpoint.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(a["fc.weight"], c["fc.weight"])
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert len(seen) >= FAST.epochs * 2  # a report per step (30 drawings: 2 steps an epoch)
+
+
+def test_should_stop_cancels(base, writer_data):
+    (x, y), _ = writer_data
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(AdaptCancelled):
+        adapt_model(base, x, y, FAST, should_stop=stop)
+    assert len(calls) == 4
+
+
+def test_unusable_drawings_are_refused(base, writer_data):
+    (x, y), _ = writer_data
+    with pytest.raises(AdaptError, match="only|at least two"):
+        adapt_model(base, x[y == 3], y[y == 3], FAST)
+    with pytest.raises(AdaptError, match="28x28"):
+        adapt_model(base, np.zeros((4, 20, 20), np.float32), np.array([0, 1, 0, 1]), FAST)
+    with pytest.raises(AdaptError, match="labels"):
+        adapt_model(base, x[:4], y[:3], FAST)
+    with pytest.raises(AdaptError, match="labels must"):
+        adapt_model(base, x[:2], np.array([0, 12]), FAST)
+    with pytest.raises(AdaptError, match="epochs"):
+        AdaptSettings(epochs=0)
+
+
+def test_mnist_replay_is_none_without_mnist(tmp_path):
+    assert mnist_replay(10, data_dir=str(tmp_path)) is None
+
+
+def test_mnist_replay_when_on_disk(base, writer_data, mnist_dir):
+    (x, y), _ = writer_data
+    images, labels = mnist_replay(50, data_dir=str(mnist_dir))
+    assert images.shape == (50, 28, 28) and 0.0 <= images.min() and images.max() <= 1.0 and set(labels) <= set(range(10))
+    result = adapt_model(base, x, y, replace(FAST, replay="mnist"), data_dir=str(mnist_dir))
+    assert result.replay_source == "mnist"
+
+
+# -- my_digits ---------------------------------------------------------------------------------
+
+def test_saved_drawings_read_back_as_the_pad_preprocesses_them(tmp_path):
+    digits = make_writer(3).digits(1, seed=0)[:4]  # labels 0, 1, 2, 3
+    for d in digits:
+        path = save_drawing(tmp_path, d.label, render_strokes(d.strokes))
+        assert path.parent.name == str(d.label) and path.suffix == ".png"
+    save_drawing(tmp_path, 2, render_strokes(digits[2].strokes))  # a second 2: a new file
+    ex = read_digit_folder(tmp_path)
+    assert len(ex) == 5 and ex.counts() == {0: 1, 1: 1, 2: 2, 3: 1}
+    assert ex.images.shape == (5, 28, 28) and ex.images.dtype == np.float32
+    direct = preprocess(render_strokes(digits[0].strokes), polarity="ink").image
+    assert np.abs(ex.images[0] - direct).max() < 0.03  # 8-bit PNG rounding only
+    with pytest.raises(MyDigitsError, match="not a digit"):
+        save_drawing(tmp_path, 10, np.zeros((8, 8)))
+
+
+def test_bad_folders_say_what_is_wrong(tmp_path):
+    ink = render_strokes(make_writer(0).digits(1)[7].strokes)
+    with pytest.raises(MyDigitsError, match="no such folder"):
+        read_digit_folder(tmp_path / "missing")
+    empty = tmp_path / "empty"
+    (empty / "3").mkdir(parents=True)
+    with pytest.raises(MyDigitsError, match="no drawings"):
+        read_digit_folder(empty)
+    one = tmp_path / "one"
+    save_drawing(one, 7, ink)
+    save_drawing(one, 7, ink)
+    with pytest.raises(MyDigitsError, match="only one digit"):
+        read_digit_folder(one)
+    named = tmp_path / "named"
+    save_drawing(named, 7, ink)
+    (named / "seven").mkdir()
+    with pytest.raises(MyDigitsError, match="'seven' is not a digit"):
+        read_digit_folder(named)
+    junk = tmp_path / "junk"
+    save_drawing(junk, 7, ink)
+    (junk / "1").mkdir()
+    (junk / "1" / "notes.txt").write_text("not an image")
+    with pytest.raises(MyDigitsError, match="notes.txt"):
+        read_digit_folder(junk)
+    blank = tmp_path / "blank"
+    save_drawing(blank, 7, ink)
+    save_drawing(blank, 1, np.zeros((50, 50), np.float32))
+    with pytest.raises(MyDigitsError, match="blank"):
+        read_digit_folder(blank)
+    loose = tmp_path / "loose"
+    save_drawing(loose, 7, ink)
+    (loose / "x.png").write_bytes((loose / "7").glob("*.png").__next__().read_bytes())
+    with pytest.raises(MyDigitsError, match="directly in"):
+        read_digit_folder(loose)
