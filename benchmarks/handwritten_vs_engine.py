@@ -12,6 +12,7 @@ batch 128). For the plain model it also reports the fraction of the FLOP limit t
 the matrix-product FLOPs of a forward and backward per sample against a two-core sgemm measured here.
 
     python benchmarks/handwritten_vs_engine.py [--data-dir ../shared/data/mnist] [--batches 150] [--rounds 5]
+                                               [--only plain|bilstm] [--threads N]
 """
 
 from __future__ import annotations
@@ -127,7 +128,10 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=150, help="batches per timed round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", choices=("plain", "bilstm"), default=None)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for both sides (default: all)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     data_dir = Path(args.data_dir)
     if not (data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
         print(f"skipped: MNIST not found under {data_dir} (torchvision layout, not downloaded here)")

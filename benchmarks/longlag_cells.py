@@ -110,7 +110,7 @@ def pixel_mnist_benchmark(batches: int, data_dir: str | None) -> dict:
     import torch
 
     from lstm_desktop.core.control import TrainingControl
-    from lstm_desktop.core.data import load_bundle
+    from lstm_desktop.core.datasets import load_bundle
     from lstm_desktop.core.engine import Trainer
     from lstm_desktop.core.gradient_flow import GradientFlowProbe
 

@@ -7,6 +7,7 @@ this module assembles them and turns user errors into one-line messages with an 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Sequence
 
@@ -42,6 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _negative_values(argv: list[str]) -> list[str]:
+    """`--lr -1e-3` as `--lr=-1e-3`: argparse takes '-1e-3' for an option, and the message about
+    it would say nothing useful; the setting's own check then says what the range is."""
+    out: list[str] = []
+    for word in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _NUMBER.match(word):
+            out[-1] = f"{out[-1]}={word}"
+        else:
+            out.append(word)
+    return out
+
+
 def gui_main(argv: Sequence[str] | None = None) -> int:
     from lstm_desktop.ui.app import run_app
 
@@ -52,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return gui_main([])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_negative_values(argv))
     if args.command == "gui" or args.command is None:
         return gui_main([])
     try:

@@ -13,7 +13,7 @@ from lstm_desktop.core.config import TrainConfig
 
 def run_distributed(args: argparse.Namespace, config: TrainConfig) -> int:
     from lstm_desktop.cli.progress import ProgressPrinter
-    from lstm_desktop.cli.train import _recording, print_outcome
+    from lstm_desktop.cli.outcome import _recording, print_outcome
     from lstm_desktop.core.distributed import train_distributed
 
     rank = int(os.environ.get("RANK", "0"))

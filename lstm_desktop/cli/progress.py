@@ -8,12 +8,12 @@ run goes on to train and save its model.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TextIO
 
 from lstm_desktop.core.events import (BatchEnded, Callback, DownloadProgress, EpochEnded, FitFailed,
                                       FitStarted)
+from lstm_desktop.core.oserrors import silence_stream
 
 
 class GuardedStream:
@@ -46,25 +46,10 @@ class GuardedStream:
 
     def _break(self) -> None:
         self.broken = True
-        silence(self.stream)
+        silence_stream(self.stream)
 
     def __getattr__(self, name: str):  # encoding, errors... for tqdm
         return getattr(self.stream, name)
-
-
-def silence(stream: TextIO) -> None:
-    """Point a dead stream's descriptor at /dev/null, so the interpreter's own final flush stays quiet."""
-    try:
-        fd = stream.fileno()
-        null = os.open(os.devnull, os.O_WRONLY)
-    except (OSError, ValueError, AttributeError):
-        return
-    try:
-        os.dup2(null, fd)
-    except OSError:
-        pass
-    finally:
-        os.close(null)
 
 
 class ProgressPrinter(Callback):

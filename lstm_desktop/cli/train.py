@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
-from typing import Any
 
 from lstm_desktop.cli.common import argument_type
+from lstm_desktop.cli.outcome import _recording, print_outcome
 from lstm_desktop.core.config import EXPOSED, LONG_LAG, TrainConfig
 
 DEFAULT_OUT = "lstm-model.pt"
@@ -56,31 +55,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The dataset's defaults, then every setting given on the command line."""
     given = {s.name: getattr(args, s.name) for s in EXPOSED if getattr(args, s.name, None) is not None}
     return TrainConfig.for_dataset(given.pop("dataset", "mnist"), **given)
-
-
-def print_outcome(outcome, as_json: bool, **extra: Any) -> None:
-    """The end of `train`: the report table, where the model went, and the JSON summary line."""
-    if outcome.metrics is not None:
-        print()
-        print(outcome.metrics.report())
-    where = f", {extra['world_size']} processes" if extra.get("world_size") else ""
-    if outcome.saved_to:
-        print(f"saved {outcome.saved_to}  ({outcome.fit.epochs_completed} epochs, {outcome.fit.seconds:.1f} s, "
-              f"{outcome.fit.train_samples_per_second:,.0f} training samples/s{where})")
-    elif outcome.fit.epochs_completed == 0:
-        print("no epoch finished; nothing was saved")
-    if as_json:
-        print(json.dumps({**outcome.summary(), **extra}))
-    sys.stdout.flush()
-
-
-def _recording(config: TrainConfig, source: str):
-    """The run store's recorder for this run (core.recorder), or None where there is no store."""
-    try:
-        from lstm_desktop.core.recorder import open_recording
-    except ModuleNotFoundError:
-        return None
-    return open_recording(config, source=source)
 
 
 def run(args: argparse.Namespace) -> int:

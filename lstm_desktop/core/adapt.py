@@ -40,7 +40,8 @@ ShouldStop = Callable[[], bool]
 USER_AUGMENT = AugmentSettings(rotation_deg=6.0, scale=(0.92, 1.08), shift_px=1.0, shear=0.08,
                                thickness=(-0.4, 0.5), probability=0.9,
                                handwriting=HandwritingSettings(elastic_px=0.8, bend_px=1.5, bend_probability=0.2,
-                                                               gap_probability=0.0, crossbar_probability=0.0))
+                                                               gap_probability=0.0, crossbar_probability=0.0,
+                                                               flag_probability=0.0))
 
 
 class AdaptError(LstmDesktopError):

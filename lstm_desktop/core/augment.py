@@ -29,7 +29,7 @@ class AugmentSettings:
 
 
 PLAIN = AugmentSettings()  # rotation, scale, shift, shear, thickness: the shipped model's recipe
-HANDWRITING = AugmentSettings(handwriting=HandwritingSettings())  # plus elastic, bends, gaps, crossbars
+HANDWRITING = AugmentSettings(handwriting=HandwritingSettings())  # plus elastic, bends, gaps, crossbars, flags
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None,

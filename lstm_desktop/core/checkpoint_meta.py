@@ -99,6 +99,16 @@ def check_spec(name: str, meta: dict):
         if not ok:
             raise damaged(name, f"spec.{key} is {_show(v)}, not {want}")
         values[key] = v
+    for key, f in ModelSpec.__dataclass_fields__.items():  # fields added since: typed like their default
+        if key in SPEC_FIELDS or key not in spec:
+            continue
+        v, default = spec[key], f.default
+        kind = type(default)
+        ok = isinstance(v, bool) if kind is bool else (is_number(v) and (kind is float or isinstance(v, int))
+                                                       if kind in (int, float) else isinstance(v, kind))
+        if not ok or (kind is float and not math.isfinite(v)):
+            raise damaged(name, f"spec.{key} is {_show(v)}, not like {default!r}")
+        values[key] = v
     return ModelSpec(**values)
 
 

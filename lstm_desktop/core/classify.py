@@ -218,6 +218,16 @@ def classify_command(images: Sequence[str], model_path: str | None, as_json: boo
         if exc.hint:
             err.write(f"  {exc.hint}\n")
         return 2
+    try:
+        return _write_results(images, ckpt, as_json, out, err, batch_size)
+    except BrokenPipeError:  # `classify ... | head -1`: the reader left; stop quietly, say nothing more
+        from lstm_desktop.core.oserrors import silence_stream
+
+        silence_stream(out)
+        return 1
+
+
+def _write_results(images: Sequence[str], ckpt, as_json: bool, out: TextIO, err: TextIO, batch_size: int) -> int:
     failures = 0
     count = 0
     for result in classify_files(images, ckpt, batch_size):

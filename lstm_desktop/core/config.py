@@ -45,6 +45,9 @@ class TrainConfig:
     augment: bool = setting(False, "Augment", "random distortions of each batch (rotation, scale, shift, stroke "
                             "width): slower to fit, more robust to how people draw", "Data", widget="augmentCheck",
                             applies_to=("mnist",))
+    augment_shapes: bool = setting(False, "Handwriting shapes", "with Augment: also elastic distortion, bent stems, "
+                                   "gaps, crossbars on 7s and flags on 1s (how real pens differ from MNIST)", "Data",
+                                   widget="augmentShapesCheck", applies_to=("mnist",))
     seq_len: int = setting(100, "Sequence length", "length of each generated temporal-order sequence", "Data",
                            lo=10, hi=1000, step=10, widget="seqLenSpin", unit="steps", applies_to=("temporal-order",))
     permute: bool = setting(False, "Permute pixels", "pixel-mnist: a fixed random permutation of the 784 pixels "

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lstm_desktop.core.augment import augment_batch
+from lstm_desktop.core.augment import HANDWRITING, PLAIN, augment_batch
 from lstm_desktop.core.config import LONG_LAG, TrainConfig
 from lstm_desktop.core.control import TrainingControl
 from lstm_desktop.core.data import DataBundle
@@ -187,7 +187,7 @@ class Trainer:
                     if len(xb) == 0:
                         break
                     if cfg.augment:
-                        xb = augment_batch(xb, aug_gen)
+                        xb = augment_batch(xb, aug_gen, HANDWRITING if cfg.augment_shapes else PLAIN, labels=yb)
                     loss, batch_correct = step.train_batch(xb, yb)
                     loss_value = float(loss)
                     if not math.isfinite(loss_value):

@@ -34,7 +34,7 @@ class HandwritingSettings:
     gap_radius: tuple[float, float] = (0.9, 1.7)  # pixels
     crossbar_probability: float = 0.25  # share of 7s given a crossbar
     crossbar_label: int = 7
-    flag_probability: float = 0.0  # share of 1s given a long flag (a 1 that real writers write)
+    flag_probability: float = 0.3  # share of upright 1s given a long flag (read as 7 without this)
     flag_label: int = 1
 
 

@@ -12,7 +12,8 @@ head, cross-entropy) in one call that releases the GIL, so the parts truly run a
   flat buffer each and are added there in a fixed order.
 - Adam is the fused call of fused_adam.py where the optimiser allows; otherwise opt.step().
 
-Gradients match autograd through nn.LSTM/nn.GRU/nn.RNN to ~1e-6 relative (tests/core/test_kernel_step.py).
+Gradients match autograd through nn.LSTM/nn.GRU/nn.RNN to ~1e-6..1e-5 relative, as close as float32
+autograd itself is to float64 (tests/core/test_kernel_step.py, test_native_kernel.py).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def supports(model: LSTMClassifier, kernel: Kernel | None = None) -> bool:
     if expected_type is None or type(rnn) is not expected_type or not rnn.batch_first or not rnn.bias:
         return False
     if getattr(rnn, "proj_size", 0) or getattr(rnn, "nonlinearity", "tanh") != "tanh":
+        return False
+    if ((rnn.input_size, rnn.hidden_size, rnn.num_layers, rnn.bidirectional) !=
+            (spec.input_size, spec.hidden, spec.layers, spec.bidirectional) or model.fc.out_features != spec.num_classes):
         return False
     if kernel is not None and spec.layers > kernel.max_layers:
         return False
@@ -109,6 +113,7 @@ class KernelSplitStep(SerialStep):
         self._stop_pool = weakref.finalize(self, kernel.pool_destroy, self.pool)  # also if never closed
         self.plans: dict[tuple[tuple[int, ...], int, bool], _Plan] = {}
         self.weights = [p for p in model.parameters()]
+        self.weight_ptrs = [w.data_ptr() for w in self.weights]
         self.total = sum(w.numel() for w in self.weights)
         self.sum = torch.empty(self.total)
         self.result = torch.empty(2)
@@ -148,6 +153,11 @@ class KernelSplitStep(SerialStep):
     def _part_grads(self, xb: Tensor, yb: Tensor) -> Tensor:
         """Summed [mean loss, correct] of the batch; self.sum holds the mean gradient after it."""
         n, steps, features = xb.shape
+        if features != self.model.spec.input_size:
+            raise ValueError(f"expected {self.model.spec.input_size} features a step, got {features}")
+        if [w.data_ptr() for w in self.weights] != self.weight_ptrs:  # weights re-allocated: new tables
+            self.plans.clear()
+            self.weight_ptrs = [w.data_ptr() for w in self.weights]
         if n and (int(yb.min()) < 0 or int(yb.max()) >= self.model.spec.num_classes):
             raise IndexError(f"labels must be in 0..{self.model.spec.num_classes - 1}")  # C would read past
         xb = xb.to(torch.float32).contiguous()

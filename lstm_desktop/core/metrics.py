@@ -47,7 +47,7 @@ class Metrics:
             lines.append(f"{c.label:>7} {c.precision:>10.4f} {c.recall:>10.4f} {c.f1:>10.4f} {c.support:>9}")
         lines.append("")
         lines.append(f"{'macro':>7} {self.precision:>10.4f} {self.recall:>10.4f} {self.f1:>10.4f} {self.samples:>9}")
-        lines.append(f"accuracy {self.accuracy * 100:.2f}% on {self.samples:,} test images")
+        lines.append(f"accuracy {self.accuracy * 100:.2f}% on {self.samples:,} test samples")
         return "\n".join(lines)
 
 

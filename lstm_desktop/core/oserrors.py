@@ -88,3 +88,19 @@ def os_errors(doing: str, path: os.PathLike[str] | str, kind: type[LstmDesktopEr
         if os_exc is None or os_exc.errno is None:  # e.g. gzip.BadGzipFile: bad content, not the system
             raise
         raise os_error(os_exc, doing, path, kind, hint) from exc
+
+
+def silence_stream(stream) -> None:
+    """Point a dead stream's descriptor (its reader went away) at /dev/null, so later writes and the
+    interpreter's final flush succeed quietly instead of printing "Exception ignored ... BrokenPipeError"."""
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(null)

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
+
+
+def now_iso() -> str:
+    """A run's timestamps: local time with its UTC offset, to the second."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 class Signal:

@@ -18,7 +18,6 @@ import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -28,17 +27,12 @@ from lstm_desktop.core import store_recovery
 from lstm_desktop.core.errors import StoreError
 from lstm_desktop.core.paths import RUNS_DIR, db_path, home_dir
 from lstm_desktop.core.run_lock import lock_is_free
-from lstm_desktop.core.runs import Run, RunStatus
+from lstm_desktop.core.runs import Run, RunStatus, now_iso
 from lstm_desktop.core.store_schema import EDITABLE, LIST_COLUMNS
 from lstm_desktop.core.stored_run import StoredRun
 
 BUSY_TIMEOUT_S = 10.0
 GRID_CURVES = {"probe", "gradient_flow"}  # points of (x, [values]); every other curve is plain floats
-
-
-def now_iso() -> str:
-    """Local time with its UTC offset, to the second."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 class RunStore:

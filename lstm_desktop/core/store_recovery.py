@@ -3,7 +3,7 @@ aside and a fresh one started, and runs re-created from their folders' model.pt 
 
 Interrupted is decided by the run's OS lock (core/run_lock.py), never by guessing from PIDs; the
 update is conditional on the run still being active, so a run finishing at that moment keeps its
-own status.
+own status. `store` is a core.store.RunStore (not imported here: that module imports this one).
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from lstm_desktop.core.paths import RUNS_DIR
 from lstm_desktop.core.run_lock import RunLock
-from lstm_desktop.core.runs import RunStatus
+from lstm_desktop.core.runs import RunStatus, now_iso
 from lstm_desktop.core.store_schema import migrate
-
-if TYPE_CHECKING:
-    from lstm_desktop.core.store import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +26,7 @@ ACTIVE = ("queued", "running", "paused")
 INTERRUPTED_MESSAGE = "Its process ended while it trained (killed, crashed or the machine stopped)."
 
 
-def _now() -> str:
-    from lstm_desktop.core.store import now_iso
-
-    return now_iso()
-
-
-def recover_interrupted(store: "RunStore") -> list[int]:
+def recover_interrupted(store: Any) -> list[int]:
     """Mark `interrupted` every active run no live process holds (its lock is free)."""
     marked = []
     ids = [r[0] for r in store._conn().execute(
@@ -49,7 +40,7 @@ def recover_interrupted(store: "RunStore") -> list[int]:
                 cur = conn.execute(
                     f"UPDATE runs SET status = 'interrupted', ended = COALESCE(ended, ?), message = ? "
                     f"WHERE id = ? AND status IN ({', '.join('?' * len(ACTIVE))})",
-                    (_now(), INTERRUPTED_MESSAGE, run_id, *ACTIVE))
+                    (now_iso(), INTERRUPTED_MESSAGE, run_id, *ACTIVE))
                 if cur.rowcount:
                     marked.append(run_id)
         finally:
@@ -57,7 +48,7 @@ def recover_interrupted(store: "RunStore") -> list[int]:
     return marked
 
 
-def reindex_folders(store: "RunStore") -> list[int]:
+def reindex_folders(store: Any) -> list[int]:
     """Re-create the runs of folders the database does not know, from their model.pt (after corruption)."""
     from lstm_desktop.core.checkpoint import load_checkpoint
     from lstm_desktop.core.errors import LstmDesktopError
@@ -77,7 +68,7 @@ def reindex_folders(store: "RunStore") -> list[int]:
         run_id = int(folder.name)
         with store._write() as conn:
             conn.execute("INSERT INTO runs (id, name, source, status, created) VALUES (?, ?, 'cli', ?, ?)",
-                         (run_id, f"Run {run_id}", status.value, str(info.get("saved_at") or _now())))
+                         (run_id, f"Run {run_id}", status.value, str(info.get("saved_at") or now_iso())))
             store._set(conn, run_id, {
                 "config": ckpt.config, "metrics": ckpt.metrics, "epochs_done": done,
                 "dataset": str(info.get("dataset") or ""), "device": str(info.get("device") or ""),
@@ -88,7 +79,7 @@ def reindex_folders(store: "RunStore") -> list[int]:
     return found
 
 
-def check(store: "RunStore") -> None:
+def check(store: Any) -> None:
     """Migrate, then read the runs table and check its pages: raises sqlite3.DatabaseError when damaged."""
     conn = store._conn()
     migrate(conn)
@@ -98,7 +89,7 @@ def check(store: "RunStore") -> None:
         raise sqlite3.DatabaseError(f"quick_check: {result}")
 
 
-def start_afresh(store: "RunStore", exc: Exception) -> "RunStore":
+def start_afresh(store: Any, exc: Exception) -> Any:
     """Move the damaged file (and its -wal/-shm) aside, start a fresh database, re-index run folders."""
     store.close()
     stamp = time.strftime("%Y%m%d-%H%M%S")

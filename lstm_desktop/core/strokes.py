@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -185,16 +185,3 @@ class StrokeBuilder:
         if x is not None and y is not None and (not self._points or self._points[-1] != (float(x), float(y))):
             self._points.append((float(x), float(y)))
         return Stroke(np.asarray(self._points, dtype=np.float64).reshape(-1, 2), self.width)
-
-
-_MOVED = {"TEMPLATES", "Variation", "SyntheticDigit", "SyntheticWriter", "generate_digits", "synthesize",
-          "sample_variation", "model_stroke_width", "tags_for", "make_writer"}
-
-
-def __getattr__(name: str) -> Any:
-    """The synthetic handwriting moved to `synthetic_digits`; old imports keep working."""
-    if name in _MOVED:
-        from lstm_desktop.core import synthetic_digits
-
-        return getattr(synthetic_digits, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

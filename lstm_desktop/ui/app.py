@@ -55,6 +55,9 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     from lstm_desktop.ui.widgets.app_icon import make_icon
 
     app.setWindowIcon(make_icon())
+    from lstm_desktop.ui.theme import install_theme_watcher
+
+    app._theme_watcher = install_theme_watcher(app)  # plots follow a light or dark system theme, live
     window = MainWindow()
     app.setQuitOnLastWindowClosed(False)
     window.closed.connect(app.quit)

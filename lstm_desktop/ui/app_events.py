@@ -3,7 +3,12 @@ start) and the application quitting (then a run is stopped without asking)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, QTimer
+
+if TYPE_CHECKING:
+    from lstm_desktop.ui.main_window import MainWindow
 
 
 class QuitWatch(QObject):

@@ -80,7 +80,7 @@ class DataController(QObject):
             return str(root)
 
         worker = TaskWorker(task, "download")
-        worker.progressed.connect(lambda v: w.data_banner.set_progress(*v))
+        worker.progressed.connect(self._on_progress)  # a bound slot: delivered on the GUI thread
         worker.succeeded.connect(self._on_done)
         worker.failed.connect(self._on_failed)
         self.job = WorkerThread(worker, "lstm-desktop-download")
@@ -88,6 +88,9 @@ class DataController(QObject):
         w.data_banner.set_downloading(True, f"into {root}")
         w.refresh_state()
         self.job.start()
+
+    def _on_progress(self, value) -> None:
+        self.w.data_banner.set_progress(*value)
 
     def cancel(self) -> None:
         if self.job is not None:

@@ -43,7 +43,9 @@ class ExplainController(QObject):
             try:
                 self.model = inference_copy(checkpoint)
                 mean, std = float(getattr(checkpoint, "mean", 0.5)), float(getattr(checkpoint, "std", 0.5)) or 0.5
-                self.background = (0.0 - mean) / std
+                config = getattr(checkpoint, "config", None)
+                one_hot = config is not None and config.dataset == "temporal-order"
+                self.background = 0.0 if one_hot else (0.0 - mean) / std  # a blank step of a one-hot task is 0
                 self.view.configure(checkpoint)
             except Exception as exc:  # a broken checkpoint must not take the window down
                 log.exception("cannot explain this model")
@@ -64,6 +66,10 @@ class ExplainController(QObject):
             self.worker.cancel_explanations()
             return
         self._dirty = False
+        if getattr(self, "follow_path", None) and self.image is not None:
+            self._note = f" — the training run after epoch {self.follow_epoch}"
+            self._pending = self.worker.explain_file(self.follow_path, self.image)
+            return
         if self.model is None:
             self.view.show_explanation(None, note="No model to look into yet: train one, or open a saved model.")
             return
@@ -82,6 +88,11 @@ class ExplainController(QObject):
         self._note = note
         self._pending = self.worker.explain(self.model, image, self.background)
 
+    def follow(self, path: str | None, epoch: int = 0) -> None:
+        """Explain with a training run's newest epoch (path) instead of the chosen model; None stops."""
+        self.follow_path, self.follow_epoch = path, epoch
+        self.request()
+
     def on_shown(self) -> None:
         if self._dirty:
             self.request()
@@ -90,7 +101,8 @@ class ExplainController(QObject):
         if serial != self._pending:
             return
         if explanation is None:
-            self.view.show_explanation(None, note=f"Could not explain this input: {error}")
+            self.view.show_explanation(None, note=f"Could not explain this input: {error}" if error else
+                                       "The training run's model does not read drawings.")
             return
         self.view.show_explanation(explanation, self.label, getattr(self, "_note", ""))
 
@@ -108,6 +120,7 @@ class DrawTab(QObject):
         self.pad_panel = PadPanel(worker=worker)
         self.inside_view = InsideView()
         self.inside_view.setObjectName(self.inside_view.objectName() or "insideView")
+        self.inside_view.setMinimumSize(360, 240)  # beside the pad on a 1024 px screen
         self.explainer = ExplainController(self.inside_view, worker, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("drawSplitter")
@@ -160,7 +173,7 @@ class DrawTab(QObject):
             self.splitter.setStretchFactor(0, 1)
             self.splitter.setStretchFactor(1, 1)
             width = max(self.splitter.width(), 1000)
-            self.splitter.setSizes([int(width * 0.45), int(width * 0.55)])
+            self.splitter.setSizes([int(width * 0.52), int(width * 0.48)])
         elif not on_draw_tab and view.parent() is not self.inside_tab:
             self.inside_tab.layout().addWidget(view)
 

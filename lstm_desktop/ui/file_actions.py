@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.core.runs import Run, RunStatus
-from lstm_desktop.ui.worker import TaskWorker, WorkerThread
+from lstm_desktop.ui.worker import GuiRelay, TaskWorker, WorkerThread
 
 if TYPE_CHECKING:
     from lstm_desktop.ui.main_window import MainWindow
@@ -109,6 +109,10 @@ class FileActions(QObject):
         run.extra["checkpoint"] = ckpt
         self.w.use_on_pad(run)
         self.w.hide_error()
+        notes = getattr(ckpt, "notes", None)
+        if notes:  # descriptive fields the loader had to drop (the weights themselves are fine)
+            self.w.show_error(f"Opened {Path(path).name}, but part of its description was damaged: {notes[0]}",
+                              "The model itself is intact; its curves or scores may be missing.", "warning")
         self.w.set_status(f"Opened {path}")
         self._evaluate(run)
         return run
@@ -131,7 +135,9 @@ class FileActions(QObject):
 
         worker = TaskWorker(task, "evaluation")
         worker.succeeded.connect(self._on_evaluated)
-        worker.failed.connect(lambda m, h, rid=run_id: self._on_failed(rid, m, h))
+        # bound slots of GUI-thread objects only: a lambda connected to a worker's signal runs on the
+        # worker's thread (its context is the sender), and must never touch the window
+        worker.failed.connect(GuiRelay(lambda m, h, rid=run_id: self._on_failed(rid, m, h), self).call)
         job = WorkerThread(worker, "lstm-desktop-evaluation")
         job.thread.finished.connect(lambda j=job, rid=run_id: self._on_thread_finished(j, rid))
         self.tasks.append(job)

@@ -65,6 +65,11 @@ class InferenceWorker(QObject):
         """Queue an explanation of `image` (model-ready, already fitted to the model's shape)."""
         return self._submit("explain", lambda: _explain(model, image, background))
 
+    def explain_file(self, path: str, image: np.ndarray) -> int:
+        """Explain `image` with the model saved at `path` (a training run's newest epoch): the file
+        is read on the worker thread too."""
+        return self._submit("explain", lambda: _explain_file(path, image))
+
     def cancel_explanations(self) -> None:
         with self._cond:
             self._jobs.pop("explain", None)
@@ -155,3 +160,18 @@ def _explain(model, image: np.ndarray, background: float):
     from lstm_desktop.core.introspect import explain
 
     return explain(model, image, background=background)
+
+
+def _explain_file(path: str, image: np.ndarray):
+    from lstm_desktop.core.checkpoint import load_checkpoint
+    from lstm_desktop.core.inference import fit_input, inference_copy
+    from lstm_desktop.core.introspect import explain
+
+    ckpt = load_checkpoint(path)
+    model = inference_copy(ckpt)
+    spec = ckpt.spec
+    fitted = fit_input(image, (spec.seq_len, spec.input_size))
+    if fitted is None:
+        return None
+    background = (0.0 - float(ckpt.mean)) / (float(ckpt.std) or 0.5)
+    return explain(model, fitted, background=background)

@@ -15,7 +15,7 @@ import logging
 import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
@@ -309,14 +309,27 @@ class InsideView(QWidget):
             return
         by = self._order_combo.currentData() or BY_CHANGE
         self.unit_order = unit_order(states["hidden"], by)
+        cell = getattr(self._explanation, "cell", "lstm")
+        sources = CELL_PANELS.get(cell, {})
         for name, img in self.gate_images.items():
-            img.setImage(states[name][:, self.unit_order], autoLevels=False)
+            source, _title = sources.get(name, (name, None))
+            if source is not None and source in states:
+                img.setImage(states[source][:, self.unit_order], autoLevels=False)
+            else:
+                img.clear()
+        if cell != getattr(self, "_cell_shown", "lstm"):  # titles re-render: only when the cell changes
+            self._cell_shown = cell
+            for name, plot in self.gate_plots.items():
+                title = sources.get(name, (name, None))[1] or dict((n, t) for n, t, _ in GATE_PANELS)[name]
+                plot.setTitle(title, **self._theme.title_style)
         if by != self._order_shown:  # a new axis label re-renders the axis: only on a change
             self._order_shown = by
             for plot in self.gate_plots.values():
                 plot.setLabel("bottom", "units (sorted)" if by == BY_CHANGE else "unit", color=self._theme.axis)
         # the scale follows the cell's large values but not one outlier unit (the top 1% of
         # values are shown in the end colours)
+        if "cell" not in states:
+            return
         c_max = panels.nice_ceiling(float(np.percentile(np.abs(states["cell"]), 99)))
         if c_max != self._cell_max:  # the bar repaints only when its range changes
             self._cell_max = c_max
@@ -341,3 +354,12 @@ class InsideView(QWidget):
 # old names, for code that imported them from here
 _plain = plain
 GATE_PANELS = panels.GATE_PANELS
+# which state each of the six panels shows for the other cells (None: the cell has no such thing)
+CELL_PANELS = {
+    "gru": {"input": ("reset", "reset gate r"), "forget": ("update", "update gate z"),
+            "output": (None, "(a GRU has no output gate)"), "candidate": ("candidate", "candidate n"),
+            "hidden": ("hidden", "hidden state h"), "cell": (None, "(a GRU has no cell state)")},
+    "rnn": {"input": (None, "(a plain RNN has no gates)"), "forget": (None, "—"), "output": (None, "—"),
+            "candidate": (None, "—"), "hidden": ("hidden", "hidden state h = tanh(…)"),
+            "cell": (None, "(no cell state)")},
+}

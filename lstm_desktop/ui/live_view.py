@@ -81,6 +81,11 @@ class LiveView(BatchObserver):
         if view is not None:
             view.add_measurement(event.epoch, event.progress, np.asarray(event.norms))
 
+    def on_checkpoint_saved(self, event: ev.CheckpointSaved) -> None:
+        """The inside view follows the run's newest epoch while it trains (the probe's model)."""
+        if self.w.draw is not None and not event.final:
+            self.w.draw.explainer.follow(event.path, event.epoch)
+
     def on_fit_failed(self, event: ev.FitFailed) -> None:
         self.w.show_error(event.message, event.hint)
 
@@ -90,6 +95,8 @@ class LiveView(BatchObserver):
 
     def on_run_end(self, event: ev.RunEnded) -> None:
         self.timer.stop()
+        if self.w.draw is not None:
+            self.w.draw.explainer.follow(None)
         self.tick()
         if self.w.plots is not None:
             self.w.plots.refresh()

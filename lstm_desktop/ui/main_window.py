@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.errors import ConfigError
-from lstm_desktop.core.runs import Run, Runs, RunStatus
+from lstm_desktop.core.runs import Run, Runs
 from lstm_desktop.ui.app_events import FirstPaint, QuitWatch
 from lstm_desktop.ui.data_controller import DataController
 from lstm_desktop.ui.file_actions import FileActions
@@ -141,11 +141,14 @@ class MainWindow(QMainWindow):
         self.set_status("Loading PyTorch…")
         worker = TaskWorker(preload, "start-up")
         worker.succeeded.connect(self._on_preloaded)
-        worker.failed.connect(lambda m, h: (self.show_error(f"Could not load PyTorch: {m}", h),
-                                            self.set_status("PyTorch could not be loaded")))
+        worker.failed.connect(self._on_preload_failed)
         self._startup = WorkerThread(worker, "lstm-desktop-startup")
         self._startup.thread.finished.connect(self._on_startup_thread_finished)
         self._startup.start()
+
+    def _on_preload_failed(self, message: str, hint: str) -> None:
+        self.show_error(f"Could not load PyTorch: {message}", hint)
+        self.set_status("PyTorch could not be loaded")
 
     def _on_startup_thread_finished(self) -> None:
         if self._startup is not None:

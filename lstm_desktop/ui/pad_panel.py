@@ -303,7 +303,7 @@ class PadPanel(QWidget):
         pre, probs = result.pre, result.probabilities
         self._pre = pre
         title = ("What the model sees (28×28)" if self.pad.image() is None or self.pad.strokes()
-                 else f"{self.pad.image_name()}, as the model sees it (28×28)")
+                 else f"{self.pad.image_name()}, as the model sees it")
         self.view.set_image(pre.image if pre is not None else None, title)
         prediction = interpret(probs) if probs is not None else None
         if probs is not None and not np.all(np.isfinite(probs)):

@@ -67,6 +67,7 @@ class ResultsTab(QSplitter):
         self.runs = runs
         self.runs_panel = RunsPanel(runs)
         self.metrics_view = MetricsView()
+        self.metrics_view.setMinimumWidth(320)  # squeezes rather than pushing the window past a small screen
         self.comparison = ComparisonView()
         self.hyperparams = HyperparameterTable()
         self.compare_tabs = QTabWidget()
@@ -81,7 +82,9 @@ class ResultsTab(QSplitter):
         self.left.setSizes([380, 360])
         self.addWidget(self.left)
         self.addWidget(self.metrics_view)
-        self.setSizes([620, 660])
+        self.setSizes([560, 720])
+        self.setStretchFactor(0, 4)
+        self.setStretchFactor(1, 5)
         self.runs_panel.currentRunChanged.connect(self.show_run)
         self.runs_panel.selectionChanged.connect(self._on_selection)
         runs.events.changed.connect(self._on_run_changed)

@@ -73,7 +73,8 @@ class TrashDialog(QDialog):
     def restore(self) -> None:
         for run in self._selected():
             self.w.store.restore(run.id)
-            self.w.runs.add(run)
+            if run.id not in self.w.runs:
+                self.w.runs.add(self.w.store.get_run(run.id))
         self.reload()
 
     def purge(self) -> None:

@@ -101,6 +101,8 @@ class RunLifecycle(QObject):
             w.runs.add(run)
             observers = [w.live, RunTracker(w.runs, run)]
         self.live = run
+        if w.plots is not None and hasattr(w.plots, "set_run_label"):
+            w.plots.set_run_label(f"run {run.id}")  # the CSV export names the run its rows are from
         probe = w.pad_panel.probe.get if w.pad_panel is not None else None
         run_dir = str(self.recording.run_dir) if self.recording is not None else None
         w.training.start(config, observers, probe=probe, download=download, callbacks=callbacks, control=control,
@@ -124,13 +126,13 @@ class RunLifecycle(QObject):
             what = "stopped early" if fit.stopped else "finished"
             from lstm_desktop.ui.widgets.model_selector import reads_drawings
 
-            offer = (f"Use {run.name} on the pad", lambda r=run: self.use_on_pad(r, switch=True)) \
+            offer = (f"Use {run.name} on the pad", lambda _=False, r=run: self.use_on_pad(r, switch=True)) \
                 if reads_drawings(run) else None
             self.w.show_error(f"{run.name} {what}: test accuracy {run.metrics.accuracy * 100:.2f}%, macro F1 "
                               f"{run.metrics.f1:.4f} ({fit.epochs_completed} epoch"
                               f"{'s' if fit.epochs_completed != 1 else ''}, "
                               f"{fit.train_samples_per_second:,.0f} samples/s).",
-                              f"The Results tab has the per-class scores and the confusion matrix; the run and "
+                              "The Results tab has the per-class scores and the confusion matrix; the run and "
                               "its model are kept.", "success", action=offer)
 
     def _on_failed(self, message: str, hint: str) -> None:
@@ -217,7 +219,7 @@ class RunLifecycle(QObject):
             return
         if not run.history and self.w.store is not None:
             store_bridge.load_curves(self.w.store, run)
-        self.w.plots.show_history(run.history, run.probe)
+        self.w.plots.show_history(run.history, run.probe, run=f"run {run.id}")
         if self.w.gradient_view is not None:
             self.w.gradient_view.set_history(run.gradient_flow)
 

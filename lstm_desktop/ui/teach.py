@@ -2,8 +2,8 @@
 
 Under the pad a row of digits: clicking one labels the current drawing (a correction when the
 model read it wrong, a confirmation when right) and keeps it in My digits (the PNG and its
-strokes, in the user's lstm-desktop folder, in the ImageFolder layout `my-digits/<digit>/*.png`
-that `lstm-desktop adapt` reads). "Adapt to my handwriting" fine-tunes the pad's model on them
+strokes, in the user's lstm-desktop folder: the images in the ImageFolder layout `my-digits/<digit>/*.png`
+that `lstm-desktop adapt` reads, the strokes beside it in `my-digits-strokes/`). "Adapt to my handwriting" fine-tunes the pad's model on them
 (core/adapt.py) on a worker thread, with progress; the result is a new run in the run store,
 offered on the pad.
 """
@@ -34,6 +34,12 @@ def my_digits_dir() -> Path:
     from lstm_desktop.core.paths import home_dir
 
     return home_dir() / "my-digits"
+
+
+def strokes_file(png: Path) -> Path:
+    """Where a kept drawing's strokes go: beside My digits, not in it (the folder holds images only,
+    so `lstm-desktop adapt` can read it as it is)."""
+    return my_digits_dir().parent / "my-digits-strokes" / png.parent.name / f"{png.stem}.json"
 
 
 class TeachRow(QWidget):
@@ -129,7 +135,7 @@ class Teacher(QObject):
             path = save_drawing(my_digits_dir(), digit, ink)
             strokes = [{"width": s.width, "points": s.points.round(2).tolist()} for s in pad.strokes()]
             if strokes:
-                with atomic_write(path.with_suffix(".json"), "w") as fh:
+                with atomic_write(strokes_file(path), "w") as fh:
                     json.dump({"label": digit, "strokes": strokes}, fh)
         except (OSError, LstmDesktopError) as exc:
             self.w.show_error(getattr(exc, "message", None) or f"Could not keep the drawing: {exc}",
@@ -172,8 +178,9 @@ class Teacher(QObject):
 
         worker = TaskWorker(task, "adaptation")
         worker.progressed.connect(self._on_progress)
-        worker.succeeded.connect(lambda result, name=base_name: self._on_adapted(result, name))
-        worker.failed.connect(lambda m, h: (self.w.show_error(m, h), self.adaptFinished.emit(-1)))
+        self._base_name = base_name
+        worker.succeeded.connect(self._on_adapted)  # bound slots: delivered on the GUI thread
+        worker.failed.connect(self._on_adapt_failed)
         self.job = WorkerThread(worker, "lstm-desktop-adaptation")
         self.job.thread.finished.connect(self._on_thread_finished)
         self.row.progress.setValue(0)
@@ -187,7 +194,12 @@ class Teacher(QObject):
         self.row.progress.setValue(int(1000 * fraction))
         self.row.progress.setFormat(f"{message} (%p%)")
 
-    def _on_adapted(self, result, base_name: str) -> None:
+    def _on_adapt_failed(self, message: str, hint: str) -> None:
+        self.w.show_error(message, hint)
+        self.adaptFinished.emit(-1)
+
+    def _on_adapted(self, result) -> None:
+        base_name = self._base_name
         from lstm_desktop.core.checkpoint import save_checkpoint
         from lstm_desktop.core.runs import Run, RunStatus
         from lstm_desktop.core.run_tracker import now_iso
@@ -267,6 +279,6 @@ class MyDigitsDialog(QDialog):
     def delete_selected(self) -> None:
         for item in self.list.selectedItems():
             path = Path(item.data(Qt.ItemDataRole.UserRole))
-            for p in (path, path.with_suffix(".json")):
+            for p in (path, strokes_file(path)):
                 p.unlink(missing_ok=True)
         self.reload()

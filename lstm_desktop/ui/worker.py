@@ -147,6 +147,23 @@ class TrainingWorker(QObject):
             self.finished.emit()
 
 
+class GuiRelay(QObject):
+    """Calls fn(*args) on the thread this relay lives in (the GUI thread, where it is created).
+
+    Why: a lambda connected to a worker's signal has the worker as its context, so it runs on the
+    worker's thread, where touching a widget crashes (font engines are not thread-safe). Connect
+    the worker's signal to `relay.call` instead, a slot of a GUI-thread object: Qt queues it.
+    """
+
+    def __init__(self, fn: Callable[..., Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fn = fn
+
+    @Slot(str, str)
+    def call(self, *args: Any) -> None:
+        self.fn(*args)
+
+
 def hand_back_to_gui_thread(worker: QObject) -> None:
     """Move a finished worker to the GUI thread, so that it is destroyed there, not in its own.
 

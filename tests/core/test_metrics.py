@@ -67,7 +67,7 @@ def test_empty_input_does_not_crash():
     m = compute_metrics([], [])
     assert m.samples == 0 and m.accuracy == 0.0 and m.precision == 0.0
     assert len(m.per_class) == 10 and np.array(m.confusion).sum() == 0
-    assert "0 test images" in m.report()
+    assert "0 test samples" in m.report()
 
 
 def test_report_lists_every_class_and_the_totals():
@@ -77,7 +77,7 @@ def test_report_lists_every_class_and_the_totals():
     for label in range(10):
         assert any(line.split() and line.split()[0] == str(label) for line in lines)
     assert "macro" in text and f"{m.f1:.4f}" in text
-    assert f"accuracy {m.accuracy * 100:.2f}% on 20 test images" in text
+    assert f"accuracy {m.accuracy * 100:.2f}% on 20 test samples" in text
 
 
 def test_dict_round_trip():

@@ -115,6 +115,7 @@ REFUSED = {  # id: (payload -> bad payload, words the message must hold)
     "cell-number": (lambda p: _with_spec(p, cell=3), "spec.cell is 3"),
     "input-zero": (lambda p: _with_spec(p, input_size=0), "spec.input_size is 0"),
     "seq-negative": (lambda p: _with_spec(p, seq_len=-1), "spec.seq_len is -1"),
+    "newer-spec-field": (lambda p: _with_spec(p, chrono_init="yes"), "spec.chrono_init is 'yes'"),
     "state-missing": (lambda p: {k: v for k, v in p.items() if k != "state_dict"}, "weights are missing"),
     "state-list": (lambda p: {**p, "state_dict": [1, 2]}, "weights are a list"),
     "state-key-missing": (lambda p: _state(p, lambda s: s.pop(_first(s))), "different architecture"),
@@ -267,3 +268,15 @@ def test_odd_files_as_a_checkpoint(kind, tmp_path, cli, image):
     finally:
         if sock is not None:
             sock.close()
+
+
+def test_every_spec_field_survives_the_round_trip(tmp_path):
+    from dataclasses import fields
+
+    from lstm_desktop.core.models import ModelSpec
+
+    flipped = {f.name: (not f.default) for f in fields(ModelSpec) if isinstance(f.default, bool)}
+    spec = ModelSpec(hidden=8, **flipped)
+    ck = tiny_checkpoint()
+    ck.spec, ck.model = spec, type(ck.model)(spec)
+    assert load_checkpoint(save_checkpoint(tmp_path / "all.pt", ck)).spec == spec

@@ -164,3 +164,21 @@ def test_seed_at_its_limit_trains(tmp_path, cli):
     assert r.code == 0, r
     summary = json.loads(r.out.strip().splitlines()[-1])
     assert math.isfinite(summary["accuracy"]) and summary["checkpoint"] == str(tmp_path / "m.pt")
+
+
+def test_classify_into_a_closed_pipe_stops_quietly(in_tmp, model):
+    """`classify *.png | head -1`: no traceback, no "Exception ignored", the first line arrives."""
+    import subprocess
+
+    from fault_helpers import PYTHON, ROOT
+
+    names = [png(in_tmp / f"p{i:03d}.png", 80 + i % 170).name for i in range(700)]
+    proc = subprocess.Popen([PYTHON, "-m", "lstm_desktop", "classify", "--model", str(model), *names],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=in_tmp,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    first = proc.stdout.readline().decode()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    code = proc.wait(120)
+    assert first.startswith("p000.png: "), first
+    assert code in (0, 1) and "Traceback" not in err and "Exception ignored" not in err and err == "", err

@@ -83,6 +83,7 @@ def test_rename_filter_delete_and_restore(qtbot, window, tiny_config):
     assert [r.id for r in trashed] == [run.id]
     window.store.restore(run.id)
     window.runs.add(window.store.get_run(run.id))
+    assert window.runs.get(run.id).deleted_at is None
     assert panel.proxy.rowCount() == 1
 
 

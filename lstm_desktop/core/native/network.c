@@ -49,7 +49,7 @@ static size_t layout(const int* dims, float* base, Work* w) {
     const size_t D = dims[DIM_DIRS], A = dims[DIM_A], K = dims[DIM_K], TB = T * B, DH = D * H;
     const int cell = dims[DIM_CELL];
     const size_t G = gate_count(cell, (int)H);
-    const size_t aux = cell == 0 ? H : cell == 1 ? G : 0;
+    const size_t aux = cell == 0 ? 2 * H : cell == 1 ? G : 0;  /* LSTM: c and tanh(c) */
     size_t at = 0;
 #define TAKE(field, count) do { (field) = base ? base + at : NULL; at += ((count) + 15) / 16 * 16; } while (0)
     TAKE(w->xt, TB * dims[DIM_I]);
@@ -240,15 +240,17 @@ void net_part(const int* dims, float n, void* const* p) {
     const float* top = w.out[L - 1];
     float* const* aw = weights + 4 * L * D;  /* attention (if any), then the head */
     float* const* ag = grads + 4 * L * D;
-    summarize(sgemm, dims, top, aw[0], aw[1], aw[2], &w);
+    const int attn = dims[DIM_ATTN];  /* the table has attention entries only when there is attention */
+    summarize(sgemm, dims, top, attn ? aw[0] : NULL, attn ? aw[1] : NULL, attn ? aw[2] : NULL, &w);
     const float* head_mask = drop && dims[DIM_HEAD_DROP] ? masks[L - 1] : dims[DIM_HEAD_DROP] ? masks[0] : NULL;
     for (size_t k = 0; k < (size_t)B * DH; k++) w.sdrop[k] = head_mask ? w.summary[k] * head_mask[k] : w.summary[k];
-    const int hi = dims[DIM_ATTN] ? 3 : 0;
+    const int hi = attn ? 3 : 0;
     head(sgemm, dims, n, p[P_Y], aw[hi], aw[hi + 1], ag[hi], ag[hi + 1], &w, p[P_RESULT]);
     for (size_t k = 0; k < (size_t)B * DH; k++) w.dsum[k] = head_mask ? w.sdrop[k] * head_mask[k] : w.sdrop[k];
 
     float *dcur = w.da, *dnext = w.db;
-    summarize_backward(sgemm, dims, top, aw[0], aw[2], dcur, ag[0], ag[1], ag[2], &w);
+    summarize_backward(sgemm, dims, top, attn ? aw[0] : NULL, attn ? aw[2] : NULL, dcur, attn ? ag[0] : NULL,
+                       attn ? ag[1] : NULL, attn ? ag[2] : NULL, &w);
     for (int l = L - 1; l >= 0; l--) {
         const float* inp = l == 0 ? w.xt : drop ? w.masked[l - 1] : w.out[l - 1];
         for (int d = 0; d < D; d++) {

@@ -62,7 +62,7 @@ static inline float tanh_(float x) {
 /* ---- cells: one row of H units ---- */
 
 static void lstm_forward(int H, float* restrict g, const float* restrict c_prev, float* restrict c,
-                         float* restrict h) {
+                         float* restrict tc, float* restrict h) {
     for (int j = 0; j < H; j++) {
         float i = sigm(g[j]), f = sigm(g[H + j]), z = tanh_(g[2 * H + j]), o = sigm(g[3 * H + j]);
         float cc = i * z + f * c_prev[j];
@@ -71,15 +71,16 @@ static void lstm_forward(int H, float* restrict g, const float* restrict c_prev,
         g[2 * H + j] = z;
         g[3 * H + j] = o;
         c[j] = cc;
-        h[j] = o * tanh_(cc);
+        tc[j] = tanh_(cc);  /* kept: the backward needs it too */
+        h[j] = o * tc[j];
     }
 }
 
-static void lstm_backward(int H, const float* restrict g, const float* restrict c, const float* restrict c_prev,
+static void lstm_backward(int H, const float* restrict g, const float* restrict tcs, const float* restrict c_prev,
                           const float* restrict dh, float* restrict dc, float* restrict d) {
     for (int j = 0; j < H; j++) {
         float i = g[j], f = g[H + j], z = g[2 * H + j], o = g[3 * H + j];
-        float tc = tanh_(c[j]);
+        float tc = tcs[j];
         float dcc = dh[j] * o * (1.0f - tc * tc) + dc[j];
         d[j] = dcc * z * i * (1.0f - i);
         d[H + j] = dcc * c_prev[j] * f * (1.0f - f);
@@ -142,7 +143,7 @@ int gate_count(int cell, int H) { return cell == CELL_LSTM ? 4 * H : cell == CEL
 
 /* ---- one layer, one direction ---- */
 
-/* inp [T*B][Din]. gates [T][B][G]: activated gates (kept for the backward). aux: LSTM c [T][B][H],
+/* inp [T*B][Din]. gates [T][B][G]: activated gates (kept for the backward). aux: LSTM c and tanh(c), [2][T][B][H],
  * GRU hidden pre-activations [T][B][3H], RNN unused. out: the layer's [T][B][DH]; direction d runs
  * on reversed time when d == 1 and writes column d*H. zeros [B][H]: the state before the first step. */
 void layer_forward(sgemm_t sgemm, int cell, int T, int B, int Din, int H, int DH, int d, const float* inp,
@@ -175,7 +176,8 @@ void layer_forward(sgemm_t sgemm, int cell, int T, int B, int Din, int H, int DH
             float* h = hd + ((size_t)t * B + b) * DH;
             if (cell == CELL_RNN) { rnn_forward(H, gt + (size_t)b * G, h); continue; }
             const float* c_prev = s > 0 ? aux + ((size_t)tp * B + b) * H : zeros + (size_t)b * H;
-            lstm_forward(H, gt + (size_t)b * G, c_prev, aux + ((size_t)t * B + b) * H, h);
+            lstm_forward(H, gt + (size_t)b * G, c_prev, aux + ((size_t)t * B + b) * H,
+                         aux + ((size_t)TB + (size_t)t * B + b) * H, h);
         }
     }
 }
@@ -210,7 +212,8 @@ void layer_backward(sgemm_t sgemm, int cell, int T, int B, int Din, int H, int D
             float* dg = dgates + (row + b) * G;
             if (cell == CELL_LSTM) {
                 const float* c_prev = s > 0 ? aux + ((size_t)tp * B + b) * H : zeros + (size_t)b * H;
-                lstm_backward(H, gates + (row + b) * G, aux + (row + b) * H, c_prev, dh, dc + (size_t)b * H, dg);
+                lstm_backward(H, gates + (row + b) * G, aux + ((size_t)TB + row + b) * H, c_prev, dh, dc + (size_t)b * H,
+                              dg);
             } else if (cell == CELL_GRU) {
                 const float* h_prev = s > 0 ? hd + ((size_t)tp * B + b) * DH : zeros + (size_t)b * H;
                 float* dh_prev = s > 0 ? dhd + ((size_t)tp * B + b) * DH : NULL;

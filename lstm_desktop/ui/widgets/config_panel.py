@@ -104,6 +104,9 @@ class ConfigPanel(QWidget):
             return
         if s.choices or s.name == "device":
             combo = named(WheelSafeComboBox(), s.widget, s.label, tip)
+            # long choices shrink (elided) instead of widening the settings past a small screen
+            combo.setSizeAdjustPolicy(WheelSafeComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
             for value, text in s.choices:
                 if value not in HIDDEN_DATASETS:
                     combo.addItem(text, value)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsDropShadowEffect, QWidget
 from lstm_desktop.ui.widgets.banners import MessageBanner
 
 MARGIN = 12
+MAX_WIDTH = 720
 SUCCESS_MS = 12_000  # a success note goes away by itself; errors stay until dismissed or replaced
 
 
@@ -55,8 +56,11 @@ class OverlayBanner(MessageBanner):
         self.action_button = button
 
     def reposition(self) -> None:
-        """Across the top of the host, below the tab bar, as tall as its text needs."""
-        width = max(200, self.host.width() - 2 * MARGIN)
-        self.setFixedWidth(width)
-        height = self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height()
-        self.setGeometry(MARGIN, 40, width, max(height, self.sizeHint().height()))
+        """At the top right of the host, below the tab bar, as tall as its text needs: it covers as
+        little as it can and never moves what is under it."""
+        width = min(MAX_WIDTH, max(240, self.host.width() - 2 * MARGIN))
+        layout = self.layout()
+        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+        height = max(height, layout.totalMinimumSize().height())
+        self.setFixedSize(width, height)
+        self.move(self.host.width() - width - MARGIN, 34)

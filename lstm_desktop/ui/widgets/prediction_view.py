@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from lstm_desktop.ui.widgets.input_preview import InputPreview
 from lstm_desktop.ui.widgets.probability_bars import ProbabilityBars
@@ -38,17 +38,29 @@ class PredictionView(QFrame):
         self.status_label.setFixedHeight(self.fontMetrics().height() * 3 + 6)
         self.bars = ProbabilityBars(self)
         self.preview = InputPreview(self)
-        self.seen_label = QLabel("What the model sees (28×28)", self)
+        self.preview.setMinimumSize(86, 86)  # 3x; more when there is room, so the pad keeps the space
+        self.preview.setMaximumSize(142, 142)
+        self.seen_label = QLabel("What the model sees", self)
+        self.seen_label.setWordWrap(True)
+        self.seen_label.setMaximumWidth(150)
         self.seen_label.setBuddy(self.preview)
+        # the digit and the 28x28 input side by side, then why (if unsure), then the ten bars: short
+        # enough to fit a 700 px high window
+        answer = QVBoxLayout()
+        answer.addWidget(self.digit_label)
+        answer.addWidget(self.confidence_label)
+        answer.addStretch(1)
+        seen = QVBoxLayout()
+        seen.addWidget(self.seen_label)
+        seen.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        top = QHBoxLayout()
+        top.addLayout(answer, 1)
+        top.addLayout(seen, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(self.digit_label)
-        layout.addWidget(self.confidence_label)
+        layout.addLayout(top)
         layout.addWidget(self.status_label)
         layout.addWidget(self.bars)
-        layout.addSpacing(8)
-        layout.addWidget(self.seen_label)
-        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 

@@ -7,7 +7,7 @@ act (export, copy the command, use on the pad, notes and tags, delete) through s
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLineEdit, QMenu,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLineEdit, QMenu,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from lstm_desktop.core.config import DATASET_CHOICES
@@ -77,7 +77,7 @@ class RunsPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         layout.addWidget(self.table, 1)
 
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two rows: the panel must fit beside the results on a 1024 px screen
         self.save_button = named(QPushButton("Export model…"), "saveRunButton", "Export the selected run's model",
                                  "Write the run's model to a file of your choice (Ctrl+S); it is kept in the "
                                  "run store anyway")
@@ -91,10 +91,9 @@ class RunsPanel(QWidget):
         self.remove_button = named(QPushButton("Delete"), "removeRunButton", "Delete the selected runs",
                                    "Move the selected runs to the trash (Delete); restore them from Trash…")
         self.trash_button = named(QPushButton("Trash…"), "trashButton", "Deleted runs")
-        for b in (self.save_button, self.copy_button, self.copy_torchrun_button, self.pad_button,
-                  self.notes_button, self.remove_button, self.trash_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+        for i, b in enumerate((self.save_button, self.pad_button, self.copy_button, self.copy_torchrun_button,
+                               self.notes_button, self.remove_button, self.trash_button)):
+            buttons.addWidget(b, i // 4, i % 4)
         layout.addLayout(buttons)
 
         self.search.textChanged.connect(lambda t: self.proxy.set_filter(text=t))
@@ -120,14 +119,15 @@ class RunsPanel(QWidget):
         if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), index.parent()):
             ids = self.selected_ids()
             return ids[-1] if ids else -1
-        return int(index.data(RUN_ID_ROLE))
+        value = index.data(RUN_ID_ROLE)
+        return int(value) if value is not None else -1
 
     def current(self) -> Run | None:
         return self.runs.get(self.current_id())
 
     def selected_ids(self) -> list[int]:
         rows = self.table.selectionModel().selectedRows()
-        return sorted(int(r.data(RUN_ID_ROLE)) for r in rows)
+        return sorted(int(v) for v in (r.data(RUN_ID_ROLE) for r in rows) if v is not None)
 
     def select(self, run_id: int, add: bool = False) -> None:
         row = self.model.row_of(run_id)

@@ -1,0 +1,64 @@
+"""Teach the pad: say what a drawing was (a correction or a confirmation), keep it in My digits,
+adapt, and the pad reads with the adapted model, kept as a run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.testing import replay_strokes
+
+
+def draw(window, digit) -> None:
+    window.pad_panel.clear()
+    replay_strokes(window.pad_panel.pad, digit.strokes)
+    assert window.pad_panel.settle(5000)
+
+
+def test_correct_keep_adapt_and_use(qtbot, window, tmp_path):
+    from lstm_desktop.ui.teach import my_digits_dir, strokes_file
+
+    window.tabs.setCurrentIndex(2)
+    row = window.draw.teach_row
+    digits = [d for d in generate_digits(60, seed=21) if d.label in (3, 9)][:8]
+    assert len(digits) >= 6
+    wrong = None
+    for d in digits:
+        draw(window, d)
+        assert all(b.isEnabled() for b in row.digit_buttons)
+        if window.pad_panel.prediction is not None and window.pad_panel.prediction.digit != d.label:
+            wrong = d
+        qtbot.mouseClick(row.digit_buttons[d.label], Qt.MouseButton.LeftButton)
+        assert window.pad_panel.pad.is_empty()  # kept, and the pad is ready for the next one
+    kept = sorted(p for p in my_digits_dir().rglob("*.png"))
+    assert len(kept) == len(digits)
+    assert {p.parent.name for p in kept} == {"3", "9"}
+    assert all(strokes_file(p).is_file() for p in kept)  # the strokes too, outside the image folder
+    assert f"My digits: {len(digits)}" in row.count_label.text()
+    assert row.adapt_button.isEnabled()
+    with qtbot.waitSignal(window.teacher.adaptFinished, timeout=180_000) as blocker:
+        assert window.teacher.adapt(), window.error_banner.text
+    run_id = blocker.args[0]
+    assert run_id > 0
+    qtbot.waitUntil(lambda: not window.running_threads(), timeout=10_000)
+    run = window.runs.get(run_id)
+    assert run.source == "adapted" and "Adapted" in run.name
+    assert window.pad_panel.model_label.text().startswith("Model: " + run.name)
+    assert window.store.get_run(run_id).checkpoint_path  # kept in the run store, with its model
+    if wrong is not None:  # the drawing it read wrong before is drawn again
+        draw(window, wrong)
+        assert window.pad_panel.prediction is not None
+
+
+def test_my_digits_can_be_browsed_and_deleted(qtbot, window):
+    from lstm_desktop.ui.teach import MyDigitsDialog, my_digits_dir
+
+    window.tabs.setCurrentIndex(2)
+    d = generate_digits(1, seed=2)[0]
+    draw(window, d)
+    window.teacher.keep(d.label)
+    dialog = MyDigitsDialog(window.teacher)
+    assert dialog.list.count() == 1
+    dialog.list.item(0).setSelected(True)
+    dialog.delete_selected()
+    assert dialog.list.count() == 0 and not list(my_digits_dir().rglob("*.png"))
