@@ -11,7 +11,7 @@ import numpy as np
 
 from lstm_desktop.core.checkpoint import Checkpoint
 from lstm_desktop.core.control import TrainingControl
-from lstm_desktop.core.errors import CheckpointError
+from lstm_desktop.core.errors import CheckpointError, DataError
 from lstm_desktop.core.metrics import Metrics
 
 
@@ -66,7 +66,13 @@ def score_checkpoint(ckpt: Checkpoint, data_dir: str | None = None, dataset: str
     extra = {}
     if ckpt.config is not None:
         extra = dict(seq_len=ckpt.config.seq_len, permute=ckpt.config.permute)
-    data = load_bundle(name, data_dir_for(ckpt, data_dir), val_size=0, seed=seed, **extra)
+    try:
+        data = load_bundle(name, data_dir_for(ckpt, data_dir), val_size=0, seed=seed, **extra)
+    except DataError as exc:  # the training hints (download, another dataset) do not fit here
+        if name not in ("mnist", "pixel-mnist"):
+            raise
+        raise DataError(exc.message, "This model is scored on MNIST's test set: point to the folder that holds "
+                                     "MNIST/raw/ (the window's Data folder, --data-dir, or LSTM_DESKTOP_DATA).") from exc
     spec = ckpt.spec
     if data.seq_len != spec.seq_len or data.input_size != spec.input_size:
         raise CheckpointError(f"This model reads sequences of {spec.seq_len}x{spec.input_size} but {name} has "
