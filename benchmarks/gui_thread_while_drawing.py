@@ -28,6 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", type=int, default=40)
     parser.add_argument("--move-ms", type=float, default=8.0, help="time between pointer moves")
+    parser.add_argument("--without-inside", action="store_true", help="hide the inside view (the pad alone)")
     args = parser.parse_args()
     os.environ.setdefault("LSTM_DESKTOP_HOME", tempfile.mkdtemp(prefix="lstm-bench-home-"))
     os.environ.setdefault("LSTM_DESKTOP_SETTINGS_APP", "lstm-desktop-bench")
@@ -52,6 +53,8 @@ def main() -> int:
         app.processEvents()
         time.sleep(0.01)
     pad = window.pad_panel.pad
+    if args.without_inside:
+        window.inside_view.hide()
 
     fired: list[float] = []
     clock = QElapsedTimer()

@@ -154,6 +154,10 @@ class DrawTab(QObject):
         return False
 
     def _on_pad_input(self, image) -> None:
+        if self.pad_panel.pad.is_drawing():
+            # live predictions follow the pen; the explanation (heavier to compute and to paint)
+            # waits for the pen to lift, so drawing stays smooth
+            return
         name = self.pad_panel.pad.image_name() if self.pad_panel.pad.image() is not None and \
             not self.pad_panel.pad.strokes() else "your drawing"
         self.explainer.set_input(image, name if image is not None else "")

@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         self.config_panel.set_devices(result["devices"])
         self.config_panel.set_default_data_dir(result["default_data_dir"])
         self.config_panel.set_parameter_counter(parameter_count)
+        self.lifecycle.open_store()  # before the pad's model list exists: it is then built once
         self.draw = DrawTab(self, self.draw_tab, self.inside_tab, self.inference)
         self.pad_panel, self.inside_view = self.draw.pad_panel, self.draw.inside_view
         from lstm_desktop.ui.teach import Teacher
@@ -186,7 +187,6 @@ class MainWindow(QMainWindow):
         self.teacher = Teacher(self, self.draw.teach_row)
         self._on_tab_changed(self.tabs.currentIndex())
         self.shipped_checkpoint = result.get("shipped")
-        self.lifecycle.open_store()
         self.use_on_pad(None)
         self.is_ready = True
         self.ready_at = time.perf_counter()

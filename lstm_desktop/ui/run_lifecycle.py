@@ -53,8 +53,13 @@ class RunLifecycle(QObject):
         if notice:
             self.w.show_error(notice, "Your models are untouched.", "warning")
         if self.w.store is not None:
-            for run in store_bridge.load_runs(self.w.store):
-                self.w.runs.add(run)
+            model = self.w.results.runs_panel.model
+            model.begin_bulk()
+            try:
+                for run in store_bridge.load_runs(self.w.store):
+                    self.w.runs.add(run)
+            finally:
+                model.end_bulk()
 
     def close(self) -> None:
         if self.recording is not None:

@@ -138,7 +138,21 @@ class RunsTableModel(QAbstractTableModel):
         return RunsTableModel._text(run, col).lower()
 
     # ---- collection events --------------------------------------------------------------------
+    def begin_bulk(self) -> None:
+        """Many runs are about to be added (the store at launch): one model reset instead of a
+        row insertion each."""
+        self._bulk = True
+        self.beginResetModel()
+
+    def end_bulk(self) -> None:
+        self._ids = [r.id for r in self.runs]
+        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        self._bulk = False
+        self.endResetModel()
+
     def _on_added(self, run: Run) -> None:
+        if getattr(self, "_bulk", False):
+            return
         row = len(self._ids)
         self.beginInsertRows(QModelIndex(), row, row)
         self._ids.append(run.id)
