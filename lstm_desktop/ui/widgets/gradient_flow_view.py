@@ -48,6 +48,7 @@ class GradientFlowView(QWidget):
         self.plot.setLabel("bottom", "time step t")
         self.plot.setLabel("left", "gradient norm (log)")
         self.plot.setLogMode(x=False, y=True)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setMenuEnabled(False)
         self.legend = self.plot.addLegend(offset=(-10, 10))
