@@ -3,19 +3,18 @@ start) and the application quitting (then a run is stopped without asking)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 
 class QuitWatch(QObject):
     """Notes that the application is quitting (QApplication.quit from a logout or a script, which
     then closes every window): the window stops its run without asking."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self.window = window
 

@@ -6,16 +6,15 @@ download, choose the folder, or switch to the offline digits; it never suggests 
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 import logging
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.ui.worker import TaskWorker, WorkerThread
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 NEEDS_MNIST = ("mnist", "pixel-mnist")
@@ -24,7 +23,7 @@ NEEDS_MNIST = ("mnist", "pixel-mnist")
 class DataController(QObject):
     downloadFinished = Signal(bool)  # True: the files are there
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self.w = window
         self.job: WorkerThread | None = None

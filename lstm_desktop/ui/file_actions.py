@@ -7,10 +7,11 @@ message in the window, never a traceback.
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
@@ -19,8 +20,6 @@ from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.core.runs import Run, RunStatus
 from lstm_desktop.ui.worker import GuiRelay, TaskWorker, WorkerThread
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 MODEL_FILTER = "lstm-desktop model (*.pt)"
@@ -29,7 +28,7 @@ MODEL_FILTER = "lstm-desktop model (*.pt)"
 class FileActions(QObject):
     evaluationFinished = Signal(int)  # run id of an opened model scored on its test set
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self.w = window
         self.tasks: list[WorkerThread] = []

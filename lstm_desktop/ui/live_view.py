@@ -3,8 +3,9 @@ the curves, the progress bars, the throughput and ETA, and the messages."""
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QTimer
@@ -13,12 +14,10 @@ from lstm_desktop.core import events as ev
 from lstm_desktop.ui.training_controller import BatchObserver
 from lstm_desktop.ui.widgets.common import format_percent
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 
 class LiveView(BatchObserver):
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: QMainWindow) -> None:
         self.w = window
         self.fit_info: dict = {}
         self.last_row: np.ndarray | None = None

@@ -3,13 +3,12 @@ cannot go stale) and the user guide, shipped with the app and shown offline."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 
 def _action(window, menu, text: str, name: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -25,7 +24,7 @@ def _action(window, menu, text: str, name: str, slot, shortcut=None, tip: str = 
     return action
 
 
-def build_menus(w: "MainWindow") -> None:
+def build_menus(w: QMainWindow) -> None:
     bar = w.menuBar()
     bar.setObjectName("menuBar")
     bar.setAccessibleName("Menu bar")

@@ -7,8 +7,10 @@ Runs live in the Runs model (core/runs.py) that the widgets observe, and in the 
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
@@ -19,14 +21,12 @@ from lstm_desktop.core.run_tracker import RunTracker, now_iso
 from lstm_desktop.core.runs import Run, RunStatus
 from lstm_desktop.ui import store_bridge
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 
 class RunLifecycle(QObject):
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self.w = window
         self.live: Run | None = None

@@ -10,10 +10,11 @@ offered on the pad.
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
@@ -24,8 +25,6 @@ from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.ui.widgets.common import muted, named
 from lstm_desktop.ui.worker import TaskWorker, WorkerThread
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ class Teacher(QObject):
 
     adaptFinished = Signal(int)  # the new run's id (-1 when it failed or was cancelled)
 
-    def __init__(self, window: "MainWindow", row: TeachRow) -> None:
+    def __init__(self, window: QMainWindow, row: TeachRow) -> None:
         super().__init__(window)
         self.w = window
         self.row = row

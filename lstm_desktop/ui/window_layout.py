@@ -3,7 +3,8 @@ message banner and the status bar. Behaviour is wired in main_window.py."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+
 
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
@@ -12,11 +13,9 @@ from lstm_desktop.ui.train_tab import TrainTab
 from lstm_desktop.ui.widgets.common import muted, named
 from lstm_desktop.ui.widgets.overlay_banner import OverlayBanner
 
-if TYPE_CHECKING:
-    from lstm_desktop.ui.main_window import MainWindow
 
 
-def build_layout(w: "MainWindow") -> None:
+def build_layout(w: QMainWindow) -> None:
     central = QWidget()
     central.setObjectName("central")
     outer = QVBoxLayout(central)

@@ -382,12 +382,3 @@ class DrawingPad(PointerInput, QWidget):
     def focusOutEvent(self, event) -> None:  # noqa: N802
         self.update()
         super().focusOutEvent(event)
-
-
-def __getattr__(name: str):
-    """The test helpers moved to lstm_desktop.testing; old imports still find them."""
-    if name in ("replay_strokes", "_send_mouse"):
-        from lstm_desktop import testing
-
-        return getattr(testing, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
