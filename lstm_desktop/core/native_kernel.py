@@ -29,7 +29,7 @@ import torch
 
 NATIVE = Path(__file__).with_name("native")
 SOURCES = (NATIVE / "recurrent.c", NATIVE / "network.c", NATIVE / "parts.c")
-FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared", "-pthread")
+FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-fPIC", "-shared", "-pthread")
 DIMS = 12  # network.c's DIM_COUNT
 FIXED = 6  # network.c's P_WEIGHTS: sgemm, set_threads, x, y, result, workspace
 ABI = 1000 * DIMS + FIXED

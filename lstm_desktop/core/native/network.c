@@ -21,14 +21,14 @@ typedef void (*sgemm_t)(const char*, const char*, const int*, const int*, const 
 typedef int (*set_threads_t)(int);
 
 int gate_count(int cell, int H);
-void tanh_inplace(float* v, size_t count);
+void tanh_bias_rows(float* v, const float* bias, size_t rows, int cols);
 void layer_forward(sgemm_t sgemm, int cell, int T, int B, int Din, int H, int DH, int d, const float* inp,
                    const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, float* gates,
-                   float* aux, float* out, const float* zeros);
+                   float* aux, float* out, const float* zeros, float* bias);
 void layer_backward(sgemm_t sgemm, int cell, int T, int B, int Din, int H, int DH, int d, const float* inp,
                     const float* w_ih, const float* w_hh, const float* gates, const float* aux, const float* out,
                     float* dout, float* dgates, float* daux, float* dc, const float* zeros, float* din,
-                    int accumulate, float* d_w_ih, float* d_w_hh, float* d_b_ih, float* d_b_hh);
+                    int accumulate, float* d_w_ih, float* d_w_hh, float* d_b_ih, float* d_b_hh, float* wt);
 
 enum { DIM_T, DIM_B, DIM_I, DIM_H, DIM_LAYERS, DIM_DIRS, DIM_ATTN, DIM_A, DIM_K, DIM_DROP, DIM_HEAD_DROP,
        DIM_CELL, DIM_COUNT };
@@ -39,7 +39,8 @@ int net_abi(void) { return 1000 * DIM_COUNT + P_WEIGHTS; }  /* checked by kernel
 int net_max_layers(void) { return MAX_LAYERS; }
 
 typedef struct {
-    float *xt, *dgates, *daux, *da, *db, *dc, *zeros, *u, *du, *acc, *alpha, *summary, *sdrop, *dsum, *logits;
+    float *xt, *dgates, *daux, *da, *db, *dc, *zeros, *bias, *wt, *u, *du, *acc, *alpha, *summary, *sdrop, *dsum,
+        *logits;
     float *out[MAX_LAYERS], *masked[MAX_LAYERS], *gates[MAX_LAYERS][2], *aux[MAX_LAYERS][2];
 } Work;
 
@@ -59,6 +60,8 @@ static size_t layout(const int* dims, float* base, Work* w) {
     TAKE(w->db, TB * DH);
     TAKE(w->dc, B * H);
     TAKE(w->zeros, B * H);
+    TAKE(w->bias, G);
+    TAKE(w->wt, G * (L > 1 && DH > (size_t)dims[DIM_I] ? DH : (size_t)dims[DIM_I]));
     TAKE(w->u, dims[DIM_ATTN] ? TB * A : 0);
     TAKE(w->du, dims[DIM_ATTN] ? TB * A : 0);
     TAKE(w->acc, dims[DIM_ATTN] ? 4 * A : 0);
@@ -99,9 +102,9 @@ static void summarize(sgemm_t sgemm, const int* dims, const float* out, const fl
         }
         return;
     }
-    for (int r = 0; r < TB; r++) memcpy(w->u + (size_t)r * A, b1, sizeof(float) * A);
-    sgemm("T", "N", &A, &TB, &F, &one, w1, &F, out, &F, &one, w->u, &A);
-    tanh_inplace(w->u, (size_t)TB * A);
+    const float zero = 0.0f;
+    sgemm("T", "N", &A, &TB, &F, &one, w1, &F, out, &F, &zero, w->u, &A);
+    tanh_bias_rows(w->u, b1, (size_t)TB, A);
     for (int r = 0; r < TB; r++) {
         const float* restrict u = w->u + (size_t)r * A;
         float s = 0.0f;
@@ -151,7 +154,8 @@ static void summarize_backward(sgemm_t sgemm, const int* dims, const float* out,
             const float* restrict o = out + r * F;
             float* restrict d = dout + r * F;
             const float al = w->alpha[(size_t)b * T + t];
-            double g = 0.0;
+            double g = 0.0;  /* a vector reduction (-fopenmp-simd): scalar, this loop was half of net_part */
+#pragma omp simd reduction(+:g)
             for (int f = 0; f < F; f++) { g += (double)(o[f] - sm[f]) * ds[f]; d[f] = al * ds[f]; }
             const double dscore = al * g;
             const float* restrict u = w->u + r * A;
@@ -233,7 +237,7 @@ void net_part(const int* dims, float n, void* const* p) {
         for (int d = 0; d < D; d++) {
             float* const* lw = weights + 4 * (l * D + d);
             layer_forward(sgemm, cell, T, B, l == 0 ? I : DH, H, DH, d, inp, lw[0], lw[1], lw[2], lw[3],
-                          w.gates[l][d], w.aux[l][d], w.out[l], w.zeros);
+                          w.gates[l][d], w.aux[l][d], w.out[l], w.zeros, w.bias);
         }
         if (drop && l + 1 < L) apply_mask(T, B, DH, w.out[l], masks[l], w.masked[l]);
     }
@@ -258,7 +262,7 @@ void net_part(const int* dims, float n, void* const* p) {
             float* const* lg = grads + 4 * (l * D + d);
             layer_backward(sgemm, cell, T, B, l == 0 ? I : DH, H, DH, d, inp, lw[0], lw[1], w.gates[l][d],
                            w.aux[l][d], w.out[l], dcur, w.dgates, w.daux, w.dc, w.zeros, l > 0 ? dnext : NULL,
-                           d > 0, lg[0], lg[1], lg[2], lg[3]);
+                           d > 0, lg[0], lg[1], lg[2], lg[3], w.wt);
         }
         if (l > 0) {
             if (drop) apply_mask(T, B, DH, dnext, masks[l - 1], dnext);
