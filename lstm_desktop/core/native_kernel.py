@@ -29,7 +29,8 @@ import torch
 
 NATIVE = Path(__file__).with_name("native")
 SOURCES = (NATIVE / "recurrent.c", NATIVE / "network.c", NATIVE / "parts.c")
-FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-fPIC", "-shared", "-pthread")
+FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-fPIC", "-shared",
+         "-pthread")  # -fopenmp-simd: only the `omp simd` reductions, no OpenMP runtime
 DIMS = 12  # network.c's DIM_COUNT
 FIXED = 6  # network.c's P_WEIGHTS: sgemm, set_threads, x, y, result, workspace
 ABI = 1000 * DIMS + FIXED

@@ -149,7 +149,8 @@ int gate_count(int cell, int H) { return cell == CELL_LSTM ? 4 * H : cell == CEL
 
 /* ---- one layer, one direction ---- */
 
-/* inp [T*B][Din]. gates [T][B][G]: activated gates (kept for the backward). bias [G]: scratch. aux: LSTM c and tanh(c), [2][T][B][H],
+/* inp [T*B][Din]. gates [T][B][G]: activated gates (kept for the backward). bias [G]: scratch.
+ * aux: LSTM c and tanh(c), [2][T][B][H],
  * GRU hidden pre-activations [T][B][3H], RNN unused. out: the layer's [T][B][DH]; direction d runs
  * on reversed time when d == 1 and writes column d*H. zeros [B][H]: the state before the first step. */
 void layer_forward(sgemm_t sgemm, int cell, int T, int B, int Din, int H, int DH, int d, const float* inp,
