@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from lstm_desktop.core.estimate import describe_epoch_time
 from lstm_desktop.core.events import (BatchEnded, Callback, DownloadProgress, EpochEnded, FitFailed,
                                       FitStarted)
 from lstm_desktop.core.oserrors import silence_stream
@@ -82,6 +83,8 @@ class ProgressPrinter(Callback):
         self._close()
         self.out.write(f"training {event.train_size:,} samples ({event.val_size:,} held out for validation), "
                        f"{event.parameters:,} parameters, on {event.device}\n")
+        if event.estimated_epoch_seconds > 0:
+            self.out.write(f"estimate: {describe_epoch_time(event.estimated_epoch_seconds, event.epochs)}\n")
         self.out.flush()
 
     def on_batch_end(self, event: BatchEnded) -> None:

@@ -9,7 +9,7 @@ import sys
 
 from lstm_desktop.cli.common import argument_type
 from lstm_desktop.cli.outcome import _recording, print_outcome
-from lstm_desktop.core.config import EXPOSED, LONG_LAG, TrainConfig
+from lstm_desktop.core.config import EXPOSED, TrainConfig
 
 DEFAULT_OUT = "lstm-model.pt"
 
@@ -80,12 +80,6 @@ def _run(args: argparse.Namespace, config: TrainConfig) -> int:
     from lstm_desktop.core.session import run_training
 
     resolve_device(config.device)  # fail before loading data
-    if config.dataset in LONG_LAG:
-        from lstm_desktop.core.estimate import describe_epoch_time
-
-        note = describe_epoch_time(config)
-        if note:
-            print(note, flush=True)
     control = TrainingControl()
 
     def on_sigint(signum, frame):  # first Ctrl-C: finish cleanly; second: give up at once

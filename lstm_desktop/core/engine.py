@@ -26,6 +26,7 @@ from lstm_desktop.core.events import (BatchEnded, CallbackLike, EpochEnded, Even
 from lstm_desktop.core.gradient_flow import GradientFlowProbe
 from lstm_desktop.core.metrics import Metrics, compute_metrics
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec, count_parameters
+from lstm_desktop.core.estimate import estimated_epoch_seconds
 from lstm_desktop.core.fast_path import make_step
 
 Reducer = Callable[[torch.Tensor], torch.Tensor]
@@ -146,7 +147,9 @@ class Trainer:
         history["batch_x"], history["batch_loss"] = [], []
         flow = self._gradient_flow_probe(data, batches)  # long-lag lab: dLoss/dh_t a few times an epoch
         self.history = history  # live view for callbacks (per-epoch checkpoints, plots)
-        self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model)))
+        eta = estimated_epoch_seconds(cfg, data.input_size, data.seq_len, per_rank, device) if self.shard.world == 1 else 0.0
+        self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model),
+                             estimated_epoch_seconds=eta))
 
         step = make_step(model, net, opt, cfg, device, batch_size, data_parallel=wrap is not None)
         good_state = copy.deepcopy(model.state_dict())

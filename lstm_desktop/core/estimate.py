@@ -1,4 +1,8 @@
-"""An honest time-per-epoch estimate before a long run starts (pixel-mnist: 784 steps a sample)."""
+"""An honest time-per-epoch estimate before a long run starts (pixel-mnist: 784 steps a sample).
+
+The engine measures it just before the first epoch (FitStarted.estimated_epoch_seconds), so the
+command line and the window show the same figure, timed with the step the run will use.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ TRAIN_SIZES = {"pixel-mnist": 55_000}
 
 def seconds_per_epoch(config: TrainConfig, input_size: int, seq_len: int, train_size: int,
                       num_classes: int = 10, batches: int = 3) -> float:
-    """Time a few real optimiser steps of this model on random data, scaled to the epoch."""
+    """Time a few real optimiser steps of this model on random data, scaled to the epoch: through
+    the step the engine will use (fast_path.make_step), so the C kernel's speed is what is shown."""
     import torch
 
     from lstm_desktop.core.engine import make_optimizer
+    from lstm_desktop.core.fast_path import make_step
     from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 
     spec = ModelSpec(input_size=input_size, seq_len=seq_len, hidden=config.hidden, layers=config.layers,
@@ -24,24 +30,37 @@ def seconds_per_epoch(config: TrainConfig, input_size: int, seq_len: int, train_
     opt = make_optimizer(model, config, torch.device("cpu"))
     x = torch.randn(config.batch_size, seq_len, input_size)
     y = torch.randint(0, num_classes, (config.batch_size,))
+    step = make_step(model, model, opt, config, torch.device("cpu"), config.batch_size, data_parallel=False)
     times = []
-    for _ in range(batches + 1):
-        start = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-        times.append(time.perf_counter() - start)
+    try:
+        for _ in range(batches + 1):
+            start = time.perf_counter()
+            step.train_batch(x, y)
+            times.append(time.perf_counter() - start)
+    finally:
+        step.close()
     per_batch = sorted(times[1:])[len(times[1:]) // 2]  # the first step warms up
     return per_batch * train_size / config.batch_size
 
 
-def describe_epoch_time(config: TrainConfig) -> str:
-    """A line such as 'pixel-mnist: about 14 min per epoch here (measured on 3 batches)', or ''."""
-    if config.dataset not in TRAIN_SIZES or config.device not in ("auto", "cpu"):
+def estimated_epoch_seconds(config: TrainConfig, input_size: int, seq_len: int, train_size: int,
+                            device) -> float:
+    """seconds_per_epoch for the long datasets on CPU, without touching the run's random streams;
+    0.0 elsewhere (an epoch of seconds needs no estimate; GPU timings need a warm-up of their own)."""
+    if config.dataset not in TRAIN_SIZES or getattr(device, "type", str(device)) != "cpu":
+        return 0.0
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        return seconds_per_epoch(config, input_size, seq_len, train_size)
+
+
+def describe_epoch_time(seconds: float, epochs: int) -> str:
+    """'about 2 min per epoch on this machine, 10 min for 5 epochs (...)', or '' for 0."""
+    if seconds <= 0:
         return ""
-    seconds = seconds_per_epoch(config, 1, 784, TRAIN_SIZES[config.dataset] - config.val_size + 5000)
     minutes = seconds / 60
-    total = minutes * config.epochs
+    total = minutes * epochs
     when = f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
-    return (f"{config.dataset}: about {when} per epoch on this machine, {total:.0f} min for {config.epochs} "
-            f"epoch{'s' if config.epochs != 1 else ''} (measured on a few batches; the fast path may be quicker)")
+    return (f"about {when} per epoch on this machine, {total:.0f} min for {epochs} "
+            f"epoch{'s' if epochs != 1 else ''} (timed on a few batches before the first epoch)")

@@ -39,6 +39,7 @@ class FitStarted:
     device: str
     parameters: int
     start_epoch: int = 0
+    estimated_epoch_seconds: float = 0.0  # long datasets (pixel-mnist) on CPU: timed before epoch 1; 0 = none
 
 
 @dataclass(frozen=True)

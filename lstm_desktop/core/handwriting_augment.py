@@ -9,7 +9,9 @@ distortions here make them from MNIST's own strokes, on whole batches of [0, 1] 
   or upper part of the digit pushed sideways along a parabola: curved stems, hooks);
 - `cut_gaps`: small discs of ink erased where there is ink (strokes that do not meet, open loops);
 - `add_crossbars`: a short horizontal bar across the middle of the stem of 7s (the European 7);
-- `add_flags`: a long flag going down-left from the top of 1s (the continental 1).
+- `add_flags`: a long flag going down-left from the top of 1s (the continental 1);
+- `add_tails`: the foot of 9s (and some 7s) curving back to the left and rising a little (the
+  9 read as 3 or 5 was real writers' largest single error; MNIST's 9s nearly all end straight).
 
 Every random number comes from the generator passed in, so training stays reproducible.
 """
@@ -36,6 +38,8 @@ class HandwritingSettings:
     crossbar_label: int = 7
     flag_probability: float = 0.3  # share of upright 1s given a long flag (read as 7 without this)
     flag_label: int = 1
+    tail_probability: float = 0.4  # share of 9s given a foot that curves back left
+    tail_probability_7: float = 0.15  # a 7 whose stem hooks back left (read as 2 without it)
 
 
 _DIGIT_END = 20 / 28  # the digit's edge in grid units (its 20 px box centred in 28)
@@ -123,13 +127,12 @@ def add_crossbars(img: torch.Tensor, labels: torch.Tensor | None, generator: tor
     if labels is None:
         return img
     chosen = (labels.cpu() == settings.crossbar_label) & active.cpu() & (_rand(generator, b) < settings.crossbar_probability)
-    if not bool(chosen.any()):
+    picked = _picked(img, chosen)
+    if picked is None:
         return img
-    idx = chosen.nonzero().flatten()
+    idx, sel, top, bottom = picked  # sel: (k, H, W)
     k = len(idx)
-    sel = img[idx.to(img.device), 0].float().cpu()  # (k, H, W)
     # the bar's row: 45-62% of the ink's height; its centre: the ink's centre on that row
-    top, bottom = _ink_rows(sel)
     frac = 0.45 + _rand(generator, k) * 0.17
     row = (top + frac * (bottom - top)).clamp(0, h - 1)
     line = sel[torch.arange(k), row.round().long()]  # (k, W)
@@ -150,6 +153,16 @@ def add_crossbars(img: torch.Tensor, labels: torch.Tensor | None, generator: tor
     out = img.clone()
     out[idx.to(img.device), 0] = torch.maximum(sel, bar).to(img.device, img.dtype)
     return out
+
+
+def _picked(img: torch.Tensor, chosen: torch.Tensor):
+    """(indices, (k, H, W) CPU float copies, first and last ink rows) of the chosen images of
+    (B, 1, H, W), or None if none is chosen."""
+    if not bool(chosen.any()):
+        return None
+    idx = chosen.nonzero().flatten()
+    sel = img[idx.to(img.device), 0].float().cpu()
+    return (idx, sel, *_ink_rows(sel))
 
 
 def _ink_rows(sel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -175,12 +188,11 @@ def add_flags(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.G
     if labels is None or settings.flag_probability <= 0:
         return img
     chosen = (labels.cpu() == settings.flag_label) & active.cpu() & (_rand(generator, b) < settings.flag_probability)
-    if not bool(chosen.any()):
+    picked = _picked(img, chosen)
+    if picked is None:
         return img
-    idx = chosen.nonzero().flatten()
+    idx, sel, top, bottom = picked
     k = len(idx)
-    sel = img[idx.to(img.device), 0].float().cpu()
-    top, bottom = _ink_rows(sel)
     head = sel[torch.arange(k), top.clamp(0, h - 1).long()]
     mass = head.sum(dim=1)
     x0 = torch.where(mass > 0, (head * (torch.arange(w) + 0.5)).sum(dim=1) / mass.clamp_min(1e-6),
@@ -205,3 +217,59 @@ def add_flags(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.G
     out[idx.to(img.device), 0] = torch.maximum(sel, flag).to(img.device, img.dtype)
     return out
 
+
+
+def _polyline_ink(points: torch.Tensor, radius: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """(k, H, W) antialiased ink of a stroke through (k, P, 2) points (x, y in pixels) of half-width radius (k,)."""
+    ys = (torch.arange(h, dtype=torch.float32) + 0.5).view(1, 1, h, 1)
+    xs = (torch.arange(w, dtype=torch.float32) + 0.5).view(1, 1, 1, w)
+    a, b = points[:, :-1], points[:, 1:]
+    ax, ay = a[..., 0, None, None], a[..., 1, None, None]  # (k, P-1, 1, 1)
+    dx, dy = (b[..., 0] - a[..., 0])[..., None, None], (b[..., 1] - a[..., 1])[..., None, None]
+    px, py = xs - ax, ys - ay
+    t = ((px * dx + py * dy) / (dx * dx + dy * dy).clamp_min(1e-6)).clamp(0, 1)
+    dist = torch.sqrt((px - t * dx) ** 2 + (py - t * dy) ** 2).amin(dim=1)  # (k, H, W)
+    return torch.clamp(radius.view(-1, 1, 1) + 0.5 - dist, 0.0, 1.0)
+
+
+def add_tails(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None,
+              settings: HandwritingSettings, active: torch.Tensor) -> torch.Tensor:
+    """Give some 9s (and fewer 7s) a foot that curves back to the left and rises a little: a
+    quadratic curve from just above the stem's lowest ink, dipping a pixel below it, ending 45-95%
+    of the digit's width to the left and 5-30% of its height up. The digit keeps its box height."""
+    b, _, h, w = img.shape
+    if labels is None:
+        return img
+    lab = labels.cpu()
+    p = torch.where(lab == 9, settings.tail_probability, torch.where(lab == 7, settings.tail_probability_7, 0.0))
+    chosen = active.cpu() & (_rand(generator, b) < p)
+    picked = _picked(img, chosen)
+    if picked is None:
+        return img
+    idx, sel, top, bottom = picked
+    k = len(idx)
+    cols_with_ink = sel.amax(dim=1) > 0.3  # (k, W)
+    c = torch.arange(w, dtype=torch.float32)
+    left = torch.where(cols_with_ink, c, torch.full_like(c, float(w))).amin(dim=1)
+    right = torch.where(cols_with_ink, c, torch.full_like(c, -1.0)).amax(dim=1)
+    width = (right - left + 1).clamp_min(6)
+    height = (bottom - top + 1).clamp_min(6)
+    rows = bottom.clamp(1, h - 1).long()
+    foot = sel[torch.arange(k), rows] + sel[torch.arange(k), rows - 1]  # (k, W): the last two rows
+    fx = torch.where(foot.sum(1) > 0, (foot * (c + 0.5)).sum(1) / foot.sum(1).clamp_min(1e-6), (left + right) / 2 + 0.5)
+    u = _rand(generator, k, 4)
+    y_end = bottom + 0.5
+    y0 = y_end - 0.5 - u[:, 0] * 2.0  # start a little above the foot, on the stem
+    length = (0.45 + u[:, 1] * 0.5) * width
+    x_end = (fx - length).clamp_min(1.5)
+    rise = (0.05 + u[:, 2] * 0.25) * height
+    dip = 0.5 + u[:, 3] * 1.0
+    p0 = torch.stack([fx, y0], 1)
+    p1 = torch.stack([fx - 0.1 * length, y_end + 2 * dip], 1)
+    p2 = torch.stack([x_end, y_end - rise], 1)
+    t = torch.linspace(0, 1, 11).view(1, -1, 1)
+    curve = (1 - t) ** 2 * p0[:, None] + 2 * t * (1 - t) * p1[:, None] + t ** 2 * p2[:, None]  # (k, 11, 2)
+    tail = _polyline_ink(curve, _stroke_radius(sel), h, w)
+    out = img.clone()
+    out[idx.to(img.device), 0] = torch.maximum(sel, tail).to(img.device, img.dtype)
+    return out

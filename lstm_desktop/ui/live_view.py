@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QTimer
 
 from lstm_desktop.core import events as ev
+from lstm_desktop.core.estimate import describe_epoch_time
 from lstm_desktop.ui.training_controller import BatchObserver
 from lstm_desktop.ui.widgets.common import format_percent
 
@@ -52,8 +53,10 @@ class LiveView(BatchObserver):
             banner.set_downloading(False)
             banner.hide()
         self.w.controls.set_progress(0, event.epochs, 0, event.batches_per_epoch)
+        estimate = describe_epoch_time(event.estimated_epoch_seconds, event.epochs)
         self.w.controls.set_message(f"{event.train_size:,} training samples, {event.val_size:,} for validation, "
-                                    f"{event.parameters:,} parameters, on {event.device}")
+                                    f"{event.parameters:,} parameters, on {event.device}"
+                                    + (f"; {estimate}" if estimate else ""))
         self.w.set_status(f"Training on {event.device}")
         self.w.device_label.setText(f"Device: {event.device}")
 

@@ -144,3 +144,28 @@ def test_flags_go_on_upright_ones_only_down_to_the_left_of_the_top():
         assert xs.float().mean() < 13 and ys.float().mean() > 4 and ys.max() < 14  # left of, below the top
     off = add_flags(img, labels, None, HandwritingSettings(flag_probability=0.0), torch.ones(7, dtype=torch.bool))
     assert torch.equal(off, img)
+
+
+def test_tails_curl_the_foot_of_nines_back_to_the_left_and_up():
+    from lstm_desktop.core.handwriting_augment import add_tails
+
+    img = _stick(8)
+    img[:, 0, 4:12, 7:15] = torch.maximum(img[:, 0, 4:12, 7:15], torch.ones(8, 8))  # a block "loop" at the top left
+    labels = torch.tensor([9, 9, 3, 9, 5, 9, 9, 1])
+    out = add_tails(img, labels, torch.Generator().manual_seed(0),
+                    HandwritingSettings(tail_probability=1.0, tail_probability_7=0.0), torch.ones(8, dtype=torch.bool))
+    added = (out - img).clamp_min(0)[:, 0]
+    nines = labels == 9
+    assert (added[~nines].sum((1, 2)) == 0).all()
+    for k in nines.nonzero().flatten().tolist():
+        ys, xs = added[k].nonzero(as_tuple=True)
+        assert added[k].sum() > 3
+        assert xs.min() < 11 and xs.float().mean() < 13  # goes left of the stem (columns 13-14)
+        assert ys.min() >= 14 and ys.max() <= 26  # in the lower part, at most ~2 px below the foot (row 23)
+        left_end = ys[xs == xs.min()].float().mean()
+        assert left_end < 23.5  # it rises again at its left end
+    off = add_tails(img, labels, None, HandwritingSettings(tail_probability=0.0, tail_probability_7=0.0),
+                    torch.ones(8, dtype=torch.bool))
+    assert torch.equal(off, img)
+    inactive = add_tails(img, labels, None, HandwritingSettings(tail_probability=1.0), torch.zeros(8, dtype=torch.bool))
+    assert torch.equal(inactive, img)

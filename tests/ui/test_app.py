@@ -418,3 +418,16 @@ def test_run_app_shows_the_window_and_exits_zero_when_closed_mid_training(qtbot,
     assert seen.get("closing"), "the window never got to training"
     assert not seen["window"].running_threads()
     assert seen["started"].status in ("stopped", "finished")
+
+
+def test_the_window_shows_the_epoch_estimate_before_a_long_run_trains(window):
+    from lstm_desktop.core import events as ev
+    from lstm_desktop.core.config import TrainConfig
+
+    window.live.on_run_start(ev.RunStarted(TrainConfig.for_dataset("pixel-mnist", epochs=5)))
+    window.live.on_fit_start(ev.FitStarted(5, 860, 55_000, 5_000, "cpu", 68_362, estimated_epoch_seconds=144.0))
+    text = window.controls.message.text()
+    assert "68,362 parameters" in text and "about 2 min per epoch on this machine, 12 min for 5 epochs" in text
+    window.live.on_fit_start(ev.FitStarted(5, 860, 55_000, 5_000, "cpu", 68_362))
+    assert "per epoch" not in window.controls.message.text()
+    window.live.timer.stop()
