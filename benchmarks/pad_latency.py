@@ -5,7 +5,8 @@ from core.strokes are drawn with mouse events (press, moves, release) as a user 
 event loop running between moves so the live (throttled) predictions happen as in the app. For
 every stroke two times are taken from just before the release event is sent:
 
-  shown     the digit, confidence and probability bars are set (PadPanel.predictionChanged)
+  shown     the digit, confidence and probability bars are set (PadPanel.predictionChanged): the
+            pad's worker thread has computed it and the GUI thread has received it
   painted   the event loop has also repainted the pad, labels, bars and preview
 
 and p50 / p95 / max are printed over all strokes (at least --strokes, default 240). The target
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtCore import QEvent, QEventLoop, Qt
     from PySide6.QtWidgets import QApplication
 
     from lstm_desktop.core.checkpoint import load_checkpoint
@@ -98,16 +99,21 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             _send_mouse(pad, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton,
                         Qt.MouseButton.NoButton)
-            app.processEvents()
+            deadline = t0 + 5.0  # the prediction is computed on the pad's worker thread: wait for it
+            while not shown_at and time.perf_counter() < deadline:
+                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 1)
+            app.processEvents()  # and the repaint it asks for
             t2 = time.perf_counter()
             if not shown_at:
-                print("no prediction was shown after a release", file=sys.stderr)
+                print("no prediction was shown within 5 s of a release", file=sys.stderr)
+                panel.close_worker()
                 return 1
             if i >= warmup:
                 shown_ms.append((shown_at[0] - t0) * 1000.0)
                 painted_ms.append((t2 - t0) * 1000.0)
         if len(shown_ms) >= args.strokes:
             break
+    panel.close_worker()
     panel.close()
 
     print(f"model: {path} ({ckpt.spec.hidden} hidden, {ckpt.spec.layers} layer(s)"

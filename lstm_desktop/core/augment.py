@@ -2,7 +2,7 @@
 real handwriting), for robustness to how people draw. Runs on whole batches on the training device.
 
 `handwriting` (see core.handwriting_augment) adds elastic distortion, bent stems, gaps in strokes
-crossbars on 7s, flags on 1s and curled-back feet on 9s (those need the labels); None keeps the plain affine + thickness recipe.
+crossbars on 7s, flags on 1s, curled-back feet and open loops on 9s (those need the labels); None keeps the plain affine + thickness recipe.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from lstm_desktop.core.data import denormalize, normalize
 from lstm_desktop.core.handwriting_augment import (HandwritingSettings, add_crossbars, add_flags, add_tails,
-                                                   cut_gaps, warp_grid)
+                                                   cut_gaps, open_loops, warp_grid)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None,
     hw = settings.handwriting
     if hw is not None:
         img = add_flags(add_crossbars(img, labels, generator, hw, ~keep), labels, generator, hw, ~keep)
-        img = add_tails(img, labels, generator, hw, ~keep)
+        img = open_loops(add_tails(img, labels, generator, hw, ~keep), labels, generator, hw, ~keep)
         grid = warp_grid(theta, (h, w), generator, hw, ~keep)
     else:
         grid = F.affine_grid(theta, list(img.shape), align_corners=False)

@@ -10,6 +10,7 @@ distortions here make them from MNIST's own strokes, on whole batches of [0, 1] 
 - `cut_gaps`: small discs of ink erased where there is ink (strokes that do not meet, open loops);
 - `add_crossbars`: a short horizontal bar across the middle of the stem of 7s (the European 7);
 - `add_flags`: a long flag going down-left from the top of 1s (the continental 1);
+- `open_loops`: the loop of 9s left open at its lower left (the pen never came back round);
 - `add_tails`: the foot of 9s (and some 7s) curving back to the left and rising a little (the
   9 read as 3 or 5 was real writers' largest single error; MNIST's 9s nearly all end straight).
 
@@ -36,10 +37,12 @@ class HandwritingSettings:
     gap_radius: tuple[float, float] = (0.9, 1.7)  # pixels
     crossbar_probability: float = 0.25  # share of 7s given a crossbar
     crossbar_label: int = 7
-    flag_probability: float = 0.3  # share of upright 1s given a long flag (read as 7 without this)
+    flag_probability: float = 0.45  # share of upright 1s given a long flag (read as 7 without this)
+    flag_length: tuple[float, float] = (0.25, 0.55)  # of the digit's height
     flag_label: int = 1
     tail_probability: float = 0.4  # share of 9s given a foot that curves back left
-    tail_probability_7: float = 0.15  # a 7 whose stem hooks back left (read as 2 without it)
+    tail_probability_7: float = 0.15
+    open_loop_probability: float = 0.2  # share of 9s whose loop is left open at its lower left  # a 7 whose stem hooks back left (read as 2 without it)
 
 
 _DIGIT_END = 20 / 28  # the digit's edge in grid units (its 20 px box centred in 28)
@@ -182,7 +185,7 @@ def _stroke_radius(sel: torch.Tensor) -> torch.Tensor:
 
 def add_flags(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None,
               settings: HandwritingSettings, active: torch.Tensor) -> torch.Tensor:
-    """Draw a straight flag from the top of some 1s, down to the left, 20-42% of the digit's height
+    """Draw a straight flag from the top of some 1s, down to the left, 25-55% of the digit's height
     long, 35-60 degrees away from the stem (upright 1s only): steeper and shorter than a 7's bar, still a 1."""
     b, _, h, w = img.shape
     if labels is None or settings.flag_probability <= 0:
@@ -198,7 +201,8 @@ def add_flags(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.G
     x0 = torch.where(mass > 0, (head * (torch.arange(w) + 0.5)).sum(dim=1) / mass.clamp_min(1e-6),
                      torch.full_like(mass, w / 2))
     y0 = top + 0.5
-    length = (0.2 + _rand(generator, k) * 0.22) * (bottom - top).clamp_min(4)
+    lo, hi = settings.flag_length
+    length = (lo + _rand(generator, k) * (hi - lo)) * (bottom - top).clamp_min(4)
     # the flag opens 35-65 degrees away from the stem (a slanted 1's stem already goes down-left)
     foot = sel[torch.arange(k), bottom.clamp(0, h - 1).long()]
     foot_x = (foot * (torch.arange(w) + 0.5)).sum(dim=1) / foot.sum(dim=1).clamp_min(1e-6)
@@ -272,4 +276,32 @@ def add_tails(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.G
     tail = _polyline_ink(curve, _stroke_radius(sel), h, w)
     out = img.clone()
     out[idx.to(img.device), 0] = torch.maximum(sel, tail).to(img.device, img.dtype)
+    return out
+
+
+def open_loops(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None,
+               settings: HandwritingSettings, active: torch.Tensor) -> torch.Tensor:
+    """Erase the loop of some 9s where its left side meets the bottom: a disc on the leftmost ink
+    of a row 30-50% down the digit (a 9 drawn from the top right that never closes its loop)."""
+    b, _, h, w = img.shape
+    if labels is None or settings.open_loop_probability <= 0:
+        return img
+    chosen = (labels.cpu() == 9) & active.cpu() & (_rand(generator, b) < settings.open_loop_probability)
+    picked = _picked(img, chosen)
+    if picked is None:
+        return img
+    idx, sel, top, bottom = picked
+    k = len(idx)
+    u = _rand(generator, k, 2)
+    row = (top + (0.3 + 0.2 * u[:, 0]) * (bottom - top)).round().clamp(0, h - 1).long()
+    line = sel[torch.arange(k), row] > 0.3  # (k, W)
+    c = torch.arange(w, dtype=torch.float32)
+    left = torch.where(line, c, torch.full_like(c, float(w))).amin(dim=1)
+    radius = torch.where(left < w, 1.3 + 0.8 * u[:, 1], torch.zeros(k))  # no ink on that row: nothing
+    ys = (torch.arange(h, dtype=torch.float32) + 0.5).view(1, h, 1)
+    xs = (c + 0.5).view(1, 1, w)
+    d = torch.sqrt((ys - (row.float() + 0.5).view(k, 1, 1)) ** 2 + (xs - (left + 1.0).view(k, 1, 1)) ** 2)
+    keep = torch.clamp(d - radius.view(k, 1, 1) + 0.5, 0.0, 1.0)
+    out = img.clone()
+    out[idx.to(img.device), 0] = (sel * keep).to(img.device, img.dtype)
     return out

@@ -169,3 +169,23 @@ def test_tails_curl_the_foot_of_nines_back_to_the_left_and_up():
     assert torch.equal(off, img)
     inactive = add_tails(img, labels, None, HandwritingSettings(tail_probability=1.0), torch.zeros(8, dtype=torch.bool))
     assert torch.equal(inactive, img)
+
+
+def test_open_loops_erase_the_lower_left_of_the_loop_of_nines_only():
+    from lstm_desktop.core.handwriting_augment import open_loops
+
+    img = torch.zeros(6, 1, 28, 28)
+    img[:, 0, 4:14, 8:10] = 1.0  # the loop's left side, rows 4-13
+    img[:, 0, 4:24, 16:18] = 1.0  # the stem on the right, rows 4-23
+    labels = torch.tensor([9, 9, 4, 9, 3, 9])
+    out = open_loops(img, labels, torch.Generator().manual_seed(0), HandwritingSettings(open_loop_probability=1.0),
+                     torch.ones(6, dtype=torch.bool))
+    lost = (img - out).clamp_min(0)[:, 0]
+    nines = labels == 9
+    assert (lost[~nines].sum((1, 2)) == 0).all() and (out <= img + 1e-6).all()
+    for k in nines.nonzero().flatten().tolist():
+        ys, xs = lost[k].nonzero(as_tuple=True)
+        assert lost[k].sum() > 2 and xs.max() < 12 and 8 <= ys.float().mean() <= 14  # the left side, 30-50% down
+        assert lost[k, :, 16:18].sum() == 0  # the stem is untouched
+    off = open_loops(img, labels, None, HandwritingSettings(open_loop_probability=0.0), torch.ones(6, dtype=torch.bool))
+    assert torch.equal(off, img)
