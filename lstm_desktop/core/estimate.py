@@ -56,11 +56,11 @@ def estimated_epoch_seconds(config: TrainConfig, input_size: int, seq_len: int, 
 
 
 def describe_epoch_time(seconds: float, epochs: int) -> str:
-    """'about 2 min per epoch on this machine, 10 min for 5 epochs (...)', or '' for 0."""
+    """'about 2 min per epoch here, 10 min for 5 epochs', or '' for 0."""
     if seconds <= 0:
         return ""
-    minutes = seconds / 60
-    total = minutes * epochs
-    when = f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
-    return (f"about {when} per epoch on this machine, {total:.0f} min for {epochs} "
-            f"epoch{'s' if epochs != 1 else ''} (timed on a few batches before the first epoch)")
+
+    def span(s: float) -> str:
+        return f"{s / 60:.0f} min" if s >= 60 else f"{s:.0f} s"
+
+    return f"about {span(seconds)} per epoch here, {span(seconds * epochs)} for {epochs} epoch{'s' if epochs != 1 else ''}"

@@ -427,7 +427,7 @@ def test_the_window_shows_the_epoch_estimate_before_a_long_run_trains(window):
     window.live.on_run_start(ev.RunStarted(TrainConfig.for_dataset("pixel-mnist", epochs=5)))
     window.live.on_fit_start(ev.FitStarted(5, 860, 55_000, 5_000, "cpu", 68_362, estimated_epoch_seconds=144.0))
     text = window.controls.message.text()
-    assert "68,362 parameters" in text and "about 2 min per epoch on this machine, 12 min for 5 epochs" in text
+    assert "68,362 parameters" in text and "about 2 min per epoch here, 12 min for 5 epochs" in text
     window.live.on_fit_start(ev.FitStarted(5, 860, 55_000, 5_000, "cpu", 68_362))
     assert "per epoch" not in window.controls.message.text()
     window.live.timer.stop()
