@@ -21,13 +21,14 @@ from lstm_desktop.core.config import LONG_LAG, TrainConfig
 from lstm_desktop.core.control import TrainingControl
 from lstm_desktop.core.data import DataBundle
 from lstm_desktop.core.devices import resolve_device
+from lstm_desktop.core.estimate import estimated_epoch_seconds
 from lstm_desktop.core.events import (BatchEnded, CallbackLike, EpochEnded, Event, FitEnded, FitFailed,
                                       FitStarted, as_callbacks, dispatch)
 from lstm_desktop.core.gradient_flow import GradientFlowProbe
 from lstm_desktop.core.metrics import Metrics, compute_metrics
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec, count_parameters
-from lstm_desktop.core.estimate import estimated_epoch_seconds
 from lstm_desktop.core.fast_path import make_step
+from lstm_desktop.core.optim import make_optimizer, make_scheduler
 
 Reducer = Callable[[torch.Tensor], torch.Tensor]
 
@@ -66,24 +67,6 @@ def spec_for(config: TrainConfig, data: DataBundle) -> ModelSpec:
                      attention=config.attention, dropout=config.dropout,
                      num_classes=data.num_classes, cell=config.cell,  # long-lag lab: cell and init
                      chrono_init=config.dataset in LONG_LAG)
-
-
-def make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
-    """Adam as in the notebook; the fused kernel when this torch has it for the device (same maths)."""
-    kwargs = dict(lr=config.lr, weight_decay=config.weight_decay)
-    try:
-        return torch.optim.Adam(model.parameters(), fused=True, **kwargs)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(model.parameters(), **kwargs)
-
-
-def make_scheduler(opt: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
-    if config.lr_schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total_steps,
-                                                   pct_start=0.15, div_factor=10.0, final_div_factor=100.0)
-    if config.lr_schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps, eta_min=config.lr * 0.01)
-    return None
 
 
 def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 2048,

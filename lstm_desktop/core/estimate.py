@@ -19,7 +19,7 @@ def seconds_per_epoch(config: TrainConfig, input_size: int, seq_len: int, train_
     the step the engine will use (fast_path.make_step), so the C kernel's speed is what is shown."""
     import torch
 
-    from lstm_desktop.core.engine import make_optimizer
+    from lstm_desktop.core.optim import make_optimizer
     from lstm_desktop.core.fast_path import make_step
     from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 

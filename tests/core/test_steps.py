@@ -16,7 +16,8 @@ from kernel_reference import VARIANTS, small
 
 from lstm_desktop.core import kernel_step, native_kernel
 from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.engine import Trainer, make_optimizer
+from lstm_desktop.core.engine import Trainer
+from lstm_desktop.core.optim import make_optimizer
 from lstm_desktop.core.fast_path import make_step
 from lstm_desktop.core.steps import SerialStep, SplitStep, part_sizes
 
