@@ -41,8 +41,8 @@ class HandwritingSettings:
     flag_length: tuple[float, float] = (0.25, 0.55)  # of the digit's height
     flag_label: int = 1
     tail_probability: float = 0.4  # share of 9s given a foot that curves back left
-    tail_probability_7: float = 0.15
-    open_loop_probability: float = 0.2  # share of 9s whose loop is left open at its lower left  # a 7 whose stem hooks back left (read as 2 without it)
+    tail_probability_7: float = 0.15  # a 7 whose stem hooks back left (read as 2 without it)
+    open_loop_probability: float = 0.2  # share of 9s whose loop is left open at its lower left
 
 
 _DIGIT_END = 20 / 28  # the digit's edge in grid units (its 20 px box centred in 28)
