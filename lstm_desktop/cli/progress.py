@@ -84,7 +84,8 @@ class ProgressPrinter(Callback):
         self.out.write(f"training {event.train_size:,} samples ({event.val_size:,} held out for validation), "
                        f"{event.parameters:,} parameters, on {event.device}\n")
         if event.estimated_epoch_seconds > 0:
-            self.out.write(f"estimate (timed on a few batches): {describe_epoch_time(event.estimated_epoch_seconds, event.epochs)}\n")
+            line = describe_epoch_time(event.estimated_epoch_seconds, event.epochs)
+            self.out.write(f"estimate (timed on a few batches): {line}\n")
         self.out.flush()
 
     def on_batch_end(self, event: BatchEnded) -> None:

@@ -1,8 +1,9 @@
 """Batch augmentation on tensors (rotation, scale, shift, shear, stroke thickness, and the shapes of
 real handwriting), for robustness to how people draw. Runs on whole batches on the training device.
 
-`handwriting` (see core.handwriting_augment) adds elastic distortion, bent stems, gaps in strokes
-crossbars on 7s, flags on 1s, curled-back feet and open loops on 9s (those need the labels); None keeps the plain affine + thickness recipe.
+`handwriting` (see core.handwriting_augment) adds elastic distortion, bent stems, gaps in strokes,
+crossbars on 7s, flags on 1s, curled-back feet and open loops on 9s (those need the labels); None
+keeps the plain affine + thickness recipe.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ class Trainer:
         history["batch_x"], history["batch_loss"] = [], []
         flow = self._gradient_flow_probe(data, batches)  # long-lag lab: dLoss/dh_t a few times an epoch
         self.history = history  # live view for callbacks (per-epoch checkpoints, plots)
-        eta = estimated_epoch_seconds(cfg, data.input_size, data.seq_len, per_rank, device) if self.shard.world == 1 else 0.0
+        eta = (estimated_epoch_seconds(cfg, data.input_size, data.seq_len, per_rank, device)
+               if self.shard.world == 1 else 0.0)  # (DDP: each rank would time its own, at once)
         self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model),
                              estimated_epoch_seconds=eta))
 

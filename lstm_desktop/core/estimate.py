@@ -19,9 +19,9 @@ def seconds_per_epoch(config: TrainConfig, input_size: int, seq_len: int, train_
     the step the engine will use (fast_path.make_step), so the C kernel's speed is what is shown."""
     import torch
 
-    from lstm_desktop.core.optim import make_optimizer
     from lstm_desktop.core.fast_path import make_step
     from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+    from lstm_desktop.core.optim import make_optimizer
 
     spec = ModelSpec(input_size=input_size, seq_len=seq_len, hidden=config.hidden, layers=config.layers,
                      bidirectional=config.bidirectional, attention=config.attention, dropout=config.dropout,
@@ -44,10 +44,10 @@ def seconds_per_epoch(config: TrainConfig, input_size: int, seq_len: int, train_
 
 
 def estimated_epoch_seconds(config: TrainConfig, input_size: int, seq_len: int, train_size: int,
-                            device) -> float:
+                            device: "torch.device") -> float:
     """seconds_per_epoch for the long datasets on CPU, without touching the run's random streams;
     0.0 elsewhere (an epoch of seconds needs no estimate; GPU timings need a warm-up of their own)."""
-    if config.dataset not in TRAIN_SIZES or getattr(device, "type", str(device)) != "cpu":
+    if config.dataset not in TRAIN_SIZES or device.type != "cpu":
         return 0.0
     import torch
 
@@ -63,4 +63,5 @@ def describe_epoch_time(seconds: float, epochs: int) -> str:
     def span(s: float) -> str:
         return f"{s / 60:.0f} min" if s >= 60 else f"{s:.0f} s"
 
-    return f"about {span(seconds)} per epoch here, {span(seconds * epochs)} for {epochs} epoch{'s' if epochs != 1 else ''}"
+    plural = "s" if epochs != 1 else ""
+    return f"about {span(seconds)} per epoch here, {span(seconds * epochs)} for {epochs} epoch{plural}"

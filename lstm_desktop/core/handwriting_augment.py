@@ -114,13 +114,20 @@ def cut_gaps(img: torch.Tensor, generator: torch.Generator | None, settings: Han
     radius = lo + _rand(generator, len(idx), n_gaps) * (hi - lo)
     second = _rand(generator, len(idx)) < 0.4  # most images get one gap, some two
     radius[:, 1] = torch.where(second, radius[:, 1], torch.zeros_like(radius[:, 1]))
-    ys = torch.arange(h, dtype=torch.float32).view(1, 1, h, 1) + 0.5
-    xs = torch.arange(w, dtype=torch.float32).view(1, 1, 1, w) + 0.5
-    d = torch.sqrt((ys - cy.view(-1, n_gaps, 1, 1)) ** 2 + (xs - cx.view(-1, n_gaps, 1, 1)) ** 2)
-    keep = torch.clamp(d - radius.view(-1, n_gaps, 1, 1) + 0.5, 0.0, 1.0).amin(dim=1)  # (k, H, W)
+    keep = _disc_keep(cy, cx, radius, h, w)
     out = img.clone()
     out[idx.to(img.device), 0] = img[idx.to(img.device), 0] * keep.to(img.device, img.dtype)
     return out
+
+
+def _disc_keep(cy: torch.Tensor, cx: torch.Tensor, radius: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """(k, H, W) what survives erasing n antialiased discs per image: centres (k, n) in pixels,
+    radii (k, n); a radius of 0 or less erases (next to) nothing."""
+    n = cy.shape[1]
+    ys = torch.arange(h, dtype=torch.float32).view(1, 1, h, 1) + 0.5
+    xs = torch.arange(w, dtype=torch.float32).view(1, 1, 1, w) + 0.5
+    d = torch.sqrt((ys - cy.view(-1, n, 1, 1)) ** 2 + (xs - cx.view(-1, n, 1, 1)) ** 2)
+    return torch.clamp(d - radius.view(-1, n, 1, 1) + 0.5, 0.0, 1.0).amin(dim=1)
 
 
 def add_crossbars(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None,
@@ -210,17 +217,11 @@ def add_flags(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.G
     angle = (stem - torch.deg2rad(35 + _rand(generator, k) * 25)).clamp_min(math.radians(20))
     upright = (stem >= math.radians(70)).float().view(k, 1, 1)  # on a leaning 1 a flag would read as a 7's bar
     x1, y1 = x0 - length * torch.cos(angle), y0 + length * torch.sin(angle)
-    ys = (torch.arange(h, dtype=torch.float32) + 0.5).view(1, h, 1)
-    xs = (torch.arange(w, dtype=torch.float32) + 0.5).view(1, 1, w)
-    dx, dy = (x1 - x0).view(k, 1, 1), (y1 - y0).view(k, 1, 1)
-    px, py = xs - x0.view(k, 1, 1), ys - y0.view(k, 1, 1)
-    t = ((px * dx + py * dy) / (dx * dx + dy * dy).clamp_min(1e-6)).clamp(0, 1)
-    dist = torch.sqrt((px - t * dx) ** 2 + (py - t * dy) ** 2)
-    flag = torch.clamp(_stroke_radius(sel).view(k, 1, 1) + 0.5 - dist, 0.0, 1.0) * upright
+    ends = torch.stack([torch.stack([x0, y0], 1), torch.stack([x1, y1], 1)], 1)  # (k, 2, 2)
+    flag = _polyline_ink(ends, _stroke_radius(sel), h, w) * upright
     out = img.clone()
     out[idx.to(img.device), 0] = torch.maximum(sel, flag).to(img.device, img.dtype)
     return out
-
 
 
 def _polyline_ink(points: torch.Tensor, radius: torch.Tensor, h: int, w: int) -> torch.Tensor:
@@ -298,10 +299,7 @@ def open_loops(img: torch.Tensor, labels: torch.Tensor | None, generator: torch.
     c = torch.arange(w, dtype=torch.float32)
     left = torch.where(line, c, torch.full_like(c, float(w))).amin(dim=1)
     radius = torch.where(left < w, 1.3 + 0.8 * u[:, 1], torch.zeros(k))  # no ink on that row: nothing
-    ys = (torch.arange(h, dtype=torch.float32) + 0.5).view(1, h, 1)
-    xs = (c + 0.5).view(1, 1, w)
-    d = torch.sqrt((ys - (row.float() + 0.5).view(k, 1, 1)) ** 2 + (xs - (left + 1.0).view(k, 1, 1)) ** 2)
-    keep = torch.clamp(d - radius.view(k, 1, 1) + 0.5, 0.0, 1.0)
+    keep = _disc_keep((row.float() + 0.5).view(k, 1), (left + 1.0).view(k, 1), radius.view(k, 1), h, w)
     out = img.clone()
     out[idx.to(img.device), 0] = (sel * keep).to(img.device, img.dtype)
     return out
