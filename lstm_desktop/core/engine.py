@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from lstm_desktop.core.augment import HANDWRITING, PLAIN, augment_batch
+from lstm_desktop.core.batch_readout import BatchReadout
 from lstm_desktop.core.config import LONG_LAG, TrainConfig
 from lstm_desktop.core.control import TrainingControl
 from lstm_desktop.core.data import DataBundle
@@ -163,6 +164,7 @@ class Trainer:
                 epoch_start = time.perf_counter()
                 epoch_paused = 0.0
                 window_start, window_samples = epoch_start, 0
+                readout = BatchReadout(device)
                 for b in range(batches):
                     if self.control.paused:
                         epoch_paused += self.control.wait_while_paused()
@@ -176,27 +178,24 @@ class Trainer:
                     if cfg.augment:
                         xb = augment_batch(xb, aug_gen, HANDWRITING if cfg.augment_shapes else PLAIN, labels=yb)
                     loss, batch_correct = step.train_batch(xb, yb)
-                    loss_value = float(loss)
-                    if not math.isfinite(loss_value):
-                        raise _NonFinite(epoch, b, loss_value)
                     if sched is not None:
                         sched.step()
                     correct += batch_correct
                     loss_sum += loss * len(xb)
                     seen += len(xb)
                     window_samples += len(xb)
-                    now = time.perf_counter()
-                    rate = window_samples / max(now - window_start, 1e-9)
-                    if window_samples >= 20 * batch_size:
-                        window_start, window_samples = now, 0
-                    history["batch_x"].append(epoch + (b + 1) / batches)
-                    history["batch_loss"].append(loss_value)
-                    self.emit(BatchEnded(epoch, b, batches, loss_value, float(batch_correct) / len(xb),
-                                         rate * self.shard.world, opt.param_groups[0]["lr"]))
+                    readout.add(b, loss, batch_correct, len(xb), opt.param_groups[0]["lr"])
+                    if readout.due():
+                        now = time.perf_counter()
+                        self._report(readout, epoch, batches, window_samples / max(now - window_start, 1e-9))
+                        if window_samples >= 20 * batch_size:
+                            window_start, window_samples = now, 0
                     measured = flow.maybe_measure(model, epoch, b, batches) if flow is not None else None
                     if measured is not None:  # long-lag lab
                         history["gradient_flow"] = list(measured.norms)
                         self.emit(measured)
+                self._report(readout, epoch, batches,
+                             window_samples / max(time.perf_counter() - window_start, 1e-9))
                 train_time = time.perf_counter() - epoch_start - epoch_paused
                 paused_total += epoch_paused
                 if seen == 0:
@@ -241,6 +240,15 @@ class Trainer:
         self.emit(FitEnded(epochs_done, seconds, sps_total, stopped))
         model.eval()
         return FitResult(model, history, epochs_done, seconds, sps_total, stopped, failure, str(device))
+
+    def _report(self, readout: BatchReadout, epoch: int, batches: int, rate: float) -> None:
+        """History and BatchEnded for the batches read back; the first non-finite loss stops the fit."""
+        for v in readout.read():
+            if not math.isfinite(v.loss):
+                raise _NonFinite(epoch, v.batch, v.loss)
+            self.history["batch_x"].append(epoch + (v.batch + 1) / batches)
+            self.history["batch_loss"].append(v.loss)
+            self.emit(BatchEnded(epoch, v.batch, batches, v.loss, v.accuracy, rate * self.shard.world, v.lr))
 
     def _gradient_flow_probe(self, data: DataBundle, batches: int) -> GradientFlowProbe | None:
         """The first validation sequences (else training ones): a fixed batch; rank 0 only."""

@@ -13,6 +13,9 @@ README):
   plain b64 and BiLSTM+attention b128).
 - More cores than parts (small batches on a big machine): the Python split with several torch
   threads per part (steps.SplitStep), so every core has work inside torch's ops.
+- CUDA, one process: the whole step captured in a CUDA graph and replayed (cuda_graph_step.py),
+  since a small recurrent step on a GPU is bound by kernel launches; cuDNN picks its algorithms by
+  measuring (cudnn.benchmark). LSTM_DESKTOP_NO_CUDA_GRAPH=1 gives the eager step, same maths.
 - Everything else: a batch under 32 on several cores, DDP, a GPU, or where the kernel cannot run (no
   C compiler, a torch without MKL's sgemm, not x86-64 Linux, LSTM_DESKTOP_NO_KERNEL=1, a model not
   laid out as LSTMClassifier builds it): the torch steps, same maths. SplitStep splits only without
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from lstm_desktop.core import kernel_step, native_kernel
+from lstm_desktop.core import cuda_graph_step, kernel_step, native_kernel
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.models import LSTMClassifier
 from lstm_desktop.core.steps import SerialStep, SplitStep, split_parts
@@ -32,6 +35,11 @@ from lstm_desktop.core.steps import SerialStep, SplitStep, split_parts
 def make_step(model: LSTMClassifier, net: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
               device: torch.device, batch_size: int, data_parallel: bool) -> SerialStep:
     """The fastest exact step for this model, device and batch size (see the module's note)."""
+    if device.type == "cuda" and not data_parallel:
+        torch.backends.cudnn.benchmark = True
+        if cuda_graph_step.graph_capture_enabled(device) and cuda_graph_step.supported(opt):
+            return cuda_graph_step.CudaGraphStep(net, opt, cfg.grad_clip, batch_size,
+                                                 scheduled_lr=cfg.lr_schedule != "none")
     threads = torch.get_num_threads()
     parts = 1 if threads == 1 else split_parts(threads, batch_size)  # one core: the kernel in one part
     if not (cfg.cpu_split and device.type == "cpu" and not data_parallel) or (parts < 2 and threads > 1):

@@ -1,6 +1,6 @@
 """The torch steps (serial, split over threads) do the same maths, and fast_path.make_step picks the
 right step, with or without the C kernel (CI runs this file both ways). Also: a non-finite loss
-leaves the weights alone, runs are reproducible, CUDA takes the serial step, and the step modules
+leaves the weights alone, runs are reproducible, CUDA trains like the CPU, and the step modules
 import each other without a cycle.
 """
 
@@ -140,7 +140,7 @@ def test_on_cuda_the_serial_step_trains_like_the_cpu(name):
     device = torch.device("cuda")
     gpu = small(name).to(device)
     step = make_step(gpu, gpu, make_optimizer(gpu, cfg, device), cfg, device, 64, data_parallel=False)
-    assert type(step) is SerialStep
+    assert isinstance(step, SerialStep)  # the CUDA-graph step (test_cuda_graph_step.py), SerialStep's maths
     cpu = small(name)
     x, y = data()
     gpu_losses = [float(v) for v in train(step, x.to(device), y.to(device))]
