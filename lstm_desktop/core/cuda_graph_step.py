@@ -19,6 +19,7 @@ Off CUDA this class runs every batch eagerly, which is how its maths is tested w
 from __future__ import annotations
 
 import os
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -129,7 +130,13 @@ class CudaGraphStep(SerialStep):
             torch.cuda.current_stream().wait_stream(side)
             return out
         if self.graph is None:
-            self._capture(xb, yb)  # records the step; the batch itself runs in the replay below
+            try:
+                self._capture(xb, yb)  # records the step; the batch itself runs in the replay below
+            except RuntimeError as exc:  # a driver or op that cannot be captured: the eager step, same maths
+                warnings.warn(f"CUDA graph capture failed ({str(exc).splitlines()[0]}); training on without it",
+                              RuntimeWarning, stacklevel=2)
+                self.on_cuda, self.graph, self.static = False, None, None
+                return self._eager(xb, yb)
         x, y, loss, correct = self.static  # type: ignore[misc]
         x.copy_(xb)
         y.copy_(yb)

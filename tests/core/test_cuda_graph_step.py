@@ -148,3 +148,22 @@ def test_on_cuda_a_seeded_run_learns_the_same_with_and_without_the_graph(monkeyp
     assert graph.history["train_loss"] == pytest.approx(eager.history["train_loss"], rel=1e-3)
     assert graph.history["val_accuracy"] == pytest.approx(eager.history["val_accuracy"], abs=0.01)
     assert graph.history["val_accuracy"][-1] > 0.5
+
+
+def test_a_capture_that_fails_warns_once_and_trains_on_eagerly(monkeypatch):
+    cpu = torch.device("cpu")
+    cfg = TrainConfig(lr=1e-2)
+    a, b = small("plain"), small("plain")
+    b.load_state_dict(a.state_dict())
+    step = CudaGraphStep(b, make_optimizer(b, cfg, cpu), 0.0, batch_size=16)
+    step.on_cuda, step.warmed = True, 3  # as on a GPU after the warm-up batches
+
+    def cannot_capture(*_):
+        raise RuntimeError("operation not permitted when stream is capturing\nmore detail")
+
+    monkeypatch.setattr(step, "_capture", cannot_capture)
+    data = batches(3, 16)
+    with pytest.warns(RuntimeWarning, match="CUDA graph capture failed .operation not permitted"):
+        graph = run(step, data, cpu)
+    assert step.on_cuda is False and step.graph is None
+    assert graph == run(SerialStep(a, make_optimizer(a, cfg, cpu), 0.0), data, cpu)
