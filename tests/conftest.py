@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+# The engine times its candidate CPU steps (core/step_choice.py); tests take the rules' pick so what
+# they check does not depend on this machine's load. tests/core/test_step_choice.py times for real.
+os.environ.setdefault("LSTM_DESKTOP_STEP_CHOICE", "rules")
 
 import atexit  # noqa: E402
 import shutil  # noqa: E402

@@ -82,7 +82,8 @@ class ProgressPrinter(Callback):
     def on_fit_start(self, event: FitStarted) -> None:
         self._close()
         self.out.write(f"training {event.train_size:,} samples ({event.val_size:,} held out for validation), "
-                       f"{event.parameters:,} parameters, on {event.device}\n")
+                       f"{event.parameters:,} parameters, on {event.device}"
+                       f"{f' ({event.step})' if event.step else ''}\n")
         if event.estimated_epoch_seconds > 0:
             line = describe_epoch_time(event.estimated_epoch_seconds, event.epochs)
             self.out.write(f"estimate (timed on a few batches): {line}\n")

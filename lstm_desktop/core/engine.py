@@ -133,10 +133,9 @@ class Trainer:
         self.history = history  # live view for callbacks (per-epoch checkpoints, plots)
         eta = (estimated_epoch_seconds(cfg, data.input_size, data.seq_len, per_rank, device)
                if self.shard.world == 1 else 0.0)  # (DDP: each rank would time its own, at once)
-        self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model),
-                             estimated_epoch_seconds=eta))
-
         step = make_step(model, net, opt, cfg, device, batch_size, data_parallel=wrap is not None)
+        self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model),
+                             estimated_epoch_seconds=eta, step=step.description))
         good_state = copy.deepcopy(model.state_dict())
         train_seconds = 0.0
         samples_seen = 0

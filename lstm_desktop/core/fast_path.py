@@ -1,6 +1,10 @@
 """Which training step the engine uses: the one place that chooses, and why.
 
-Measured on the project's 2-core machine (benchmarks/handwritten_vs_engine.py, ratios in the
+On a CPU with several cores every exact step that can run (below) is timed on a few batches of the
+run's shape and the fastest is remembered for this machine and shape (step_choice.py): rules
+written on one machine picked the Python split on a 16-core one, where the kernel never ran. The
+rules below are the order the candidates are listed in, and the choice when nothing is timed
+(LSTM_DESKTOP_STEP_CHOICE=rules). They were measured on the project's 2-core machine (benchmarks/handwritten_vs_engine.py, ratios in the
 README):
 - CPU, several cores, any LSTMClassifier variant (stacked, bidirectional, attention, dropout; LSTM,
   GRU or tanh-RNN cells): the C kernel (kernel_step.KernelSplitStep). The batch is cut into one
@@ -26,34 +30,89 @@ from __future__ import annotations
 
 import torch
 
-from lstm_desktop.core import cuda_graph_step, kernel_step, native_kernel
+from lstm_desktop.core import cuda_graph_step, kernel_step, native_kernel, step_choice
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.models import LSTMClassifier
+from lstm_desktop.core.optim import make_optimizer
+from lstm_desktop.core.step_choice import Candidate
 from lstm_desktop.core.steps import SerialStep, SplitStep, split_parts
 
 
 def make_step(model: LSTMClassifier, net: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
               device: torch.device, batch_size: int, data_parallel: bool) -> SerialStep:
-    """The fastest exact step for this model, device and batch size (see the module's note)."""
+    """The fastest exact step for this model, device and batch size (see the module's note); its
+    `description` says which it is and how it was chosen (the run's info shows it)."""
     if device.type == "cuda" and not data_parallel:
         torch.backends.cudnn.benchmark = True
         if cuda_graph_step.graph_capture_enabled(device) and cuda_graph_step.supported(opt):
-            return cuda_graph_step.CudaGraphStep(net, opt, cfg.grad_clip, batch_size,
-                                                 scheduled_lr=cfg.lr_schedule != "none")
+            step: SerialStep = cuda_graph_step.CudaGraphStep(net, opt, cfg.grad_clip, batch_size,
+                                                             scheduled_lr=cfg.lr_schedule != "none")
+            step.description = "CUDA graph"
+            return step
+    if not (cfg.cpu_split and device.type == "cpu" and not data_parallel):
+        step = SerialStep(net, opt, cfg.grad_clip)
+        step.description = f"torch serial on {device.type}"
+        return step
+    kernel = native_kernel.load_kernel() if cfg.cpu_kernel else None
+    kernel = kernel if kernel is not None and kernel_step.supports(model, kernel) else None
     threads = torch.get_num_threads()
+    choice, how = rule_choice(model, threads, batch_size, kernel is not None), "by rule"
+    options = candidates(model, threads, batch_size, kernel is not None)
+    if step_choice.measuring_enabled() and len(options) > 1:
+        key = step_choice.machine_key(threads, repr(model.spec.to_dict()), batch_size)
+        cache = step_choice.ChoiceCache()
+        remembered = cache.get(key)
+        if remembered in options:
+            choice, how = remembered, "measured earlier on this machine"
+        else:
+            spec, gen = model.spec, torch.Generator().manual_seed(0)  # not the run's random stream
+            x = torch.randn(batch_size, spec.seq_len, spec.input_size, generator=gen)
+            y = torch.randint(0, spec.num_classes, (batch_size,), generator=gen)
+            choice, _ = step_choice.fastest(options, model, lambda m: make_optimizer(m, cfg, device),
+                                            lambda c, m, o: build(c, m, m, o, cfg, kernel), x, y)
+            how = "measured"
+            cache.put(key, choice)
+    try:
+        step = build(choice, model, net, opt, cfg, kernel)
+    except OSError:  # no threads to be had for the kernel: the torch steps
+        choice, how = Candidate("serial", 1, threads), "the kernel could not start its threads"
+        step = build(choice, model, net, opt, cfg, kernel)
+    step.description = f"{choice.name}, {how}"
+    return step
+
+
+def rule_choice(model: LSTMClassifier, threads: int, batch_size: int, kernel: bool) -> Candidate:
+    """The 2-core machine's rules (the module's note): what runs when nothing is timed."""
     parts = 1 if threads == 1 else split_parts(threads, batch_size)  # one core: the kernel in one part
-    if not (cfg.cpu_split and device.type == "cpu" and not data_parallel) or (parts < 2 and threads > 1):
-        return SerialStep(net, opt, cfg.grad_clip)  # (a batch under 32 on several cores: all threads in torch)
+    if parts < 2 and threads > 1:
+        return Candidate("serial", 1, threads)  # a batch under 32 on several cores: all threads in torch
     threads_each = max(1, threads // parts)
     if threads_each > 1:  # more cores than parts: each part uses OpenMP inside torch's ops
-        return SplitStep(net, opt, cfg.grad_clip, parts, threads_each) if model.spec.dropout == 0 else \
-            SerialStep(net, opt, cfg.grad_clip)
-    kernel = native_kernel.load_kernel() if cfg.cpu_kernel else None
-    if kernel is not None and kernel_step.supports(model, kernel):
-        try:
-            return kernel_step.KernelSplitStep(model, opt, cfg.grad_clip, parts, kernel)
-        except OSError:  # no threads to be had: the torch steps below
-            pass
+        return Candidate("split", parts, threads_each) if model.spec.dropout == 0 else Candidate("serial", 1, threads)
+    if kernel:
+        return Candidate("kernel", parts, 1)
     if model.spec.dropout == 0 and parts >= 2:
-        return SplitStep(net, opt, cfg.grad_clip, parts)
+        return Candidate("split", parts, 1)
+    return Candidate("serial", 1, threads)
+
+
+def candidates(model: LSTMClassifier, threads: int, batch_size: int, kernel: bool) -> list[Candidate]:
+    """Every exact step worth timing here: the kernel in 1..threads parts of >= 16 samples, the
+    Python split (no dropout: its draws would differ) with the threads shared out, the serial step."""
+    most = max(1, min(threads, batch_size // 16))
+    counts = sorted({most} | {p for p in (1, 2, 4, 8, 16, 32, 64) if p <= most})
+    options = [Candidate("kernel", p, 1) for p in counts] if kernel else []
+    if model.spec.dropout == 0:
+        options += [Candidate("split", p, max(1, threads // p)) for p in counts if p >= 2]
+    options.append(Candidate("serial", 1, threads))
+    rule = rule_choice(model, threads, batch_size, kernel)
+    return [rule] + [c for c in options if c != rule]
+
+
+def build(choice: Candidate, model: LSTMClassifier, net: torch.nn.Module, opt: torch.optim.Optimizer,
+          cfg: TrainConfig, kernel: object | None) -> SerialStep:
+    if choice.kind == "kernel" and kernel is not None:
+        return kernel_step.KernelSplitStep(model, opt, cfg.grad_clip, choice.parts, kernel)
+    if choice.kind == "split":
+        return SplitStep(net, opt, cfg.grad_clip, choice.parts, choice.threads_each)
     return SerialStep(net, opt, cfg.grad_clip)

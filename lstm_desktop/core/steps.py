@@ -19,6 +19,8 @@ import torch.nn.functional as F
 class SerialStep:
     """Forward, backward and optimiser step of one batch on this thread (any device, DDP too)."""
 
+    description = "torch serial"  # which step and how it was chosen (fast_path.make_step sets it)
+
     def __init__(self, net: torch.nn.Module, opt: torch.optim.Optimizer, grad_clip: float = 0.0,
                  threads_each: int | None = None) -> None:
         self.net = net

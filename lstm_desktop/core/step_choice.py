@@ -1,0 +1,152 @@
+"""Which CPU training step is fastest on this machine, found by timing them, once per shape.
+
+Why: rules written on a 2-core machine (fast_path's module note) picked the Python split step on
+a 16-core one, where the C kernel never ran. Cores, caches, MKL and oneDNN differ too much between
+machines to rank the steps by rules; a few timed batches do it. The candidates are every step that
+can run this model here (the C kernel cut into 1..N parts, the Python split with several threads a
+part, the serial step with all threads); each is timed on a copy of the model and optimiser with
+random batches of the run's shape, so the run's weights and random streams are untouched. The
+winner is remembered per machine, torch version, thread count, model shape and batch size in the
+user's data folder, so the next run with that shape starts at once and picks the same step (a
+seeded run then repeats exactly). `LSTM_DESKTOP_STEP_CHOICE=rules` skips the timing and takes the
+rules' pick (the test suite does, so its choices do not depend on the machine's load).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+CHOICE_ENV = "LSTM_DESKTOP_STEP_CHOICE"
+CACHE_NAME = "step-choices.json"
+TIMED_BATCHES = 3
+SLOW_BATCH_SECONDS = 1.5  # a candidate this slow on its first batch is not timed further
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to train a batch: 'kernel' (parts), 'split' (parts x threads_each) or 'serial'."""
+
+    kind: str
+    parts: int = 1
+    threads_each: int = 1
+
+    @property
+    def name(self) -> str:
+        if self.kind == "kernel":
+            return f"C kernel in {self.parts} part{'s' if self.parts > 1 else ''}"
+        if self.kind == "split":
+            return f"torch split in {self.parts} parts of {self.threads_each} threads"
+        return f"torch serial on {self.threads_each} thread{'s' if self.threads_each > 1 else ''}"
+
+    def key(self) -> str:
+        return f"{self.kind}:{self.parts}:{self.threads_each}"
+
+    @classmethod
+    def from_key(cls, key: str) -> "Candidate":
+        kind, parts, threads = key.split(":")
+        return cls(kind, int(parts), int(threads))
+
+
+def measuring_enabled() -> bool:
+    return os.environ.get(CHOICE_ENV, "").strip().lower() != "rules"
+
+
+def machine_key(threads: int, shape: str, batch_size: int) -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}|{os.cpu_count()} cpus|torch {torch.__version__}|{threads} threads|{shape}|batch {batch_size}"
+
+
+class ChoiceCache:
+    """The remembered winners, a small JSON file beside the run store; unreadable means empty."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is None:
+            from lstm_desktop.core.paths import home_dir
+
+            path = home_dir() / CACHE_NAME
+        self.path = path
+
+    def _read(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text())
+            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def get(self, key: str) -> Candidate | None:
+        value = self._read().get(key)
+        try:
+            return Candidate.from_key(value) if value else None
+        except ValueError:
+            return None
+
+    def put(self, key: str, choice: Candidate) -> None:
+        """Best effort: a read-only or full disk only means the next run times again."""
+        from lstm_desktop.core.atomic import atomic_write
+
+        data = self._read()
+        data[key] = choice.key()
+        try:
+            with atomic_write(self.path, "w") as f:
+                json.dump(data, f, indent=1, sort_keys=True)
+        except OSError:
+            pass
+
+
+def time_candidate(build: Callable[[], object], x: torch.Tensor, y: torch.Tensor) -> float:
+    """Median seconds a batch over TIMED_BATCHES batches after one warm-up batch (inf if it fails)."""
+    try:
+        step = build()
+    except (OSError, RuntimeError, ValueError):
+        return float("inf")
+    try:
+        start = time.perf_counter()
+        step.train_batch(x, y)  # type: ignore[attr-defined]
+        if time.perf_counter() - start > SLOW_BATCH_SECONDS:
+            return time.perf_counter() - start
+        times = []
+        for _ in range(TIMED_BATCHES):
+            start = time.perf_counter()
+            step.train_batch(x, y)  # type: ignore[attr-defined]
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+    except (OSError, RuntimeError, ValueError):
+        return float("inf")
+    finally:
+        step.close()  # type: ignore[attr-defined]
+
+
+def fastest(candidates: list[Candidate], model: torch.nn.Module, make_opt: Callable[[torch.nn.Module], object],
+            build: Callable[[Candidate, torch.nn.Module, object], object],
+            x: torch.Tensor, y: torch.Tensor) -> tuple[Candidate, dict[str, float]]:
+    """Times each candidate on its own copy of the model and optimiser; the run's random streams and
+    torch's thread count are restored afterwards."""
+    threads = torch.get_num_threads()
+    seconds: dict[str, float] = {}
+    with torch.random.fork_rng(devices=[]):
+        for cand in candidates:
+            def make(c: Candidate = cand) -> object:
+                clone = copy.deepcopy(model)
+                return build(c, clone, make_opt(clone))
+
+            seconds[cand.key()] = time_candidate(make, x, y)
+            torch.set_num_threads(threads)
+    best = min(candidates, key=lambda c: seconds[c.key()])
+    return best, seconds

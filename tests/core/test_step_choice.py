@@ -1,0 +1,112 @@
+"""The engine picks its CPU step by timing the candidates, remembers the winner per machine and
+shape, and says which step it used; timing touches neither the run's weights nor its random streams."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from kernel_reference import small
+
+from lstm_desktop.core import fast_path, step_choice
+from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.data import synthetic_bundle
+from lstm_desktop.core.engine import Trainer
+from lstm_desktop.core.events import FitStarted
+from lstm_desktop.core.optim import make_optimizer
+from lstm_desktop.core.step_choice import Candidate, ChoiceCache
+from lstm_desktop.core.steps import SerialStep, SplitStep
+
+
+@pytest.fixture
+def measuring(monkeypatch, tmp_path):
+    monkeypatch.setenv(step_choice.CHOICE_ENV, "measure")
+    monkeypatch.setenv("LSTM_DESKTOP_HOME", str(tmp_path))
+    before = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(before)
+
+
+def test_candidates_list_the_rules_pick_first_and_leave_out_splits_with_dropout():
+    plain = small("plain")
+    options = fast_path.candidates(plain, threads=16, batch_size=64, kernel=True)
+    assert options[0] == fast_path.rule_choice(plain, 16, 64, True) == Candidate("split", 4, 4)
+    assert {Candidate("kernel", p, 1) for p in (1, 2, 4)} <= set(options)
+    assert Candidate("serial", 1, 16) in options and len(set(options)) == len(options)
+    dropout = small("stacked", dropout=0.2)
+    assert all(c.kind != "split" for c in fast_path.candidates(dropout, 16, 64, kernel=False))
+    assert fast_path.candidates(plain, 1, 64, kernel=False) == [Candidate("serial", 1, 1)]
+
+
+def test_the_fastest_candidate_is_built_remembered_and_reused_without_timing(measuring, monkeypatch):
+    torch.set_num_threads(4)
+    model = small("plain")
+    cfg = TrainConfig(lr=1e-2)
+    timed: list[str] = []
+    costs = {"split:2:2": 0.5, "serial:1:4": 0.2}
+
+    def fake_time(build, x, y):
+        step = build()
+        key = {SplitStep: f"split:{getattr(step, 'parts', 0)}:{step.threads_each}"}.get(type(step), None)
+        key = key or ("serial:1:4" if type(step) is SerialStep else "kernel")
+        step.close()
+        timed.append(key)
+        return costs.get(key, 1.0)
+
+    monkeypatch.setattr(step_choice, "time_candidate", fake_time)
+    first = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
+                                torch.device("cpu"), 64, data_parallel=False)
+    assert type(first) is SerialStep and first.description == "torch serial on 4 threads, measured"
+    assert "split:2:2" in timed and "serial:1:4" in timed
+    first.close()
+    monkeypatch.setattr(step_choice, "time_candidate", lambda *a: pytest.fail("timed again"))
+    again = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
+                                torch.device("cpu"), 64, data_parallel=False)
+    assert type(again) is SerialStep and "measured earlier on this machine" in again.description
+    again.close()
+    assert len(ChoiceCache(measuring / step_choice.CACHE_NAME)._read()) == 1
+
+
+def test_timing_leaves_the_weights_the_random_stream_and_the_thread_count_alone(measuring):
+    torch.set_num_threads(2)
+    model = small("bi-attention")
+    cfg = TrainConfig(lr=1e-2)
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    best, seconds = step_choice.fastest(
+        fast_path.candidates(model, 2, 32, kernel=False), model, lambda m: make_optimizer(m, cfg, torch.device("cpu")),
+        lambda c, m, o: fast_path.build(c, m, m, o, cfg, None), torch.randn(32, 7, 8, generator=torch.Generator()),
+        torch.randint(0, 10, (32,), generator=torch.Generator()))
+    assert torch.equal(torch.rand(3), expected)
+    assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
+    assert torch.get_num_threads() == 2
+    assert set(seconds) == {c.key() for c in fast_path.candidates(model, 2, 32, kernel=False)}
+    assert all(0 < s < float("inf") for s in seconds.values()) and seconds[best.key()] == min(seconds.values())
+
+
+def test_a_measured_seeded_run_repeats_exactly_and_says_which_step_it_used(measuring):
+    torch.set_num_threads(2)
+    cfg = TrainConfig(dataset="synthetic", hidden=16, epochs=2, batch_size=64, lr=1e-2, device="cpu", seed=4)
+    runs = []
+    for _ in range(2):
+        started: list[FitStarted] = []
+        result = Trainer(cfg, callbacks=[lambda e: started.append(e) if isinstance(e, FitStarted) else None]).fit(
+            synthetic_bundle(n=400, seed=0))
+        runs.append((result, started[0].step))
+    (a, how_a), (b, how_b) = runs
+    assert how_a.endswith(", measured") and how_b.endswith(", measured earlier on this machine")
+    assert how_a.split(", ")[0] == how_b.split(", ")[0]
+    assert a.history["train_loss"] == b.history["train_loss"]
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+
+
+def test_an_unreadable_cache_is_an_empty_one(tmp_path):
+    path = tmp_path / step_choice.CACHE_NAME
+    path.write_text("{not json")
+    cache = ChoiceCache(path)
+    assert cache.get("anything") is None
+    cache.put("k", Candidate("kernel", 2, 1))
+    assert cache.get("k") == Candidate("kernel", 2, 1)
+    path.write_text('{"k": "kernel:two:1"}')
+    assert cache.get("k") is None
