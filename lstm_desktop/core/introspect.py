@@ -42,12 +42,10 @@ from typing import Iterator, Union
 
 import numpy as np
 import torch
-
-from lstm_desktop.core.inference import torch_threads  # noqa: F401 - part of this API
 from torch import nn
-from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from lstm_desktop.core.inference import blank_value, fit_input, torch_threads
 from lstm_desktop.core.introspect_cells import GRU_STATE_NAMES, RNN_STATE_NAMES, gru_rnn_states
 from lstm_desktop.core.models import LSTMClassifier
 
@@ -55,7 +53,7 @@ GATE_NAMES = ("input", "forget", "candidate", "output")
 STATE_NAMES = GATE_NAMES + ("cell", "hidden")
 STATE_NAMES_BY_CELL = {"lstm": STATE_NAMES, "gru": GRU_STATE_NAMES, "rnn": RNN_STATE_NAMES}
 DIRECTION_NAMES = ("forward", "backward")
-BACKGROUND = -1.0  # a blank pixel after the notebook's Normalize((0.5,), (0.5,))
+BACKGROUND = blank_value()  # a blank pixel after the notebook's Normalize((0.5,), (0.5,)): -1.0
 
 StateKey = tuple[int, int]  # (layer, direction): direction 0 forward, 1 backward
 
@@ -204,20 +202,6 @@ def cell_states(model: LSTMClassifier, x: torch.Tensor) -> LSTMStates:
     return LSTMStates(states, output, h_n, None)
 
 
-def fit_to_model(image: np.ndarray, model: LSTMClassifier) -> np.ndarray:
-    """The image at the model's (seq_len, input_size), area-resampled if it differs (e.g. a 28x28
-    drawing shown to an 8x8 digits model). Values stay in the normalised range."""
-    img = np.asarray(image, dtype=np.float32)
-    if img.ndim != 2:
-        raise ValueError(f"expected a 2-D image, got shape {img.shape}")
-    spec = model.spec
-    target = (spec.seq_len, spec.input_size)
-    if img.shape == target:
-        return img
-    t = torch.from_numpy(np.ascontiguousarray(img))[None, None]
-    return F.adaptive_avg_pool2d(t, target)[0, 0].numpy()
-
-
 def summarize(model: LSTMClassifier, out: torch.Tensor, lengths: torch.Tensor | None = None
               ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The model's summary of padded LSTM outputs (B, T, D*H) whose sequence b ends after
@@ -303,7 +287,7 @@ def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGR
     spec = model.spec
     if img.shape != (spec.seq_len, spec.input_size):
         raise ValueError(f"image shape {img.shape} does not match the model's "
-                         f"({spec.seq_len}, {spec.input_size}); use fit_to_model first")
+                         f"({spec.seq_len}, {spec.input_size}); use fit_input first")
     T = img.shape[0]
     use_helper = spec.bidirectional if parallel is None else parallel
     was_training = model.training
@@ -366,3 +350,26 @@ def explain(model: LSTMClassifier, image: np.ndarray, background: float = BACKGR
             wait([future])
         if was_training:
             model.train()
+
+
+def explain_input(model: LSTMClassifier, image: np.ndarray, background: float,
+                  parallel: bool | None = None) -> tuple[Explanation | None, str]:
+    """Explain any input the app holds (a drawing, a test image, NaN for missing pixels) with
+    `model`: NaN becomes the blank value, the image is fitted with `fit_input`, then `explain`.
+
+    Returns (explanation, note): the note says when the input was resampled for the model; when
+    the model cannot read it (a sequence task and a drawing) the explanation is None and the note
+    says why; ValueError when the input is not one image. The worker, the inside view and tools
+    all come through here.
+    """
+    img = np.nan_to_num(np.squeeze(np.asarray(image, dtype=np.float32)), nan=background)
+    if img.ndim != 2:
+        raise ValueError(f"an input of shape {np.shape(image)} is not one image")
+    spec = model.spec
+    fitted = fit_input(img, (spec.seq_len, spec.input_size))
+    if fitted is None:
+        return None, (f"This model reads {spec.seq_len}x{spec.input_size} sequences, not "
+                      f"{img.shape[0]}x{img.shape[1]} drawings: pick one of its test samples in the Results tab.")
+    note = "" if fitted.shape == img.shape else \
+        f" (resampled from {img.shape[0]}x{img.shape[1]} to {spec.seq_len}x{spec.input_size} for this model)"
+    return explain(model, fitted, background=background, parallel=parallel), note

@@ -40,8 +40,15 @@ class PadResult:
     model_input: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class ExplainResult:
+    explanation: Any  # core.introspect.Explanation, or None when the model cannot read the input
+    note: str  # resampled for the model, or why there is no explanation
+    model: str  # which model explained it: every answer names it
+
+
 class InferenceWorker(QObject):
-    """predicted(request, PadResult); explained(request, Explanation or None, error text)."""
+    """predicted(request, PadResult); explained(request, ExplainResult or None, error text)."""
 
     predicted = Signal(int, object)
     explained = Signal(int, object, str)
@@ -61,14 +68,15 @@ class InferenceWorker(QObject):
         """Queue a pad prediction with `model` (an inference copy, or None); returns its number."""
         return self._submit("predict", lambda: _predict(model, request))
 
-    def explain(self, model, image: np.ndarray, background: float) -> int:
-        """Queue an explanation of `image` (model-ready, already fitted to the model's shape)."""
-        return self._submit("explain", lambda: _explain(model, image, background))
+    def explain(self, model, image: np.ndarray, background: float, model_label: str = "") -> int:
+        """Queue an explanation of `image` (model-ready; fitted to the model here) by `model`, an
+        inference copy that model_label names."""
+        return self._submit("explain", lambda: _explain(model, image, background, model_label))
 
-    def explain_file(self, path: str, image: np.ndarray) -> int:
-        """Explain `image` with the model saved at `path` (a training run's newest epoch): the file
-        is read on the worker thread too."""
-        return self._submit("explain", lambda: _explain_file(path, image))
+    def explain_file(self, path: str, image: np.ndarray, model_label: str = "") -> int:
+        """Explain `image` with the model saved at `path` (a training run's newest epoch, a stored
+        run): the file is read on the worker thread too."""
+        return self._submit("explain", lambda: _explain_file(path, image, model_label))
 
     def cancel_explanations(self) -> None:
         with self._cond:
@@ -145,6 +153,7 @@ class InferenceWorker(QObject):
 
 def _predict(model, request: PadRequest) -> PadResult:
     from lstm_desktop.core.classify import predict_single
+    from lstm_desktop.core.inference import fit_input
     from lstm_desktop.core.preprocess import preprocess
 
     if request.pixels is None:
@@ -152,26 +161,20 @@ def _predict(model, request: PadRequest) -> PadResult:
     pre = preprocess(request.pixels, polarity=request.polarity, mean=request.mean, std=request.std)
     if pre is None:
         return PadResult(None, None, None)
-    probs = predict_single(model, pre.model_input) if model is not None else None
+    fitted = None if model is None else fit_input(pre.model_input, (model.spec.seq_len, model.spec.input_size))
+    probs = predict_single(model, fitted) if fitted is not None else None
     return PadResult(pre, probs, pre.model_input)
 
 
-def _explain(model, image: np.ndarray, background: float):
-    from lstm_desktop.core.introspect import explain
+def _explain(model, image: np.ndarray, background: float, model_label: str) -> ExplainResult:
+    from lstm_desktop.core.introspect import explain_input
 
-    return explain(model, image, background=background)
+    return ExplainResult(*explain_input(model, image, background), model_label)
 
 
-def _explain_file(path: str, image: np.ndarray):
+def _explain_file(path: str, image: np.ndarray, model_label: str) -> ExplainResult:
     from lstm_desktop.core.checkpoint import load_checkpoint
-    from lstm_desktop.core.inference import fit_input, inference_copy
-    from lstm_desktop.core.introspect import explain
+    from lstm_desktop.core.inference import blank_value, inference_copy
 
     ckpt = load_checkpoint(path)
-    model = inference_copy(ckpt)
-    spec = ckpt.spec
-    fitted = fit_input(image, (spec.seq_len, spec.input_size))
-    if fitted is None:
-        return None
-    background = (0.0 - float(ckpt.mean)) / (float(ckpt.std) or 0.5)
-    return explain(model, fitted, background=background)
+    return _explain(inference_copy(ckpt), image, blank_value(ckpt), model_label)

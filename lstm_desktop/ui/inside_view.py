@@ -3,14 +3,15 @@ layer and direction, for the digit on the pad or any test image, updated live.
 
 Computing and painting are apart. `configure(checkpoint)` sets the axes and selectors for a model
 and `show_explanation(ex)` draws an `Explanation` computed anywhere (the window may run
-`core.introspect.explain` on a worker thread, see `ui.inside_compute`); neither computes. The
-synchronous `set_model` / `set_input` / `refresh` path, used by tests and tools, computes with
-`ui.inside_compute` and then paints with the same two calls. Every plot item is created once (see
+`core.introspect.explain_input` on a worker thread, see `ui.explain_controller`); neither computes.
+The synchronous `set_model` / `set_input` / `refresh` path, used by tests and tools, computes with
+the same `explain_input` and then paints with the same two calls. Every plot item is created once (see
 `ui.inside_panels`); an update is a handful of `setImage` / `setOpts` calls.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 
@@ -19,10 +20,10 @@ from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
-from lstm_desktop.core.introspect import DIRECTION_NAMES, Explanation
+from lstm_desktop.core.inference import blank_value, inference_copy
+from lstm_desktop.core.introspect import DIRECTION_NAMES, Explanation, explain_input
 from lstm_desktop.core.models import LSTMClassifier
 from lstm_desktop.ui import inside_panels as panels
-from lstm_desktop.ui.inside_compute import copy_model, explain_image
 from lstm_desktop.ui.inside_help import HELP, legend_html, plain
 from lstm_desktop.ui.inside_hover import describe_point
 from lstm_desktop.ui.inside_layout import build_body, build_controls
@@ -47,7 +48,8 @@ class InsideView(QWidget):
         super().__init__(parent)
         self.setObjectName("insideView")
         self._model: LSTMClassifier | None = None
-        self._background = -1.0
+        self._background = blank_value()
+        self._model_label = ""
         self._image: np.ndarray | None = None
         self._label = ""
         self._dirty = False
@@ -99,9 +101,10 @@ class InsideView(QWidget):
         self._configure_geometry((spec.seq_len, spec.input_size, spec.hidden, spec.num_classes,
                                   spec.layers, 2 if spec.bidirectional else 1, bool(spec.attention)))
 
-    def show_explanation(self, ex: Explanation | None, label: str = "", note: str = "") -> None:
+    def show_explanation(self, ex: Explanation | None, label: str = "", note: str = "", model: str = "") -> None:
         """Draw an explanation computed elsewhere; None shows `note` as the empty view's message.
-        label names the input ("your drawing", "test image #3"); note follows it in the summary."""
+        label names the input ("your drawing", "test image #3"); note follows it in the summary;
+        model names the model that explained it (the summary says which model it shows)."""
         if ex is None:
             self._explanation = None
             self._show_empty(note)
@@ -111,11 +114,11 @@ class InsideView(QWidget):
         self._configure_geometry((T, ex.image.shape[1], some.shape[1], C, ex.layers, ex.directions,
                                   ex.attention is not None))
         self._explanation = ex
-        self._draw(ex, label, note)
+        self._draw(ex, label, note, model)
 
     # ------------------------------------------------------------------ synchronous interface
-    def set_model(self, checkpoint) -> None:
-        """Explain this model (a core.checkpoint.Checkpoint, or None) from now on.
+    def set_model(self, checkpoint, label: str = "") -> None:
+        """Explain with this model (a core.checkpoint.Checkpoint, or None; label names it) from now on.
 
         The view keeps its own CPU copy of the weights in eval mode, so a model that is still
         training elsewhere is neither switched to eval nor read while it changes.
@@ -125,7 +128,8 @@ class InsideView(QWidget):
             self._model = None
         else:
             try:
-                self._model, self._background = copy_model(checkpoint)
+                self._model, self._background = inference_copy(checkpoint), blank_value(checkpoint)
+                self._model_label = label
             except Exception as exc:  # a broken checkpoint must not take the window down
                 log.exception("Inside view could not copy the model")
                 self._model = None
@@ -160,12 +164,12 @@ class InsideView(QWidget):
                                              "confusion matrix, to see what the LSTM does with it.")
             return
         try:
-            ex, note = explain_image(self._model, self._image, self._background, self.parallel_explain)
+            ex, note = explain_input(self._model, self._image, self._background, self.parallel_explain)
         except Exception as exc:
             log.exception("Inside view: explain failed")
             self.show_explanation(None, note=f"Could not explain this input: {exc}")
             return
-        self.show_explanation(ex, self._label, note)
+        self.show_explanation(ex, self._label, note, self._model_label)
         self.last_update_seconds = time.perf_counter() - start
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt name
@@ -237,7 +241,7 @@ class InsideView(QWidget):
         self.decision_line.hide()
         self._summary.setText(f"<b>Inside the LSTM</b> — {message}" if message else "<b>Inside the LSTM</b>")
 
-    def _draw(self, ex: Explanation, label: str, note: str) -> None:
+    def _draw(self, ex: Explanation, label: str, note: str, model: str = "") -> None:
         T = len(ex.readout)
         rows = self._rows
         self.digit_image.setImage(ex.image, autoLevels=False, levels=(-1.0, 1.0))
@@ -263,8 +267,9 @@ class InsideView(QWidget):
         decided = (f"settles on it at row {ex.decision_row + 1} of {T}" if ex.decision_row < T
                    else "the readout never settles")
         source = f" — {label}" if label else ""
+        by = f" — model: {html.escape(model, quote=False)}" if model else ""
         self._summary.setText(f"<b>Prediction: {ex.predicted}</b> ({p:.0%}); the row-by-row "
-                              f"readout {decided}{source}{note}")
+                              f"readout {decided}{source}{note}{by}")
 
     def _draw_occlusion(self, ex: Explanation) -> None:
         d = ex.occlusion

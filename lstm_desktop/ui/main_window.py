@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
     def new_run(self, name: str | None, config: TrainConfig | None, **fields: Any) -> Run:
         return self.lifecycle.new_run(name, config, **fields)
 
-    def checkpoint_of(self, run: Run):
+    def checkpoint_of(self, run: Run | None):
         return self.lifecycle.checkpoint_of(run)
 
     def use_on_pad(self, run: Run | None) -> None:
@@ -302,9 +302,6 @@ class MainWindow(QMainWindow):
             self.controls.set_message("Stopping after the current batch…")
             self.set_status("Stopping…")
 
-    def _drain_batches(self) -> None:
-        self.training.drain()
-
     # ================================================================== results, files
     def copy_command(self, run_id: int, torchrun: bool = False) -> str:
         from lstm_desktop.core.commands import torchrun_command, train_command
@@ -326,13 +323,14 @@ class MainWindow(QMainWindow):
     def export_curves(self, path: str | Path | None = None, kind: str | None = None) -> Path | None:
         return self.files.export_curves(path, kind)
 
-    def _on_image_selected(self, image: np.ndarray, label: str) -> None:
+    def _on_image_selected(self, image: np.ndarray, label: str, run_id: int = -1) -> None:
+        run = self.runs.get(run_id)  # a test image is explained with its own run's model
         if self.draw is not None:
-            self.draw.explain_image(image, label)
+            self.draw.explain_image(image, label, self.checkpoint_of(run), run.label if run else "")
         self.set_status(f"{label} sent to 'Inside the LSTM' (double-click to go there)")
 
-    def _on_image_open(self, image: np.ndarray, label: str) -> None:
-        self._on_image_selected(image, label)
+    def _on_image_open(self, image: np.ndarray, label: str, run_id: int = -1) -> None:
+        self._on_image_selected(image, label, run_id)
         self.tabs.setCurrentIndex(TAB_INSIDE)
 
     def _on_tab_changed(self, index: int) -> None:

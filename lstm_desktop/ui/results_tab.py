@@ -58,8 +58,8 @@ class ComparisonView(QWidget):
 
 
 class ResultsTab(QSplitter):
-    imageSelected = Signal(object, str)
-    imageOpenRequested = Signal(object, str)
+    imageSelected = Signal(object, str, int)  # image, label, the id of the run it belongs to
+    imageOpenRequested = Signal(object, str, int)
 
     def __init__(self, runs: Runs, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -89,8 +89,9 @@ class ResultsTab(QSplitter):
         self.runs_panel.selectionChanged.connect(self._on_selection)
         runs.events.changed.connect(self._on_run_changed)
         runs.events.removed.connect(lambda run: self._on_selection(self.runs_panel.selected_ids()))
-        self.metrics_view.imageSelected.connect(self.imageSelected)
-        self.metrics_view.imageOpenRequested.connect(self.imageOpenRequested)
+        self.metrics_view.imageSelected.connect(lambda image, label: self.imageSelected.emit(image, label, self._shown))
+        self.metrics_view.imageOpenRequested.connect(
+            lambda image, label: self.imageOpenRequested.emit(image, label, self._shown))
         self._shown: int = -1
 
     def install_gradient_view(self, view: QWidget) -> None:

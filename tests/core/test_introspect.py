@@ -11,8 +11,11 @@ import pytest
 import torch
 from torch import nn
 
+from lstm_desktop.core.checkpoint import Checkpoint
+from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.inference import blank_value, fit_input, torch_threads
 from lstm_desktop.core.introspect import (STATE_NAMES, STATE_NAMES_BY_CELL, cell_states, decision_row,
-                                          explain, fit_to_model, lstm_states, torch_threads)
+                                          explain, explain_input, lstm_states)
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 
 TOL = 1e-5
@@ -216,20 +219,61 @@ def test_explain_leaves_a_training_model_in_training_mode() -> None:
     assert np.abs(ex.probabilities - _softmax(model, digit_like(4)[None])[0]).max() <= TOL
 
 
-def test_explain_checks_the_shape_and_fit_to_model_resamples() -> None:
+def test_explain_checks_the_shape_and_fit_input_resamples() -> None:
     torch.manual_seed(0)
     small = LSTMClassifier(ModelSpec(input_size=8, seq_len=8, hidden=8)).eval()
     img = digit_like(5)
-    with pytest.raises(ValueError, match="fit_to_model"):
+    with pytest.raises(ValueError, match="fit_input"):
         explain(small, img)
-    fitted = fit_to_model(img, small)
+    fitted = fit_input(img, (8, 8))
     assert fitted.shape == (8, 8) and fitted.dtype == np.float32
     assert -1.0 <= fitted.min() and fitted.max() <= 1.0
     ex = explain(small, fitted)
     assert ex.readout.shape == (8, 10) and ex.occlusion.shape == (8,)
     assert ex.gates[(0, 0)]["cell"].shape == (8, 8)
-    assert fit_to_model(img, make_model("plain")) is not None  # same shape: unchanged
-    assert np.array_equal(fit_to_model(img, make_model("plain")), img)
+    assert np.array_equal(fit_input(img, (28, 28)), img)  # same shape: unchanged
+    assert fit_input(img, (100, 8)) is None and fit_input(None, (8, 8)) is None  # no image input
+
+
+def test_fit_input_area_resamples_the_digit_box_by_hand() -> None:
+    """28x28 -> 8x8 averages MNIST's 20x20 digit box (rows and columns 4..23): each output pixel
+    covers 2.5 x 2.5 input pixels, so a 2x2 block of ink in the box's corner fills 4 of its 6.25."""
+    img = -np.ones((28, 28), np.float32)
+    img[4:6, 4:6] = 1.0  # in the first output pixel
+    img[0:4, :] = 1.0  # the margin above the box: outside the digit box, ignored
+    img[23, 23] = 1.0  # the box's last pixel: 1 of the 6.25 under the last output pixel
+    out = fit_input(img, (8, 8))
+    expected = -np.ones((8, 8), np.float32)
+    expected[0, 0] = (4 * 1.0 + 2.25 * -1.0) / 6.25  # 0.28
+    expected[7, 7] = (1 * 1.0 + 5.25 * -1.0) / 6.25  # -0.68
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+def test_blank_value_is_the_normalised_zero_or_a_one_hot_tasks_zero() -> None:
+    spec = ModelSpec()
+    assert blank_value() == -1.0  # the notebook's Normalize((0.5,), (0.5,))
+    ck = Checkpoint(LSTMClassifier(spec), spec, mean=0.1307, std=0.3081)
+    assert blank_value(ck) == pytest.approx(-0.1307 / 0.3081)
+    one_hot = Checkpoint(LSTMClassifier(spec), spec, TrainConfig(dataset="temporal-order"))
+    assert blank_value(one_hot) == 0.0
+
+
+def test_explain_input_fills_missing_pixels_fits_and_says_why_not() -> None:
+    torch.manual_seed(0)
+    small = LSTMClassifier(ModelSpec(input_size=8, seq_len=8, hidden=8)).eval()
+    img = digit_like(5)
+    holed = img.copy()
+    holed[0, :] = np.nan  # a missing row: the blank value
+    filled = img.copy()
+    filled[0, :] = -1.0
+    ex, note = explain_input(small, holed[None], -1.0)  # a (1, 28, 28) batch of one is squeezed
+    np.testing.assert_allclose(ex.probabilities, explain(small, fit_input(filled, (8, 8))).probabilities, atol=TOL)
+    assert "resampled from 28x28 to 8x8" in note
+    same, note = explain_input(make_model("plain"), img, -1.0)
+    assert same.image.shape == (28, 28) and note == ""
+    sequence = LSTMClassifier(ModelSpec(input_size=8, seq_len=100, num_classes=4)).eval()
+    ex, note = explain_input(sequence, img, 0.0)
+    assert ex is None and "reads 100x8 sequences" in note
 
 
 def test_background_value_is_used_for_occlusion() -> None:

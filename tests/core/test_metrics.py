@@ -1,11 +1,11 @@
-"""Metrics against scikit-learn called directly, as the notebook did."""
+"""Metrics: per-class scores and the confusion matrix against values worked by hand; the macro means
+against scikit-learn's own averaging functions (the app computes them itself, over the classes present)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support,
-                             precision_score, recall_score)
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from lstm_desktop.core.metrics import Metrics, compute_metrics
 
@@ -34,26 +34,36 @@ def test_macro_scores_match_sklearn(y_true, y_pred):
     assert m.f1 == pytest.approx(f)
 
 
-def test_per_class_scores_and_support_match_sklearn():
-    m = compute_metrics(Y_TRUE, Y_PRED)
-    p, r, f, s = precision_recall_fscore_support(Y_TRUE, Y_PRED, labels=list(range(10)), zero_division=0)
+# A small example worked by hand. Rows are true labels, columns predictions:
+#   true 0: [1, 1, 0]   class 0: precision 1/1, recall 1/2, F1 2*(1*1/2)/(1+1/2) = 2/3, support 2
+#   true 1: [0, 2, 1]   class 1: precision 2/3, recall 2/3, F1 2/3, support 3
+#   true 2: [0, 0, 1]   class 2: precision 1/2, recall 1/1, F1 2*(1/2*1)/(1/2+1) = 2/3, support 1
+SMALL_TRUE = [0, 0, 1, 1, 1, 2]
+SMALL_PRED = [0, 1, 1, 1, 2, 2]
+
+
+def test_per_class_scores_and_support_by_hand():
+    m = compute_metrics(SMALL_TRUE, SMALL_PRED, num_classes=10)
     assert [c.label for c in m.per_class] == list(range(10))
+    expected = {0: (1.0, 1 / 2, 2 / 3, 2), 1: (2 / 3, 2 / 3, 2 / 3, 3), 2: (1 / 2, 1.0, 2 / 3, 1)}
     for c in m.per_class:
-        assert (c.precision, c.recall, c.f1) == pytest.approx((p[c.label], r[c.label], f[c.label]))
-        assert c.support == s[c.label] == int((Y_TRUE == c.label).sum())
-    assert sum(c.support for c in m.per_class) == len(Y_TRUE) == m.samples
+        want = expected.get(c.label, (0.0, 0.0, 0.0, 0))  # never true nor predicted: zeros, no warning
+        assert (c.precision, c.recall, c.f1) == pytest.approx(want[:3])
+        assert c.support == want[3]
+    # macro means over the classes that occur (0, 1, 2), not over all ten
+    assert (m.accuracy, m.precision, m.recall, m.f1) == pytest.approx((4 / 6, 13 / 18, 13 / 18, 2 / 3))
+    assert m.samples == 6
 
 
-def test_confusion_matrix_rows_are_true_labels_and_sums_match():
-    m = compute_metrics(Y_TRUE, Y_PRED)
-    cm = np.array(m.confusion)
-    assert cm.shape == (10, 10)
-    assert np.array_equal(cm, confusion_matrix(Y_TRUE, Y_PRED, labels=list(range(10))))
-    assert cm.sum() == len(Y_TRUE)
-    assert np.array_equal(cm.sum(1), np.bincount(Y_TRUE, minlength=10))
-    assert np.array_equal(cm.sum(0), np.bincount(Y_PRED, minlength=10))
-    assert np.trace(cm) == int((Y_TRUE == Y_PRED).sum())
-    assert cm[3, 0] == 1  # one true 3 predicted as 0
+def test_confusion_matrix_by_hand_rows_are_true_labels():
+    m = compute_metrics(SMALL_TRUE, SMALL_PRED, num_classes=3)
+    assert m.confusion == [[1, 1, 0], [0, 2, 1], [0, 0, 1]]
+    big = np.array(compute_metrics(Y_TRUE, Y_PRED).confusion)
+    assert big.shape == (10, 10) and big.sum() == len(Y_TRUE)
+    assert np.array_equal(big.sum(1), np.bincount(Y_TRUE, minlength=10))
+    assert np.array_equal(big.sum(0), np.bincount(Y_PRED, minlength=10))
+    assert np.trace(big) == int((Y_TRUE == Y_PRED).sum())
+    assert big[3, 0] == 1  # one true 3 predicted as 0
 
 
 def test_missing_classes_still_get_a_row():

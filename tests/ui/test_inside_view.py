@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 from lstm_desktop.core.checkpoint import Checkpoint
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 from lstm_desktop.core.introspect import explain
-from lstm_desktop.ui.inside_compute import copy_model
+from lstm_desktop.core.inference import blank_value, inference_copy
 from lstm_desktop.ui.inside_view import HELP, InsideView
 from lstm_desktop.ui.unit_order import BY_NUMBER, change_rows, unit_order
 
@@ -262,7 +262,7 @@ def test_paint_only_interface_draws_what_it_is_given(view: InsideView) -> None:
     ck = checkpoint(layers=2, bidirectional=True, attention=True)
     view.configure(ck)  # axes and selectors, nothing computed
     assert view._layer_combo.count() == 4 and view.explanation is None
-    model, background = copy_model(ck)
+    model, background = inference_copy(ck), blank_value(ck)
     ex = explain(model, digit(), background=background)  # e.g. on a worker thread
     view.show_explanation(ex, "your drawing", " (epoch 3)")
     assert view.explanation is ex
@@ -270,7 +270,7 @@ def test_paint_only_interface_draws_what_it_is_given(view: InsideView) -> None:
     assert "your drawing (epoch 3)" in view._summary.text()
     # an explanation of a model of another shape reconfigures the panels by itself
     small = checkpoint(hidden=8)
-    model, background = copy_model(small)
+    model, background = inference_copy(small), blank_value(small)
     view.show_explanation(explain(model, digit(), background=background))
     assert view._layer_combo.count() == 1 and view.gate_images["cell"].image.shape == (28, 8)
     view.show_explanation(None, note="Training: the view follows the model after each epoch.")
