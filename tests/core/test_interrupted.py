@@ -59,4 +59,5 @@ def test_one_run_gets_a_sentence_of_its_own_and_a_model_whose_file_is_gone_is_no
     message, hint = notice(items)
     assert message == "Run 2 was interrupted: a crash or a kill ended its process."
     assert hint == "3 of 10 epochs had finished, but its model file is missing."
-    assert notice(newly_interrupted(runs()[:2], [], has_file))[1] == "Its last finished epoch (3 of 10) is kept as its model."
+    kept = notice(newly_interrupted(runs()[:2], [], has_file))[1]
+    assert kept == "Its last finished epoch (3 of 10) is kept as its model."
