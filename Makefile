@@ -16,10 +16,12 @@ setup: $(BIN)/.installed
 run: setup
 	$(BIN)/lstm-desktop
 
-# Twice for the core: once on the C kernel's fast path, once on the pure-torch fallback.
+# The core again on the pure-torch fallback (no C kernel), and the core and CLI again with torch
+# on 16 threads: a many-core machine's code paths (the split step), reproduced on 2 cores.
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 	LSTM_DESKTOP_NO_KERNEL=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/core
+	LSTM_DESKTOP_TEST_THREADS=16 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/core tests/cli
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,4 +1,8 @@
-"""Shared test setup: headless Qt, the real-MNIST location, small helpers."""
+"""Shared test setup: headless Qt, the real-MNIST location, small helpers.
+
+LSTM_DESKTOP_TEST_THREADS=16 makes torch use 16 intra-op threads before any test runs: the way to
+take a many-core machine's code paths (e.g. the split step instead of the C kernel's) on 2 cores.
+`make test` runs tests/core and tests/cli a second time that way."""
 
 from __future__ import annotations
 
@@ -19,6 +23,20 @@ os.environ["LSTM_DESKTOP_HOME"] = tempfile.mkdtemp(prefix="lstm-desktop-test-hom
 atexit.register(shutil.rmtree, os.environ["LSTM_DESKTOP_HOME"], True)
 
 import pytest
+
+THREADS_ENV = "LSTM_DESKTOP_TEST_THREADS"
+
+
+def pytest_configure(config) -> None:
+    threads = os.environ.get(THREADS_ENV, "").strip()
+    if not threads:
+        return
+    if not threads.isdigit() or int(threads) < 1:
+        raise pytest.UsageError(f"{THREADS_ENV}={threads!r} is not a thread count: give a whole number such as 16.")
+    import torch
+
+    torch.set_num_threads(int(threads))
+
 
 MNIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 HAS_MNIST = (MNIST_DIR / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()

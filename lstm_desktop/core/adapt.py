@@ -32,6 +32,7 @@ from lstm_desktop.core.checkpoint import Checkpoint
 from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.core.handwriting_augment import HandwritingSettings
 from lstm_desktop.core.inference import torch_threads
+from lstm_desktop.core.optim import Adam
 
 Progress = Callable[[float, str], None]
 ShouldStop = Callable[[], bool]
@@ -221,7 +222,7 @@ def _fit(base: Checkpoint, images: np.ndarray, labels: np.ndarray, replay: tuple
     model.train()
     params = _trainable(model, settings.train)
     anchors = [p.detach().clone() for p in params]
-    opt = torch.optim.Adam(params, lr=settings.lr)
+    opt = Adam(params, lr=settings.lr)  # no torch._dynamo import (core/optim.py)
     per_epoch = max(1, math.ceil(len(user_y) / settings.user_batch))
     steps = settings.epochs * per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))

@@ -10,10 +10,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lstm_desktop.core.optim import Adam
+
+_ADAMS = (torch.optim.Adam, Adam)  # ours runs torch's step unchanged (core/optim.py)
+
 
 def fusable(opt: torch.optim.Optimizer, params: list[Tensor]) -> bool:
     """True when opt.step() is exactly one _fused_adam_ call over params."""
-    if type(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or not hasattr(torch, "_fused_adam_"):
+    if type(opt) not in _ADAMS or len(opt.param_groups) != 1 or not hasattr(torch, "_fused_adam_"):
         return False
     group = opt.param_groups[0]
     return (len(group["params"]) == len(params) and all(a is b for a, b in zip(group["params"], params))

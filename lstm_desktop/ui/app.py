@@ -29,6 +29,14 @@ def settings_names() -> tuple[str, str]:
     return (os.environ.get(ENV_SETTINGS_ORG) or SETTINGS_ORG, os.environ.get(ENV_SETTINGS_APP) or SETTINGS_APP)
 
 
+def keep_triton_out() -> None:
+    """Refuse `import triton` in the GUI process: after a GTK3 platform theme has loaded libgtk-3,
+    importing it kills the process (SIGSEGV, issue 25). The app never compiles, and torch treats a
+    refused triton as a missing one (as on CPU-only installs), so a torch path that reaches for it
+    later gets on without it instead of crashing. torch._dynamo stays importable: it works without."""
+    sys.modules.setdefault("triton", None)  # type: ignore[arg-type]  # None: "import of triton halted"
+
+
 def create_application(argv: Sequence[str] | None = None):
     """The QApplication (reused if one exists), named, with the app's icon and organisation."""
     from PySide6.QtCore import QCoreApplication
@@ -50,6 +58,7 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     """Open the main window and run the event loop; returns the process exit code."""
     logging.basicConfig(level=os.environ.get("LSTM_DESKTOP_LOG", "WARNING").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    keep_triton_out()
     app = create_application(list(argv or []))
     from lstm_desktop.ui.main_window import MainWindow
     from lstm_desktop.ui.widgets.app_icon import make_icon

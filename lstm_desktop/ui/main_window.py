@@ -161,8 +161,8 @@ class MainWindow(QMainWindow):
             return
         from lstm_desktop.core.shapes import parameter_count
         from lstm_desktop.ui.draw_tab import DrawTab
+        from lstm_desktop.ui.interrupted_notice import tell_interrupted
         from lstm_desktop.ui.widgets.live_plots import LivePlots
-
         from lstm_desktop.ui.widgets.gradient_flow_view import GradientFlowView
 
         self.plots = LivePlots()
@@ -183,7 +183,6 @@ class MainWindow(QMainWindow):
         self.draw = DrawTab(self, self.draw_tab, self.inside_tab, self.inference)
         self.pad_panel, self.inside_view = self.draw.pad_panel, self.draw.inside_view
         from lstm_desktop.ui.teach import Teacher
-
         self.teacher = Teacher(self, self.draw.teach_row)
         self._on_tab_changed(self.tabs.currentIndex())
         self.shipped_checkpoint = result.get("shipped")
@@ -194,6 +193,7 @@ class MainWindow(QMainWindow):
         self.refresh_state()
         if not self.state_label.text().startswith(("MNIST", "Download", "Cannot")):
             self.set_status("Ready")
+        tell_interrupted(self)  # runs a crash or a kill left interrupted: told once
         self.ready.emit()
 
     # ================================================================== state and messages

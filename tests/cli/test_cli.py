@@ -60,7 +60,7 @@ def python_m(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
 def test_train_json_prints_summary_and_writes_checkpoint(capsys, tmp_path):
     out = tmp_path / "m.pt"
     code, stdout, err = run_cli(capsys, "train", "--dataset", "synthetic", "--epochs", "1", "--hidden", "16",
-                                "--out", str(out), "--json", "--seed", "3")
+                                "--out", str(out), "--json", "--seed", "3", "--device", "cpu")
     assert code == 0, err
     last = json.loads(stdout.strip().splitlines()[-1])
     for key in SUMMARY_KEYS:
@@ -136,10 +136,11 @@ def test_settings_rejected_by_the_config_exit_2(capsys, tmp_path, argv, words):
 
 
 def test_unknown_device_exits_2_with_the_device_message(capsys, tmp_path):
-    code, _, err = run_cli(capsys, "train", "--dataset", "synthetic", "--device", "cuda:3",
+    missing = f"cuda:{torch.cuda.device_count()}"  # one past the last GPU here: none on a CPU machine
+    code, _, err = run_cli(capsys, "train", "--dataset", "synthetic", "--device", missing,
                            "--out", str(tmp_path / "x.pt"))
     assert code == 2
-    assert "Device 'cuda:3' is not available" in err and "Available: auto, cpu" in err
+    assert f"Device '{missing}' is not available" in err and "Available: auto, cpu" in err
     assert "Traceback" not in err and not (tmp_path / "x.pt").exists()
 
 
@@ -191,7 +192,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_last_finished_epoch(tmp_path):
     out = tmp_path / "interrupted.pt"
     proc = subprocess.Popen(
         [sys.executable, "-m", "lstm_desktop", "train", "--dataset", "digits", "--epochs", "300", "--hidden", "32",
-         "--threads", "1", "--out", str(out), "--quiet", "--json"],
+         "--threads", "1", "--device", "cpu", "--out", str(out), "--quiet", "--json"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     try:

@@ -2,19 +2,21 @@
 first epoch) are all listed `interrupted` with a checkpoint `evaluate` loads, the database passing
 `PRAGMA integrity_check` after every kill; and two processes training into one store both complete.
 
-The kill loop runs in a helper process that imports the CLI once and forks each training from it
-(a real `lstm-desktop train` in a fresh process, minus 3 s of imports each), so 20 kills fit in well
-under two minutes on a loaded machine.
+Each training is a real `lstm-desktop train` in a fresh interpreter (never a fork: issue 25) that
+imports the CLI before it is told to go; the next ones start while the current one trains
+(tests/fresh_processes.py), so 20 kills fit in a few minutes on a loaded machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import signal
+import sqlite3
 import subprocess
 import sys
-import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -24,72 +26,72 @@ from lstm_desktop.core.checkpoint import load_checkpoint
 from lstm_desktop.core.runs import RunStatus
 from lstm_desktop.core.store import open_store
 
+from fresh_processes import Ahead, waiting_child
+
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
-TINY = ["--dataset", "digits", "--hidden", "16", "--val-size", "100", "--quiet"]
+TINY = ["--dataset", "digits", "--hidden", "16", "--val-size", "100", "--device", "cpu", "--quiet"]
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)")
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 
-KILLER = textwrap.dedent("""
-    import json, os, random, signal, sqlite3, sys, time
-    home, kills, tiny = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-    os.environ["LSTM_DESKTOP_HOME"] = home
-    from lstm_desktop.cli import main
-    import lstm_desktop.core.session, lstm_desktop.core.recorder, sklearn.datasets, sklearn.metrics  # noqa
-    import torch._dynamo  # noqa: F401 - torch.optim imports it on first use: 1-10 s per child otherwise
-    from lstm_desktop.core.store import open_store
+SETUP = """
+import json, sys
+import torch
+torch.set_num_threads(1)
+from lstm_desktop.cli import main
+import lstm_desktop.core.session, lstm_desktop.core.recorder, sklearn.datasets, sklearn.metrics  # noqa
+"""
+BODY = """
+sys.exit(main(["train", *json.loads(sys.argv[1]), "--epochs", "1000", "--out", sys.argv[2]]))
+"""
+
+
+def _kill_after_first_epochs(home: Path, tmp_path: Path) -> list[dict]:
+    """Train KILLS times; SIGKILL each at a random moment after its first epoch; check the database each time."""
+    env = {**os.environ, "LSTM_DESKTOP_HOME": str(home)}
+
+    def start(i: int):
+        err = tmp_path / f"train{i}.err"
+        return waiting_child(SETUP, BODY, [json.dumps(TINY), str(home / f"out{i}.pt")], err, env), err
+
     open_store(home).close()
     rng = random.Random(12)
-    db = os.path.join(home, "runs.sqlite")
+    children = Ahead(start, KILLS)
     report = []
-    start = time.time()
-    for i in range(kills):
-        forked = time.time()
-        pid = os.fork()
-        if pid == 0:  # the training: `lstm-desktop train ... --epochs 1000`, killed long before its end
-            import torch
-            torch.set_num_threads(1)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            os._exit(main(["train", *tiny, "--epochs", "1000", "--out", os.path.join(home, f"out{i}.pt")]))
-        conn = sqlite3.connect(db, timeout=10)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            row = conn.execute("SELECT epochs_done FROM runs WHERE id = ?", (i + 1,)).fetchone()
-            if row and row[0] >= 1:
-                break
-            time.sleep(0.02)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            raise SystemExit(f"run {i + 1} never finished an epoch")
-        first_epoch = time.time() - forked
-        delay = rng.uniform(0.0, 1.0)  # anywhere: in a batch, the epoch's transaction, a checkpoint write
-        time.sleep(delay)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        conn.close()
-        report.append({"run": i + 1, "delay": round(delay, 3), "integrity": check,
-                       "first_epoch_s": round(first_epoch, 2)})
-    print(json.dumps({"kills": report, "seconds": round(time.time() - start, 1)}))
-""")
+    try:
+        for i in range(KILLS):
+            went = time.time()
+            proc = children.go(i)
+            conn = sqlite3.connect(home / "runs.sqlite", timeout=10)
+            deadline = time.time() + 90
+            while time.time() < deadline and proc.poll() is None:
+                row = conn.execute("SELECT epochs_done FROM runs WHERE id = ?", (i + 1,)).fetchone()
+                if row and row[0] >= 1:
+                    break
+                time.sleep(0.02)
+            else:
+                raise AssertionError(f"run {i + 1} never finished an epoch:\n{children.error_text(i)}")
+            first_epoch = time.time() - went
+            delay = rng.uniform(0.0, 1.0)  # anywhere: in a batch, the epoch's transaction, a checkpoint write
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            conn.close()
+            report.append({"run": i + 1, "delay": round(delay, 3), "integrity": check,
+                           "first_epoch_s": round(first_epoch, 2)})
+    finally:
+        children.close()
+    return report
 
 
+@pytest.mark.timeout(600)
 def test_twenty_cli_trainings_killed_at_random_are_all_interrupted_with_a_loadable_checkpoint(
         tmp_path, monkeypatch, capsys):
     home = tmp_path / "home"
-    proc = subprocess.Popen([sys.executable, "-c", KILLER, str(home), str(KILLS), json.dumps(TINY)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the helper and the training it forked
-        out, err = proc.communicate()
-    assert proc.returncode == 0, err[-3000:]
-    result = json.loads(out.strip().splitlines()[-1])
-    report = result["kills"]
-    sys.__stdout__.write(f"\n{KILLS} kills in {result['seconds']} s: {report}\n")
+    started = time.time()
+    report = _kill_after_first_epochs(home, tmp_path)
+    sys.__stdout__.write(f"\n{KILLS} kills in {time.time() - started:.1f} s: {report}\n")
     assert len(report) == KILLS and all(r["integrity"] == "ok" for r in report)
 
     monkeypatch.setenv("LSTM_DESKTOP_HOME", str(home))

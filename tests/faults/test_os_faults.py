@@ -17,6 +17,7 @@ from lstm_desktop.core.errors import CheckpointError, DataError
 from lstm_desktop.core.oserrors import as_os_error, os_error, os_errors
 
 from fault_helpers import as_nobody, temp_files, tiny_checkpoint
+from fresh_processes import release, waiting_child
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -121,35 +122,48 @@ def test_concurrent_saves_of_one_file_leave_one_whole_model(tmp_path):
     assert temp_files(tmp_path) == []
 
 
+SIGNALLED_SETUP = """
+import signal, sys
+from pathlib import Path
+import torch
+torch.set_num_threads(1)
+for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+    signal.signal(s, signal.SIG_DFL)  # as in a fresh `lstm-desktop train` process, whatever our parent ignores
+from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.data import digits_bundle
+from lstm_desktop.core.session import run_training
+data = digits_bundle(val_size=50)
+"""
+SIGNALLED_BODY = """
+config = TrainConfig.for_dataset("digits", hidden=16, epochs=200, val_size=50, batch_size=128)
+run_training(config, out=Path(sys.argv[1]), data=data, run_dir=Path(sys.argv[2]))
+"""
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
 def test_termination_signals_mid_training_keep_the_good_model(sig, tmp_path):
-    import torch
+    from lstm_desktop.core.session import RUN_MODEL
 
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.data import digits_bundle
-    from lstm_desktop.core.session import RUN_MODEL, run_training
-
-    data = digits_bundle(val_size=50)
     target = save_checkpoint(tmp_path / "good.pt", tiny_checkpoint(accuracy=0.978))
     blob = target.read_bytes()
     run_dir = tmp_path / "run"
-    pid = os.fork()
-    if pid == 0:
-        try:
-            torch.set_num_threads(1)
-            for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-                signal.signal(s, signal.SIG_DFL)  # as in a fresh `lstm-desktop train` process
-            config = TrainConfig.for_dataset("digits", hidden=16, epochs=200, val_size=50, batch_size=128)
-            run_training(config, out=target, data=data, run_dir=run_dir)
-        finally:
-            os._exit(0)
-    deadline = time.monotonic() + 60
-    while not (run_dir / RUN_MODEL).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)
-    os.kill(pid, sig)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig
+    err = tmp_path / "child.err"
+    proc = waiting_child(SIGNALLED_SETUP, SIGNALLED_BODY, [str(target), str(run_dir)], err)  # fresh, never a fork
+    try:
+        release(proc, err)
+        deadline = time.monotonic() + 60
+        while not (run_dir / RUN_MODEL).exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        proc.send_signal(sig)
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+    assert code == -sig, err.read_text()[-3000:]
     assert target.read_bytes() == blob  # never replaced by the interrupted run
     assert load_checkpoint(run_dir / RUN_MODEL).spec.hidden == 16  # which keeps its last finished epoch
 
