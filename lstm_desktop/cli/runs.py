@@ -14,7 +14,7 @@ import sys
 
 from lstm_desktop.core.errors import StoreError
 
-STATUSES = ("queued", "running", "paused", "finished", "stopped", "failed", "interrupted")
+STATUSES = ("queued", "running", "paused", "finished", "stopped", "failed", "interrupted", "damaged")
 
 
 def register(sub) -> None:

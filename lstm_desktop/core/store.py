@@ -21,9 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import numpy as np
-
-from lstm_desktop.core import store_recovery
+from lstm_desktop.core import store_curves, store_folder, store_recovery
 from lstm_desktop.core.errors import StoreError
 from lstm_desktop.core.paths import RUNS_DIR, db_path, home_dir
 from lstm_desktop.core.run_lock import lock_is_free
@@ -32,7 +30,7 @@ from lstm_desktop.core.store_schema import EDITABLE, LIST_COLUMNS
 from lstm_desktop.core.stored_run import StoredRun
 
 BUSY_TIMEOUT_S = 10.0
-GRID_CURVES = {"probe", "gradient_flow"}  # points of (x, [values]); every other curve is plain floats
+GRID_CURVES = store_curves.GRID_CURVES
 
 
 class RunStore:
@@ -53,8 +51,11 @@ class RunStore:
         return conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, mirror: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; after it commits, the runs it changed are mirrored into their
+        folders (store_folder.py), so a lost database can be rebuilt from them."""
         conn = self._conn()
+        self._local.pending = pending = ({}, [])  # run ids whose row changed; (run id, curve chunk)
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -64,7 +65,17 @@ class RunStore:
             except sqlite3.Error:
                 pass
             raise
+        finally:
+            self._local.pending = None
         conn.execute("COMMIT")
+        if mirror:
+            self._mirror(conn, *pending)
+
+    def _mirror(self, conn: sqlite3.Connection, rows: dict[int, None], curves: list) -> None:
+        store_folder.mirror(conn, self.run_dir, rows, curves)
+
+    def _pending(self) -> tuple[dict[int, None], list] | None:
+        return getattr(self._local, "pending", None)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -154,6 +165,9 @@ class RunStore:
         if row:
             cols = ", ".join(f"{k} = ?" for k in row)
             conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*row.values(), int(run_id)))
+            pending = self._pending()
+            if pending is not None:
+                pending[0][int(run_id)] = None
         if curves:
             chunk = dict(curves.pop("history", None) or {})
             chunk.update(curves)
@@ -186,23 +200,14 @@ class RunStore:
                 self._set(conn, run_id, fields)
 
     def _append(self, conn: sqlite3.Connection, run_id: int, chunk: dict[str, Any]) -> None:
-        for name, values in chunk.items():
-            if values is None or len(values) == 0:
-                continue
-            if name in GRID_CURVES:
-                rows = [[float(x), *map(float, v)] for x, v in values]
-                width = len(rows[0])
-                if any(len(r) != width for r in rows):  # keep each chunk rectangular
-                    for r in rows:
-                        self._append(conn, run_id, {name: [(r[0], r[1:])]})
-                    continue
-                data = np.asarray(rows, dtype=np.float64)
-            else:
-                data, width = np.asarray(values, dtype=np.float64).reshape(-1), 1
+        pending = self._pending()
+        for name, width, data in store_curves.encode(chunk):
             seq = conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM curves WHERE run_id = ? AND name = ?",
                                (int(run_id), name)).fetchone()[0]
             conn.execute("INSERT INTO curves (run_id, name, seq, width, data) VALUES (?, ?, ?, ?, ?)",
                          (int(run_id), name, seq, width, data.tobytes()))
+            if pending is not None:
+                pending[1].append((int(run_id), (name, width, data)))
 
     # ---- reading -------------------------------------------------------------------------------
     def list_runs(self, dataset: str | None = None, status: str | None = None, text: str | None = None,
@@ -261,22 +266,21 @@ class RunStore:
 
     def get_curves(self, run_id: int) -> dict[str, Any]:
         """{"batch_x": [...], "batch_loss": [...], "epoch": [...], ..., "probe": [(x, [p..])],
-        "gradient_flow": [(progress, [norms])]}: history keys as TrainingOutcome.fit.history."""
-        parts: dict[str, list[np.ndarray]] = {}
-        for name, width, data in self._conn().execute(
-                "SELECT name, width, data FROM curves WHERE run_id = ? ORDER BY name, seq", (int(run_id),)):
-            parts.setdefault(name, []).append(np.frombuffer(data, dtype=np.float64).reshape(-1, width))
-        out: dict[str, Any] = {"probe": [], "gradient_flow": []}
-        for name, chunks in parts.items():
-            if name in GRID_CURVES:
-                out[name] = [(float(r[0]), r[1:].tolist()) for c in chunks for r in c]
-            else:
-                out[name] = np.concatenate(chunks).reshape(-1).tolist()
-        return out
+        "gradient_flow": [(progress, [norms])]}: history keys as TrainingOutcome.fit.history.
+        A damaged chunk is skipped, and said in "damage"."""
+        rows = self._conn().execute(
+            "SELECT name, width, data FROM curves WHERE run_id = ? ORDER BY name, seq", (int(run_id),))
+        curves, notes = store_curves.decode(rows)
+        if notes:
+            curves["damage"] = notes
+        return curves
 
     def fill_curves(self, run: Run) -> Run:
         """Load a listed run's curves into it (history, probe, gradient_flow)."""
         curves = self.get_curves(run.id)
+        damage = curves.pop("damage", None)
+        if damage:
+            run.message = " ".join([run.message, *(f"Note: {d}." for d in damage)]).strip()
         run.probe = curves.pop("probe")
         run.gradient_flow = curves.pop("gradient_flow")
         run.history = curves
@@ -338,8 +342,8 @@ class RunStore:
         """Mark `interrupted` every active run no live process holds (its lock is free)."""
         return store_recovery.recover_interrupted(self)
 
-    def reindex_folders(self) -> list[int]:
-        """Re-create runs the database lacks from their folders' model.pt (after corruption)."""
+    def reindex_folders(self) -> store_recovery.Reindexed:
+        """Rebuild the runs the database lacks from their folders (after corruption)."""
         return store_recovery.reindex_folders(self)
 
     def integrity_check(self) -> str:
@@ -370,20 +374,7 @@ def open_store(home: str | os.PathLike[str] | None = None, recover: bool = True)
     except OSError as exc:
         raise StoreError(f"Cannot create the run store folder {home_path}: {exc.strerror}.",
                          "Set LSTM_DESKTOP_HOME to a folder you can write to.") from exc
-    store = RunStore(home_path)
-    try:
-        store_recovery.check(store)
-    except sqlite3.OperationalError as exc:
-        text = str(exc).lower()
-        if "locked" in text or "busy" in text:
-            raise StoreError(f"The run store {store.path} stayed locked by another process.",
-                             "Close other lstm-desktop windows or trainings, then try again.") from exc
-        if any(w in text for w in ("unable to open", "readonly", "disk i/o", "permission", "full")):
-            raise StoreError(f"Cannot open the run store {store.path}: {exc}.",  # not damage: never moved aside
-                             "Check the folder's permissions and free space, or set LSTM_DESKTOP_HOME.") from exc
-        store = store_recovery.start_afresh(store, exc)
-    except sqlite3.DatabaseError as exc:
-        store = store_recovery.start_afresh(store, exc)
+    store = store_recovery.open_checked(RunStore(home_path))
     if recover:
         store.recover_interrupted()
     return store
