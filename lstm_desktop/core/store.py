@@ -256,13 +256,14 @@ class RunStore:
 
     def info(self, run_id: int) -> dict[str, Any]:
         row = self._conn().execute("SELECT info FROM runs WHERE id = ?", (int(run_id),)).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
+        try:
+            info = json.loads(row[0]) if row and row[0] else {}
+        except (ValueError, TypeError):
+            return {"damage": "its stored info is not valid JSON"}
+        return info if isinstance(info, dict) else {"damage": "its stored info is not an object"}
 
     def _run(self, row: tuple) -> Run:
-        d = dict(zip(LIST_COLUMNS, row))  # text columns are NOT NULL in the schema: no None to clean
-        tags = d["tags"]
-        d["tags"] = tuple(json.loads(tags)) if tags and tags != "[]" else ()
-        return StoredRun(**d)
+        return StoredRun(**dict(zip(LIST_COLUMNS, row)))  # StoredRun reads damaged values as such
 
     def get_curves(self, run_id: int) -> dict[str, Any]:
         """{"batch_x": [...], "batch_loss": [...], "epoch": [...], ..., "probe": [(x, [p..])],
