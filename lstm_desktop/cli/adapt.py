@@ -40,19 +40,16 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
-    from pathlib import Path
 
     from lstm_desktop.core.adapt import AdaptSettings, adapt_model
     from lstm_desktop.core.checkpoint import save_checkpoint
     from lstm_desktop.core.classify import load_classifier
-    from lstm_desktop.core.errors import CheckpointError
     from lstm_desktop.core.inference import predict_probabilities
     from lstm_desktop.core.my_digits import read_digit_folder
+    from lstm_desktop.core.outfile import check_out_target
     from lstm_desktop.core.preprocess import to_model_input
 
-    out = Path(args.out).expanduser()
-    if out.is_dir():
-        raise CheckpointError(f"--out {out} is a folder.", "Give a file name, e.g. --out my-model.pt.")
+    out = check_out_target(args.out, lock=False).path  # the shipped model, the run store, devices: refused
     examples = read_digit_folder(args.folder)  # every input problem surfaces here, before any work
     base = load_classifier(args.model)
     settings = replace(AdaptSettings(), epochs=args.epochs, seed=args.seed)

@@ -149,8 +149,11 @@ def restore_runs(args: argparse.Namespace) -> int:
 
 def export_run(args: argparse.Namespace) -> int:
     from lstm_desktop.core.atomic import atomic_write
+    from lstm_desktop.core.checkpoint import load_checkpoint
     from lstm_desktop.core.errors import CheckpointError
+    from lstm_desktop.core.outfile import check_out_target
 
+    check_out_target(args.out, lock=False)  # the shipped model, the run store, devices: refused first
     store = _store()
     run = store.find(args.id)
     src = store.absolute(run.best_path if args.best else run.checkpoint_path)
@@ -158,6 +161,10 @@ def export_run(args: argparse.Namespace) -> int:
         raise CheckpointError(f"{run.name} (run {run.id}) has no model file to export"
                               f"{'' if src is None else f' ({src} is missing)'}.",
                               "Only runs with a finished epoch have one (lstm-desktop runs list).")
+    try:  # loaded weights-only and checked (digest, shapes), so a damaged file is never handed on
+        load_checkpoint(src)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{run.name} (run {run.id}) was not exported: {exc.message}", exc.hint) from exc
     try:
         with open(src, "rb") as fin, atomic_write(args.out) as fout:
             shutil.copyfileobj(fin, fout)

@@ -52,7 +52,7 @@ KILLER = textwrap.dedent("""
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
-            os._exit(main(["train", *tiny, "--epochs", "1000", "--out", os.path.join(home, f"out{i}.pt")]))
+            os._exit(main(["train", *tiny, "--epochs", "1000", "--out", os.path.join(os.path.dirname(home), f"out{i}.pt")]))
         conn = sqlite3.connect(db, timeout=10)
         deadline = time.time() + 90
         while time.time() < deadline:
