@@ -77,8 +77,15 @@ def list_runs(args: argparse.Namespace) -> int:
             out.write(json.dumps(list_line(run, store)) + "\n")
         return 0
     if not runs:
-        out.write("no runs in the trash\n" if args.trash else
-                  f"no runs stored yet (in {store.home}); `lstm-desktop train` records one\n")
+        filters = " ".join(f"--{k} {v}" for k, v in (("dataset", args.dataset), ("status", args.status),
+                                                      ("search", args.search)) if v)
+        stored = len(store.list_runs(trash=args.trash)) if filters else 0
+        if stored:
+            out.write(f"no runs match {filters} ({stored} runs {'in the trash' if args.trash else 'stored'}; "
+                      f"`lstm-desktop runs list{' --trash' if args.trash else ''}` lists them all)\n")
+        else:
+            out.write("no runs in the trash\n" if args.trash else
+                      f"no runs stored yet (in {store.home}); `lstm-desktop train` records one\n")
         return 0
     out.write(f"{'id':>4}  {'name':<16} {'status':<11} {'dataset':<14} {'model':<22} {'epochs':>7} "
               f"{'accuracy':>8}  created\n")

@@ -30,6 +30,7 @@ from lstm_desktop.core.store_schema import EDITABLE, LIST_COLUMNS
 from lstm_desktop.core.stored_run import StoredRun
 
 BUSY_TIMEOUT_S = 10.0
+MAX_RUN_ID = 2**63 - 1  # SQLite's largest integer
 GRID_CURVES = store_curves.GRID_CURVES
 
 
@@ -221,9 +222,9 @@ class RunStore:
         if status:
             where.append("status = ?")
             args.append(RunStatus(status).value)
-        if text:
-            where.append("(name LIKE ? OR notes LIKE ? OR tags LIKE ? OR variant LIKE ?)")
-            args.extend([f"%{text}%"] * 4)
+        if text:  # % and _ are the user's own characters here, not wildcards
+            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in ("name", "notes", "tags", "variant")) + ")")
+            args.extend([f"%{like_escape(text)}%"] * 4)
         sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE {' AND '.join(where)} ORDER BY id"
         return [self._run(row) for row in self._conn().execute(sql, args)]
 
@@ -235,6 +236,9 @@ class RunStore:
         return self.list_runs(trash=True)
 
     def get_run(self, run_id: int) -> Run:
+        if not 0 < int(run_id) <= MAX_RUN_ID:  # SQLite would raise OverflowError for a larger one
+            raise StoreError(f"There is no run {run_id}: run ids are whole numbers from 1 to {MAX_RUN_ID}.",
+                             "lstm-desktop runs list shows them.")
         row = self._conn().execute(f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE id = ?",
                                    (int(run_id),)).fetchone()
         if row is None:
@@ -244,7 +248,10 @@ class RunStore:
     def find(self, ref: str | int) -> Run:
         """A run by id, else by its (unique, case-insensitive) name, trash excluded for names."""
         text = str(ref).strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
+            if not 0 < int(text) <= MAX_RUN_ID:
+                raise StoreError(f"There is no run {text}: run ids are whole numbers from 1 to {MAX_RUN_ID}.",
+                                 "lstm-desktop runs list shows them.")
             return self.get_run(int(text))
         rows = self._conn().execute("SELECT id FROM runs WHERE deleted_at IS NULL AND name = ? COLLATE NOCASE",
                                     (text,)).fetchall()
@@ -350,6 +357,11 @@ class RunStore:
     def integrity_check(self) -> str:
         """SQLite's full check: 'ok' when the file is sound."""
         return str(self._conn().execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def like_escape(text: str) -> str:
+    """`text` for a LIKE pattern with ESCAPE '\\': its %, _ and \\ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def connect(path: Path) -> sqlite3.Connection:
