@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from lstm_desktop.core import store_curves, store_folder, store_recovery
 from lstm_desktop.core.errors import StoreError
 from lstm_desktop.core.paths import RUNS_DIR, db_path, home_dir
-from lstm_desktop.core.run_lock import lock_is_free
 from lstm_desktop.core.runs import Run, RunStatus, now_iso
 from lstm_desktop.core.store_schema import EDITABLE, LIST_COLUMNS
+from lstm_desktop.core.store_edit import RunEditing
 from lstm_desktop.core.stored_run import StoredRun
 
 BUSY_TIMEOUT_S = 10.0
@@ -34,7 +33,7 @@ MAX_RUN_ID = 2**63 - 1  # SQLite's largest integer
 GRID_CURVES = store_curves.GRID_CURVES
 
 
-class RunStore:
+class RunStore(RunEditing):
     """One store (a home folder). Connections are per thread; every method is a short transaction."""
 
     def __init__(self, home: Path, notice: str = "") -> None:
@@ -78,6 +77,16 @@ class RunStore:
     def _pending(self) -> tuple[dict[int, None], list] | None:
         return getattr(self._local, "pending", None)
 
+    @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """This thread's writes fail at once ("database is locked") instead of waiting for the lock."""
+        conn = self._conn()
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -111,16 +120,28 @@ class RunStore:
     # ---- creating and updating -----------------------------------------------------------------
     def create_run(self, config: Any = None, source: str = "cli", name: str | None = None,
                    status: str | RunStatus = RunStatus.RUNNING,
-                   before_commit: Callable[[int, Path], None] | None = None, **fields: Any) -> Run:
+                   before_commit: Callable[[int, Path], None] | None = None, run_id: int | None = None,
+                   **fields: Any) -> Run:
         """Insert a run and make its folder; `before_commit(id, folder)` runs inside the transaction
-        (the recorder takes the run's lock there, so no other process ever sees it active and unlocked)."""
+        (the recorder takes the run's lock there, so no other process ever sees it active and unlocked).
+        `run_id`: an id whose folder the caller already made (store_writer.reserve_run)."""
         created = fields.pop("created", None) or now_iso()
+        for _ in range(1000):
+            try:
+                return self._create(config, source, name, status, before_commit, run_id, created, fields)
+            except FileExistsError:  # another process took this id's folder a moment ago: next id
+                continue
+        raise StoreError("Could not find a free run id in the run store.", "Try again.")
+
+    def _create(self, config: Any, source: str, name: str | None, status: Any, before_commit: Any,
+                run_id: int | None, created: str, fields: dict[str, Any]) -> Run:
         with self._write() as conn:
-            self._skip_ids_of_existing_folders(conn)
-            cur = conn.execute("INSERT INTO runs (name, source, status, created) VALUES ('', ?, ?, ?)",
-                               (source, RunStatus(status).value, created))
-            run_id = int(cur.lastrowid)
-            values = {"name": name or f"Run {run_id}", **fields}
+            if run_id is None:
+                self._skip_ids_of_existing_folders(conn)
+            cur = conn.execute("INSERT INTO runs (id, name, source, status, created) VALUES (?, '', ?, ?, ?)",
+                               (run_id, source, RunStatus(status).value, created))
+            new_id = int(cur.lastrowid)
+            values = {"name": name or f"Run {new_id}", **fields}
             if config is not None:
                 values["config"] = config
                 for key, attr in (("dataset", "dataset"), ("variant", "variant_name"), ("epochs_total", "epochs")):
@@ -128,12 +149,13 @@ class RunStore:
                         value = config.get(attr) if isinstance(config, dict) else getattr(config, attr, None)
                         if value is not None:
                             values[key] = value
-            self._set(conn, run_id, values)
-            folder = self.run_dir(run_id)
-            folder.mkdir(parents=True, exist_ok=True)
+            self._set(conn, new_id, values)
+            folder = self.run_dir(new_id)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(exist_ok=run_id is not None)
             if before_commit is not None:
-                before_commit(run_id, folder)
-        return self.get_run(run_id)
+                before_commit(new_id, folder)
+        return self.get_run(new_id)
 
     def _skip_ids_of_existing_folders(self, conn: sqlite3.Connection) -> None:
         """Never hand out an id whose folder exists (a store started afresh after corruption)."""
@@ -293,57 +315,6 @@ class RunStore:
         run.gradient_flow = curves.pop("gradient_flow")
         run.history = curves
         return run
-
-    # ---- editing -------------------------------------------------------------------------------
-    def rename(self, run_id: int, name: str) -> None:
-        name = " ".join(str(name).split())[:200]
-        if not name:
-            raise StoreError("A run's name cannot be empty.", "Type a name, or keep the old one.")
-        self.update(run_id, name=name)
-
-    def set_notes(self, run_id: int, notes: str) -> None:
-        self.update(run_id, notes=str(notes))
-
-    def set_tags(self, run_id: int, tags: Iterable[str]) -> None:
-        clean = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
-        self.update(run_id, tags=clean)
-
-    def add_opened(self, name: str | None, config: Any, fields: dict[str, Any]) -> int:
-        """Record a model file opened in the window (source "opened"): it stays where it is."""
-        fields = {k: v for k, v in dict(fields).items() if k not in ("id", "created")}
-        fields.setdefault("status", RunStatus.FINISHED)
-        source = fields.pop("source", "opened")
-        status = fields.pop("status")
-        return self.create_run(config, source=source, name=name, status=status, **fields).id
-
-    # ---- trash ---------------------------------------------------------------------------------
-    def delete(self, run_id: int) -> None:
-        """Move to the trash (hidden from lists, files kept): restore() undoes it."""
-        self._refuse_if_training(run_id, "deleted")
-        self.update(run_id, deleted_at=now_iso())
-
-    def restore(self, run_id: int) -> None:
-        self.update(run_id, deleted_at=None)
-
-    def purge(self, run_id: int) -> None:
-        """Delete for good: the row, its curves, then its folder (a crash between leaves only files)."""
-        self._refuse_if_training(run_id, "deleted")
-        with self._write() as conn:
-            conn.execute("DELETE FROM curves WHERE run_id = ?", (int(run_id),))
-            conn.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))
-        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
-
-    def empty_trash(self) -> int:
-        ids = [r.id for r in self.trashed_runs()]
-        for run_id in ids:
-            self.purge(run_id)
-        return len(ids)
-
-    def _refuse_if_training(self, run_id: int, what: str) -> None:
-        run = self.get_run(run_id)
-        if run.status.active and not lock_is_free(self.run_dir(run_id)):
-            raise StoreError(f"{run.name} is still training, so it cannot be {what}.",
-                             "Stop it first (or wait for it to end).")
 
     # ---- recovery ------------------------------------------------------------------------------
     def recover_interrupted(self) -> list[int]:

@@ -39,7 +39,7 @@ def recover_interrupted(store: Any) -> list[int]:
         if not lock.try_acquire():
             continue  # a live process trains it
         try:
-            with store._write() as conn:  # conditional: its process may have just finished it
+            with store.without_waiting(), store._write() as conn:  # conditional: it may have just finished
                 cur = conn.execute(
                     f"UPDATE runs SET status = 'interrupted', ended = COALESCE(ended, ?), message = ? "
                     f"WHERE id = ? AND status IN ({', '.join('?' * len(ACTIVE))})",
@@ -47,6 +47,8 @@ def recover_interrupted(store: Any) -> list[int]:
                 if cur.rowcount:
                     marked.append(run_id)
                     store._pending()[0][run_id] = None  # its folder's run.json says so too
+        except sqlite3.OperationalError as exc:  # another process holds the store: the next open does it
+            log.info("run %s not marked interrupted yet: %s", run_id, exc)
         finally:
             lock.release()
     return marked
