@@ -16,6 +16,7 @@ import platform
 import socket
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,14 @@ class Recording:
 
     def close(self) -> None:
         """Wait for the run's queued writes (a locked store), then release the run's lock; a run
-        that never reached its end is marked interrupted first."""
+        that never reached its end is marked interrupted first. With a store the caller keeps (the
+        window), writes still queued are waited for on a background thread: the GUI never waits."""
+        if self.recorder.writer.pending and not self._own_store:
+            threading.Thread(target=self._finish, name=f"run-{self.run_id}-finish", daemon=True).start()
+            return
+        self._finish()
+
+    def _finish(self) -> None:
         writer = self.recorder.writer
         if self._lock.held:
             try:
