@@ -23,6 +23,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """The training form's seed range (0 to 2**31 - 1), said in the message, checked as it is read."""
+    from lstm_desktop.core.config import SETTINGS
+
+    seed = next(s for s in SETTINGS if s.name == "seed")
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = None
+    if value is None or seed.problem(value):
+        raise argparse.ArgumentTypeError(f"the seed must be a whole number from {seed.lo} to {seed.hi}, "
+                                         f"not {text!r}")
+    return value
+
+
 def register(sub) -> None:
     from lstm_desktop.core.adapt import AdaptSettings
 
@@ -33,26 +48,23 @@ def register(sub) -> None:
     a.add_argument("--out", required=True, help="where to write the adapted checkpoint")
     a.add_argument("--epochs", type=_positive_int, default=AdaptSettings.epochs,
                    help=f"passes over your drawings (default {AdaptSettings.epochs})")
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2147483647 (default 0)")
     a.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     a.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
-    from pathlib import Path
 
     from lstm_desktop.core.adapt import AdaptSettings, adapt_model
     from lstm_desktop.core.checkpoint import save_checkpoint
     from lstm_desktop.core.classify import load_classifier
-    from lstm_desktop.core.errors import CheckpointError
     from lstm_desktop.core.inference import predict_probabilities
     from lstm_desktop.core.my_digits import read_digit_folder
+    from lstm_desktop.core.outfile import check_out_target
     from lstm_desktop.core.preprocess import to_model_input
 
-    out = Path(args.out).expanduser()
-    if out.is_dir():
-        raise CheckpointError(f"--out {out} is a folder.", "Give a file name, e.g. --out my-model.pt.")
+    out = check_out_target(args.out, lock=False).path  # the shipped model, the run store, devices: refused
     examples = read_digit_folder(args.folder)  # every input problem surfaces here, before any work
     base = load_classifier(args.model)
     settings = replace(AdaptSettings(), epochs=args.epochs, seed=args.seed)

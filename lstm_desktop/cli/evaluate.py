@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 
-from lstm_desktop.core.config import DATASETS
+from lstm_desktop.core.config import DATASETS, TrainConfig
 
 
 def register(sub) -> None:
@@ -19,6 +19,25 @@ def register(sub) -> None:
     e.set_defaults(run=run)
 
 
+def check_dataset_fits(ckpt, dataset: str) -> None:
+    """--dataset must feed this model what it reads (steps x features, classes): checked before any
+    data is loaded, so a temporal-order model on pixel-mnist is a message, not a failed reshape."""
+    from lstm_desktop.core.errors import CheckpointError
+    from lstm_desktop.core.evaluate import dataset_of
+    from lstm_desktop.core.shapes import input_shape
+
+    trained = dataset_of(ckpt)
+    if dataset == trained:
+        return
+    spec = ckpt.spec
+    config = ckpt.config if ckpt.config is not None else TrainConfig()
+    steps, features, classes = input_shape(TrainConfig.for_dataset(dataset, seq_len=config.seq_len))
+    if (steps, features, classes) != (spec.seq_len, spec.input_size, spec.num_classes):
+        raise CheckpointError(f"This {trained} model reads {spec.seq_len}x{spec.input_size} sequences into "
+                              f"{spec.num_classes} classes, but {dataset} has {steps}x{features} into {classes}.",
+                              f"Evaluate it on the dataset it was trained on: --dataset {trained} (or no --dataset).")
+
+
 def run(args: argparse.Namespace) -> int:
     from lstm_desktop.core.checkpoint import load_checkpoint
     from lstm_desktop.core.evaluate import score_checkpoint
@@ -26,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     ckpt = load_checkpoint(resolve_model(args.checkpoint))
+    if args.dataset:
+        check_dataset_fits(ckpt, args.dataset)
     scored = score_checkpoint(ckpt, data_dir=args.data_dir, dataset=args.dataset)
     metrics = scored.metrics
     print(metrics.report())

@@ -14,7 +14,7 @@ import sys
 
 from lstm_desktop.core.errors import StoreError
 
-STATUSES = ("queued", "running", "paused", "finished", "stopped", "failed", "interrupted")
+STATUSES = ("queued", "running", "paused", "finished", "stopped", "failed", "interrupted", "damaged")
 
 
 def register(sub) -> None:
@@ -77,8 +77,15 @@ def list_runs(args: argparse.Namespace) -> int:
             out.write(json.dumps(list_line(run, store)) + "\n")
         return 0
     if not runs:
-        out.write("no runs in the trash\n" if args.trash else
-                  f"no runs stored yet (in {store.home}); `lstm-desktop train` records one\n")
+        filters = " ".join(f"--{k} {v}" for k, v in (("dataset", args.dataset), ("status", args.status),
+                                                      ("search", args.search)) if v)
+        stored = len(store.list_runs(trash=args.trash)) if filters else 0
+        if stored:
+            out.write(f"no runs match {filters} ({stored} runs {'in the trash' if args.trash else 'stored'}; "
+                      f"`lstm-desktop runs list{' --trash' if args.trash else ''}` lists them all)\n")
+        else:
+            out.write("no runs in the trash\n" if args.trash else
+                      f"no runs stored yet (in {store.home}); `lstm-desktop train` records one\n")
         return 0
     out.write(f"{'id':>4}  {'name':<16} {'status':<11} {'dataset':<14} {'model':<22} {'epochs':>7} "
               f"{'accuracy':>8}  created\n")
@@ -149,8 +156,11 @@ def restore_runs(args: argparse.Namespace) -> int:
 
 def export_run(args: argparse.Namespace) -> int:
     from lstm_desktop.core.atomic import atomic_write
+    from lstm_desktop.core.checkpoint import load_checkpoint
     from lstm_desktop.core.errors import CheckpointError
+    from lstm_desktop.core.outfile import check_out_target
 
+    check_out_target(args.out, lock=False)  # the shipped model, the run store, devices: refused first
     store = _store()
     run = store.find(args.id)
     src = store.absolute(run.best_path if args.best else run.checkpoint_path)
@@ -158,6 +168,10 @@ def export_run(args: argparse.Namespace) -> int:
         raise CheckpointError(f"{run.name} (run {run.id}) has no model file to export"
                               f"{'' if src is None else f' ({src} is missing)'}.",
                               "Only runs with a finished epoch have one (lstm-desktop runs list).")
+    try:  # loaded weights-only and checked (digest, shapes), so a damaged file is never handed on
+        load_checkpoint(src)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{run.name} (run {run.id}) was not exported: {exc.message}", exc.hint) from exc
     try:
         with open(src, "rb") as fin, atomic_write(args.out) as fout:
             shutil.copyfileobj(fin, fout)

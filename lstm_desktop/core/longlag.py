@@ -95,7 +95,7 @@ def pixel_permutation(seed: int = PERMUTATION_SEED, size: int = 784) -> torch.Te
 
 def to_pixels(x: torch.Tensor, permutation: torch.Tensor | None = None) -> torch.Tensor:
     """(N, 28, 28) images -> (N, 784, 1): one pixel a step, row by row (or in a fixed permuted order)."""
-    flat = x.reshape(len(x), -1)
+    flat = x.flatten(1)  # (0, 28, 28) too: --val-size 0 gives no validation images
     if permutation is not None:
         flat = flat.index_select(1, permutation)
     return flat.unsqueeze(-1).contiguous()

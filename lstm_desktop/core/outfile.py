@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import stat
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from lstm_desktop.core.errors import CheckpointError, ConfigError, LstmDesktopError
 from lstm_desktop.core.oserrors import os_error, reason
+from lstm_desktop.core.run_lock import try_lock_fd
 
 
 class OutTarget:
@@ -73,8 +73,9 @@ def check_out_target(path: str | os.PathLike[str] | None, lock: bool = True) -> 
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise ConfigError(f"--out {p} is a folder, not a file name.", f"Give a file inside it, such as --out {p / 'model.pt'}.")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise ConfigError(f"--out {p} is not a regular file (a device, pipe or socket).",
-                          "Give the name of a .pt file.")
+        raise ConfigError(f"--out {p} is not a regular file (a device, pipe or socket), so it cannot hold a model.",
+                          "Give the name of a new or existing .pt file, such as --out model.pt.")
+    refuse_protected(p)
     folder = _existing_ancestor(p)
     if not folder.is_dir():
         raise _under_a_file(p)
@@ -86,6 +87,31 @@ def check_out_target(path: str | os.PathLike[str] | None, lock: bool = True) -> 
     except OSError as exc:
         raise os_error(exc, "create the folder of --out", p.parent, ConfigError) from exc
     return _lock(p)
+
+
+def refuse_protected(p: Path) -> None:
+    """ConfigError when --out would replace what no run may: the model shipped with the app (the
+    default of the pad and `classify`), or any file of the run store (a run's model, the database),
+    however the path reaches it (a symlink, `..`, a hard link)."""
+    from lstm_desktop.core.paths import home_dir
+    from lstm_desktop.core.resources import shipped_model_path
+
+    real = Path(os.path.realpath(p))
+    shipped = shipped_model_path()
+    if real == Path(os.path.realpath(shipped)) or _same_file(p, shipped):
+        raise ConfigError(f"--out {p} is the model shipped with lstm-desktop; replacing it would change the "
+                          f"app's default model.", "Give another file name, such as --out my-model.pt.")
+    home = Path(os.path.realpath(home_dir()))
+    if real == home or home in real.parents:
+        raise ConfigError(f"--out {p} is inside the run store ({home}), whose files only lstm-desktop writes.",
+                          "Give a file outside it; `lstm-desktop runs export ID --out FILE` copies a run's model out.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def write_out(out: str | os.PathLike[str], ckpt, finished: bool) -> Path | None:
@@ -143,12 +169,10 @@ def _lock(p: Path) -> OutTarget:
     lock_file = lock_path_for(p)
     for _ in range(20):  # retried only when the lock file was replaced under us
         try:
-            fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as exc:
             raise os_error(exc, "lock --out", p, ConfigError, "Choose --out in a folder you can write to.") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_lock_fd(fd):
             holder = _read_pid(fd)
             os.close(fd)
             who = f" (process {holder})" if holder else ""
@@ -170,5 +194,5 @@ def _read_pid(fd: int) -> int | None:
     try:
         text = os.pread(fd, 32, 0).decode().strip()
         return int(text) if text.isdigit() else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # no pread on Windows: the holder goes unnamed
         return None

@@ -14,7 +14,9 @@ import math
 import os
 import platform
 import socket
+import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from lstm_desktop.core import events as ev
 from lstm_desktop.core.run_lock import RunLock
 from lstm_desktop.core.runs import FIELD_NAMES, Run, Runs, RunStatus
 from lstm_desktop.core.store import RunStore, now_iso, open_store
+from lstm_desktop.core.store_writer import StoreWriter, is_busy, reserve_run
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +48,12 @@ class RunRecorder(ev.Callback):
     """Writes one run's events to the store. With `runs` (an in-memory Runs model), also updates the
     Run there through `runs.update`, on the thread that delivers the events."""
 
-    def __init__(self, store: RunStore, run_id: int, runs: Runs | None = None) -> None:
+    def __init__(self, store: RunStore, run_id: int, runs: Runs | None = None,
+                 writer: StoreWriter | None = None) -> None:
         self.store = store
         self.run_id = run_id
         self.runs = runs
+        self.writer = writer or StoreWriter(store)  # a locked store queues, never stalls or fails the run
         self._batch_x: list[float] = []
         self._batch_loss: list[float] = []
         self._flows: list[tuple[float, list[float]]] = []
@@ -72,9 +77,9 @@ class RunRecorder(ev.Callback):
 
     def _write(self, chunk: dict[str, list] | None = None, **fields: Any) -> None:
         if chunk:
-            self.store.append_curves(self.run_id, chunk, **fields)
+            self.writer.write(self.store.append_curves, self.run_id, chunk, **fields)
         elif fields:
-            self.store.update(self.run_id, **fields)
+            self.writer.write(self.store.update, self.run_id, **fields)
         self._mirror(chunk, **fields)
 
     # ---- hooks ---------------------------------------------------------------------------------
@@ -85,7 +90,7 @@ class RunRecorder(ev.Callback):
                     variant=config.variant_name, epochs_total=config.epochs)
 
     def on_fit_start(self, event: ev.FitStarted) -> None:
-        info = {**self.store.info(self.run_id), "train_size": event.train_size, "val_size": event.val_size,
+        info = {"pid": os.getpid(), **self.store.info(self.run_id), "train_size": event.train_size, "val_size": event.val_size,
                 "batches_per_epoch": event.batches_per_epoch, "start_epoch": event.start_epoch}
         world = os.environ.get("WORLD_SIZE")
         if world and world.isdigit() and int(world) > 1:
@@ -162,18 +167,34 @@ class Recording:
         self._own_store = own_store
 
     def close(self) -> None:
-        """Release the run's lock; a run that never reached its end is marked interrupted first."""
+        """Wait for the run's queued writes (a locked store), then release the run's lock; a run
+        that never reached its end is marked interrupted first. With a store the caller keeps (the
+        window), writes still queued are waited for on a background thread: the GUI never waits."""
+        if self.recorder.writer.pending and not self._own_store:
+            threading.Thread(target=self._finish, name=f"run-{self.run_id}-finish", daemon=True).start()
+            return
+        self._finish()
+
+    def _finish(self) -> None:
+        writer = self.recorder.writer
         if self._lock.held:
             try:
-                if not self.recorder.ended:
+                if writer.pending:
+                    log.warning("the run store is locked by another process: run %s is recorded once it is "
+                                "free (its model files are already saved)", self.run_id)
+                if not writer.flush():
+                    log.warning("the run store stayed locked: run %s was not fully recorded", self.run_id)
+                elif not self.recorder.ended:
                     run = self.store.get_run(self.run_id)
                     if run.status.active:
                         self.recorder._write(status=RunStatus.INTERRUPTED, ended=now_iso(),
                                              message="The training ended without reporting how.")
+                        writer.flush()
             except Exception:  # noqa: BLE001 - releasing the lock matters more
                 log.exception("could not finish run %s in the store", self.run_id)
             finally:
                 self._lock.release()
+        writer.close()
         if self._own_store:
             self.store.close()
 
@@ -206,8 +227,19 @@ def open_recording(config: Any, source: str = "cli", store: RunStore | None = No
         lock_box["lock"] = lock
 
     started = now_iso() if RunStatus(status) is RunStatus.RUNNING else None
-    run = store.create_run(config, source=source, name=name, status=status, before_commit=take_lock,
-                           started=started, info={"pid": os.getpid()}, **machine_fields())
+    fields = {"started": started, "info": {"pid": os.getpid()}, **machine_fields()}
+    writer = StoreWriter(store)
+    try:
+        with store.without_waiting():
+            run = store.create_run(config, source=source, name=name, status=status, before_commit=take_lock,
+                                   **fields)
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            from lstm_desktop.core.errors import StoreError
+
+            raise StoreError(f"Cannot record this run in the run store {store.path}: {exc}.",
+                             "Check the folder's free space and permissions.") from exc
+        run = reserve_run(store, writer, take_lock, config, source, name, status, fields)
     if runs is not None and run.id not in runs:
         runs.add(run)
-    return Recording(store, run, lock_box["lock"], RunRecorder(store, run.id, runs), own)
+    return Recording(store, run, lock_box["lock"], RunRecorder(store, run.id, runs, writer), own)

@@ -12,31 +12,37 @@ from pathlib import Path
 
 LOCK_NAME = "run.lock"
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
 
-    def _lock(fd: int) -> bool:
+def try_lock_fd(fd: int) -> bool:
+    """Take an exclusive, non-blocking lock on an open file; False when someone holds it.
+    The OS module is imported here, not at the top, so every module that locks imports anywhere."""
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             return True
         except OSError:
             return False
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
     import fcntl
 
-    def _lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except OSError:
-            return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
 
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+
+def _unlock(fd: int) -> None:
+    if os.name == "nt":  # pragma: no cover
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class RunLock:
@@ -59,7 +65,7 @@ class RunLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             return False
-        if not _lock(fd):
+        if not try_lock_fd(fd):
             os.close(fd)
             return False
         if hasattr(os, "set_inheritable"):

@@ -60,6 +60,7 @@ class RunStatus(str, enum.Enum):
     STOPPED = "stopped"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # its process died while it trained (found at the next open of the store)
+    DAMAGED = "damaged"  # its stored record could not be read whole; its message says what was kept
 
     @property
     def active(self) -> bool:

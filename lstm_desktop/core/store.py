@@ -14,28 +14,26 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
-import numpy as np
-
-from lstm_desktop.core import store_recovery
+from lstm_desktop.core import store_curves, store_folder, store_recovery
 from lstm_desktop.core.errors import StoreError
 from lstm_desktop.core.paths import RUNS_DIR, db_path, home_dir
-from lstm_desktop.core.run_lock import lock_is_free
 from lstm_desktop.core.runs import Run, RunStatus, now_iso
 from lstm_desktop.core.store_schema import EDITABLE, LIST_COLUMNS
+from lstm_desktop.core.store_edit import RunEditing
 from lstm_desktop.core.stored_run import StoredRun
 
 BUSY_TIMEOUT_S = 10.0
-GRID_CURVES = {"probe", "gradient_flow"}  # points of (x, [values]); every other curve is plain floats
+MAX_RUN_ID = 2**63 - 1  # SQLite's largest integer
+GRID_CURVES = store_curves.GRID_CURVES
 
 
-class RunStore:
+class RunStore(RunEditing):
     """One store (a home folder). Connections are per thread; every method is a short transaction."""
 
     def __init__(self, home: Path, notice: str = "") -> None:
@@ -53,8 +51,11 @@ class RunStore:
         return conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, mirror: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; after it commits, the runs it changed are mirrored into their
+        folders (store_folder.py), so a lost database can be rebuilt from them."""
         conn = self._conn()
+        self._local.pending = pending = ({}, [])  # run ids whose row changed; (run id, curve chunk)
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -64,7 +65,27 @@ class RunStore:
             except sqlite3.Error:
                 pass
             raise
+        finally:
+            self._local.pending = None
         conn.execute("COMMIT")
+        if mirror:
+            self._mirror(conn, *pending)
+
+    def _mirror(self, conn: sqlite3.Connection, rows: dict[int, None], curves: list) -> None:
+        store_folder.mirror(conn, self.run_dir, rows, curves)
+
+    def _pending(self) -> tuple[dict[int, None], list] | None:
+        return getattr(self._local, "pending", None)
+
+    @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """This thread's writes fail at once ("database is locked") instead of waiting for the lock."""
+        conn = self._conn()
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -99,16 +120,28 @@ class RunStore:
     # ---- creating and updating -----------------------------------------------------------------
     def create_run(self, config: Any = None, source: str = "cli", name: str | None = None,
                    status: str | RunStatus = RunStatus.RUNNING,
-                   before_commit: Callable[[int, Path], None] | None = None, **fields: Any) -> Run:
+                   before_commit: Callable[[int, Path], None] | None = None, run_id: int | None = None,
+                   **fields: Any) -> Run:
         """Insert a run and make its folder; `before_commit(id, folder)` runs inside the transaction
-        (the recorder takes the run's lock there, so no other process ever sees it active and unlocked)."""
+        (the recorder takes the run's lock there, so no other process ever sees it active and unlocked).
+        `run_id`: an id whose folder the caller already made (store_writer.reserve_run)."""
         created = fields.pop("created", None) or now_iso()
+        for _ in range(1000):
+            try:
+                return self._create(config, source, name, status, before_commit, run_id, created, fields)
+            except FileExistsError:  # another process took this id's folder a moment ago: next id
+                continue
+        raise StoreError("Could not find a free run id in the run store.", "Try again.")
+
+    def _create(self, config: Any, source: str, name: str | None, status: Any, before_commit: Any,
+                run_id: int | None, created: str, fields: dict[str, Any]) -> Run:
         with self._write() as conn:
-            self._skip_ids_of_existing_folders(conn)
-            cur = conn.execute("INSERT INTO runs (name, source, status, created) VALUES ('', ?, ?, ?)",
-                               (source, RunStatus(status).value, created))
-            run_id = int(cur.lastrowid)
-            values = {"name": name or f"Run {run_id}", **fields}
+            if run_id is None:
+                self._skip_ids_of_existing_folders(conn)
+            cur = conn.execute("INSERT INTO runs (id, name, source, status, created) VALUES (?, '', ?, ?, ?)",
+                               (run_id, source, RunStatus(status).value, created))
+            new_id = int(cur.lastrowid)
+            values = {"name": name or f"Run {new_id}", **fields}
             if config is not None:
                 values["config"] = config
                 for key, attr in (("dataset", "dataset"), ("variant", "variant_name"), ("epochs_total", "epochs")):
@@ -116,12 +149,13 @@ class RunStore:
                         value = config.get(attr) if isinstance(config, dict) else getattr(config, attr, None)
                         if value is not None:
                             values[key] = value
-            self._set(conn, run_id, values)
-            folder = self.run_dir(run_id)
-            folder.mkdir(parents=True, exist_ok=True)
+            self._set(conn, new_id, values)
+            folder = self.run_dir(new_id)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(exist_ok=run_id is not None)
             if before_commit is not None:
-                before_commit(run_id, folder)
-        return self.get_run(run_id)
+                before_commit(new_id, folder)
+        return self.get_run(new_id)
 
     def _skip_ids_of_existing_folders(self, conn: sqlite3.Connection) -> None:
         """Never hand out an id whose folder exists (a store started afresh after corruption)."""
@@ -154,6 +188,9 @@ class RunStore:
         if row:
             cols = ", ".join(f"{k} = ?" for k in row)
             conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*row.values(), int(run_id)))
+            pending = self._pending()
+            if pending is not None:
+                pending[0][int(run_id)] = None
         if curves:
             chunk = dict(curves.pop("history", None) or {})
             chunk.update(curves)
@@ -186,23 +223,14 @@ class RunStore:
                 self._set(conn, run_id, fields)
 
     def _append(self, conn: sqlite3.Connection, run_id: int, chunk: dict[str, Any]) -> None:
-        for name, values in chunk.items():
-            if values is None or len(values) == 0:
-                continue
-            if name in GRID_CURVES:
-                rows = [[float(x), *map(float, v)] for x, v in values]
-                width = len(rows[0])
-                if any(len(r) != width for r in rows):  # keep each chunk rectangular
-                    for r in rows:
-                        self._append(conn, run_id, {name: [(r[0], r[1:])]})
-                    continue
-                data = np.asarray(rows, dtype=np.float64)
-            else:
-                data, width = np.asarray(values, dtype=np.float64).reshape(-1), 1
+        pending = self._pending()
+        for name, width, data in store_curves.encode(chunk):
             seq = conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM curves WHERE run_id = ? AND name = ?",
                                (int(run_id), name)).fetchone()[0]
             conn.execute("INSERT INTO curves (run_id, name, seq, width, data) VALUES (?, ?, ?, ?, ?)",
                          (int(run_id), name, seq, width, data.tobytes()))
+            if pending is not None:
+                pending[1].append((int(run_id), (name, width, data)))
 
     # ---- reading -------------------------------------------------------------------------------
     def list_runs(self, dataset: str | None = None, status: str | None = None, text: str | None = None,
@@ -216,9 +244,9 @@ class RunStore:
         if status:
             where.append("status = ?")
             args.append(RunStatus(status).value)
-        if text:
-            where.append("(name LIKE ? OR notes LIKE ? OR tags LIKE ? OR variant LIKE ?)")
-            args.extend([f"%{text}%"] * 4)
+        if text:  # % and _ are the user's own characters here, not wildcards
+            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in ("name", "notes", "tags", "variant")) + ")")
+            args.extend([f"%{like_escape(text)}%"] * 4)
         sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE {' AND '.join(where)} ORDER BY id"
         return [self._run(row) for row in self._conn().execute(sql, args)]
 
@@ -230,6 +258,9 @@ class RunStore:
         return self.list_runs(trash=True)
 
     def get_run(self, run_id: int) -> Run:
+        if not 0 < int(run_id) <= MAX_RUN_ID:  # SQLite would raise OverflowError for a larger one
+            raise StoreError(f"There is no run {run_id}: run ids are whole numbers from 1 to {MAX_RUN_ID}.",
+                             "lstm-desktop runs list shows them.")
         row = self._conn().execute(f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE id = ?",
                                    (int(run_id),)).fetchone()
         if row is None:
@@ -239,7 +270,10 @@ class RunStore:
     def find(self, ref: str | int) -> Run:
         """A run by id, else by its (unique, case-insensitive) name, trash excluded for names."""
         text = str(ref).strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
+            if not 0 < int(text) <= MAX_RUN_ID:
+                raise StoreError(f"There is no run {text}: run ids are whole numbers from 1 to {MAX_RUN_ID}.",
+                                 "lstm-desktop runs list shows them.")
             return self.get_run(int(text))
         rows = self._conn().execute("SELECT id FROM runs WHERE deleted_at IS NULL AND name = ? COLLATE NOCASE",
                                     (text,)).fetchall()
@@ -251,100 +285,54 @@ class RunStore:
 
     def info(self, run_id: int) -> dict[str, Any]:
         row = self._conn().execute("SELECT info FROM runs WHERE id = ?", (int(run_id),)).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
+        try:
+            info = json.loads(row[0]) if row and row[0] else {}
+        except (ValueError, TypeError):
+            return {"damage": "its stored info is not valid JSON"}
+        return info if isinstance(info, dict) else {"damage": "its stored info is not an object"}
 
     def _run(self, row: tuple) -> Run:
-        d = dict(zip(LIST_COLUMNS, row))  # text columns are NOT NULL in the schema: no None to clean
-        tags = d["tags"]
-        d["tags"] = tuple(json.loads(tags)) if tags and tags != "[]" else ()
-        return StoredRun(**d)
+        return StoredRun(**dict(zip(LIST_COLUMNS, row)))  # StoredRun reads damaged values as such
 
     def get_curves(self, run_id: int) -> dict[str, Any]:
         """{"batch_x": [...], "batch_loss": [...], "epoch": [...], ..., "probe": [(x, [p..])],
-        "gradient_flow": [(progress, [norms])]}: history keys as TrainingOutcome.fit.history."""
-        parts: dict[str, list[np.ndarray]] = {}
-        for name, width, data in self._conn().execute(
-                "SELECT name, width, data FROM curves WHERE run_id = ? ORDER BY name, seq", (int(run_id),)):
-            parts.setdefault(name, []).append(np.frombuffer(data, dtype=np.float64).reshape(-1, width))
-        out: dict[str, Any] = {"probe": [], "gradient_flow": []}
-        for name, chunks in parts.items():
-            if name in GRID_CURVES:
-                out[name] = [(float(r[0]), r[1:].tolist()) for c in chunks for r in c]
-            else:
-                out[name] = np.concatenate(chunks).reshape(-1).tolist()
-        return out
+        "gradient_flow": [(progress, [norms])]}: history keys as TrainingOutcome.fit.history.
+        A damaged chunk is skipped, and said in "damage"."""
+        rows = self._conn().execute(
+            "SELECT name, width, data FROM curves WHERE run_id = ? ORDER BY name, seq", (int(run_id),))
+        curves, notes = store_curves.decode(rows)
+        if notes:
+            curves["damage"] = notes
+        return curves
 
     def fill_curves(self, run: Run) -> Run:
         """Load a listed run's curves into it (history, probe, gradient_flow)."""
         curves = self.get_curves(run.id)
+        damage = curves.pop("damage", None)
+        if damage:
+            run.message = " ".join([run.message, *(f"Note: {d}." for d in damage)]).strip()
         run.probe = curves.pop("probe")
         run.gradient_flow = curves.pop("gradient_flow")
         run.history = curves
         return run
-
-    # ---- editing -------------------------------------------------------------------------------
-    def rename(self, run_id: int, name: str) -> None:
-        name = " ".join(str(name).split())[:200]
-        if not name:
-            raise StoreError("A run's name cannot be empty.", "Type a name, or keep the old one.")
-        self.update(run_id, name=name)
-
-    def set_notes(self, run_id: int, notes: str) -> None:
-        self.update(run_id, notes=str(notes))
-
-    def set_tags(self, run_id: int, tags: Iterable[str]) -> None:
-        clean = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
-        self.update(run_id, tags=clean)
-
-    def add_opened(self, name: str | None, config: Any, fields: dict[str, Any]) -> int:
-        """Record a model file opened in the window (source "opened"): it stays where it is."""
-        fields = {k: v for k, v in dict(fields).items() if k not in ("id", "created")}
-        fields.setdefault("status", RunStatus.FINISHED)
-        source = fields.pop("source", "opened")
-        status = fields.pop("status")
-        return self.create_run(config, source=source, name=name, status=status, **fields).id
-
-    # ---- trash ---------------------------------------------------------------------------------
-    def delete(self, run_id: int) -> None:
-        """Move to the trash (hidden from lists, files kept): restore() undoes it."""
-        self._refuse_if_training(run_id, "deleted")
-        self.update(run_id, deleted_at=now_iso())
-
-    def restore(self, run_id: int) -> None:
-        self.update(run_id, deleted_at=None)
-
-    def purge(self, run_id: int) -> None:
-        """Delete for good: the row, its curves, then its folder (a crash between leaves only files)."""
-        self._refuse_if_training(run_id, "deleted")
-        with self._write() as conn:
-            conn.execute("DELETE FROM curves WHERE run_id = ?", (int(run_id),))
-            conn.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))
-        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
-
-    def empty_trash(self) -> int:
-        ids = [r.id for r in self.trashed_runs()]
-        for run_id in ids:
-            self.purge(run_id)
-        return len(ids)
-
-    def _refuse_if_training(self, run_id: int, what: str) -> None:
-        run = self.get_run(run_id)
-        if run.status.active and not lock_is_free(self.run_dir(run_id)):
-            raise StoreError(f"{run.name} is still training, so it cannot be {what}.",
-                             "Stop it first (or wait for it to end).")
 
     # ---- recovery ------------------------------------------------------------------------------
     def recover_interrupted(self) -> list[int]:
         """Mark `interrupted` every active run no live process holds (its lock is free)."""
         return store_recovery.recover_interrupted(self)
 
-    def reindex_folders(self) -> list[int]:
-        """Re-create runs the database lacks from their folders' model.pt (after corruption)."""
+    def reindex_folders(self) -> store_recovery.Reindexed:
+        """Rebuild the runs the database lacks from their folders (after corruption)."""
         return store_recovery.reindex_folders(self)
 
     def integrity_check(self) -> str:
         """SQLite's full check: 'ok' when the file is sound."""
         return str(self._conn().execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def like_escape(text: str) -> str:
+    """`text` for a LIKE pattern with ESCAPE '\\': its %, _ and \\ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -370,20 +358,7 @@ def open_store(home: str | os.PathLike[str] | None = None, recover: bool = True)
     except OSError as exc:
         raise StoreError(f"Cannot create the run store folder {home_path}: {exc.strerror}.",
                          "Set LSTM_DESKTOP_HOME to a folder you can write to.") from exc
-    store = RunStore(home_path)
-    try:
-        store_recovery.check(store)
-    except sqlite3.OperationalError as exc:
-        text = str(exc).lower()
-        if "locked" in text or "busy" in text:
-            raise StoreError(f"The run store {store.path} stayed locked by another process.",
-                             "Close other lstm-desktop windows or trainings, then try again.") from exc
-        if any(w in text for w in ("unable to open", "readonly", "disk i/o", "permission", "full")):
-            raise StoreError(f"Cannot open the run store {store.path}: {exc}.",  # not damage: never moved aside
-                             "Check the folder's permissions and free space, or set LSTM_DESKTOP_HOME.") from exc
-        store = store_recovery.start_afresh(store, exc)
-    except sqlite3.DatabaseError as exc:
-        store = store_recovery.start_afresh(store, exc)
+    store = store_recovery.open_checked(RunStore(home_path))
     if recover:
         store.recover_interrupted()
     return store

@@ -63,6 +63,7 @@ LIST_COLUMNS = ("id", "name", "source", "status", "dataset", "variant", "config"
                 "ended", "seconds", "device", "torch_version", "host", "machine", "parameters",
                 "epochs_done", "epochs_total", "samples_per_second", "metrics", "notes", "tags",
                 "checkpoint_path", "best_path", "message", "hint", "deleted_at")
+ROW_COLUMNS = (*LIST_COLUMNS, "accuracy", "info")  # a run's whole row, as its folder's run.json keeps it
 EDITABLE = frozenset(LIST_COLUMNS) - {"id"} | {"accuracy", "info"}
 
 

@@ -147,6 +147,8 @@ def test_a_corrupt_database_is_moved_aside_and_runs_come_back_from_their_folders
     for _ in range(30):
         run = store.create_run(CONFIG, status="finished", notes="x" * 2000)
     _tiny_checkpoint(store.run_dir(run.id) / "model.pt")
+    for name in ("run.json", "curves.jsonl"):  # the last run's folder as an older version left it: a model only
+        (store.run_dir(run.id) / name).unlink(missing_ok=True)
     store.close()
     db = tmp_path / "runs.sqlite"
     data = bytearray(db.read_bytes())
@@ -160,7 +162,9 @@ def test_a_corrupt_database_is_moved_aside_and_runs_come_back_from_their_folders
     aside = list(tmp_path.glob("runs.sqlite.corrupt-*"))
     assert aside and aside[0].read_bytes()[:22] == bytes(data[:22])
     assert fresh.integrity_check() == "ok"
-    [recovered] = fresh.list_runs()  # the one folder with a model in it
+    runs = fresh.list_runs()  # every run, from its folder's run.json; the last from its model file
+    assert [r.id for r in runs] == list(range(1, 31)) and all(r.notes == "x" * 2000 for r in runs[:-1])
+    recovered = runs[-1]
     assert recovered.id == run.id and recovered.status is RunStatus.FINISHED and recovered.accuracy == 0.5
     assert (fresh.run_dir(run.id) / "model.pt").is_file() and fresh.get_curves(run.id)["val_loss"] == [1.0, 0.5]
     assert fresh.create_run(CONFIG).id == run.id + 1

@@ -52,7 +52,7 @@ def _kill_after_first_epochs(home: Path, tmp_path: Path) -> list[dict]:
 
     def start(i: int):
         err = tmp_path / f"train{i}.err"
-        return waiting_child(SETUP, BODY, [json.dumps(TINY), str(home / f"out{i}.pt")], err, env), err
+        return waiting_child(SETUP, BODY, [json.dumps(TINY), str(home.parent / f"out{i}.pt")], err, env), err
 
     open_store(home).close()
     rng = random.Random(12)
