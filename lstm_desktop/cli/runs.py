@@ -50,7 +50,7 @@ def register(sub) -> None:
     from lstm_desktop.cli import runs_export
 
     runs_export.add_export_options(export)
-    runs_export.register_export_data(cmds)
+    runs_export.register_export_data(cmds, _store)
 
 
 def _store():

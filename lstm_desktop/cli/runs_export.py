@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 EXPORT_FORMATS = ("pt", "onnx")
 DATA_FORMATS = ("csv", "json")
@@ -55,21 +56,19 @@ def onnx_message(what: str, done) -> str:
             f"{'' if check.on_test_set else ' — not the test set'} ({check.seconds:.1f} s)")
 
 
-def register_export_data(cmds) -> None:
+def register_export_data(cmds, open_store: Callable[[], Any]) -> None:
     p = cmds.add_parser("export-data", help="write runs' curves and metrics as CSV or JSON",
                         description="Every run (or the given ones): its settings, final and best-epoch results and "
                                     "per-epoch curves. CSV: one row per run and epoch; JSON: one object per run.")
     p.add_argument("id", nargs="*", help="run ids or names (default: every run not in the trash)")
     p.add_argument("--format", choices=DATA_FORMATS, default=None, help="default: from --out's extension, else csv")
     p.add_argument("--out", required=True, metavar="FILE", help="the file to write ('-': standard output)")
-    p.set_defaults(run=export_data)
+    p.set_defaults(run=lambda args: export_data(args, open_store()))
 
 
-def export_data(args: argparse.Namespace) -> int:
-    from lstm_desktop.cli.runs import _store
+def export_data(args: argparse.Namespace, store) -> int:
     from lstm_desktop.core.run_data import write_run_data
 
-    store = _store()
     runs = [store.find(ref) for ref in args.id] if args.id else store.list_runs()
     fmt = args.format or ("json" if str(args.out).lower().endswith(".json") else "csv")
     if args.out == "-":
