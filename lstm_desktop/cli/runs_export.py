@@ -44,16 +44,8 @@ def export_onnx_run(args: argparse.Namespace, store, run) -> int:
     dataset = run.dataset or dataset_of(ckpt)
     done = export_onnx(ckpt, args.out, dataset, data_dir=args.data_dir,
                        run={"id": run.id, "name": run.name, "variant": run.variant, "best_epoch": bool(args.best)})
-    print(onnx_message(f"{run.name} (run {run.id})", done))
+    print(done.message(f"{run.name} (run {run.id})"))
     return 0
-
-
-def onnx_message(what: str, done) -> str:
-    """One line: where, how big, how it was checked and how long it took."""
-    check = done.check
-    return (f"exported {what} to {done.path} (ONNX, {done.size_bytes / 1e6:.2f} MB, export {done.export_seconds:.1f} s); "
-            f"checked with onnxruntime on {check.summary()}"
-            f"{'' if check.on_test_set else ' — not the test set'} ({check.seconds:.1f} s)")
 
 
 def register_export_data(cmds, open_store: Callable[[], Any]) -> None:

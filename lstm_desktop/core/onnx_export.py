@@ -73,6 +73,13 @@ class OnnxExport:
     export_seconds: float
     size_bytes: int
 
+    def message(self, what: str) -> str:
+        """One line: where, how big, how it was checked and how long it took."""
+        check = self.check
+        return (f"exported {what} to {self.path} (ONNX, {self.size_bytes / 1e6:.2f} MB, export "
+                f"{self.export_seconds:.1f} s); checked with onnxruntime on {check.summary()}"
+                f"{'' if check.on_test_set else ' — not the test set'} ({check.seconds:.1f} s)")
+
 
 def missing_extras() -> list[str]:
     """The optional packages ONNX export needs that cannot be imported here."""
