@@ -158,27 +158,35 @@ class ParallelCoordinatesView(QWidget):
         self._draw_axes()
         self._draw_lines()
 
+    def _text(self, k: int) -> pg.TextItem:
+        """The k-th label, reused between redraws (making TextItems is the slow part of a redraw)."""
+        while len(self._texts) <= k:
+            item = pg.TextItem("")
+            self.plot.addItem(item)
+            self._texts.append(item)
+        return self._texts[k]
+
     def _draw_axes(self) -> None:
         theme = self._theme
-        for t in self._texts:
-            self.plot.removeItem(t)
-        self._texts = []
         n = len(self.axes)
         xs = np.repeat(np.arange(n, dtype=float), 2)
         ys = np.tile([0.0, 1.0], n)
         self._axis_lines.setData(xs, ys, connect="pairs")
         self._axis_lines.setPen(pg.mkPen(theme.axis, width=1.5))
+        k = 0
         for i, axis in enumerate(self.axes):
-            label = axis.label + (" (log)" if axis.log else "")
-            title = pg.TextItem(label, color=theme.text, anchor=(0.5, 1.0))
-            title.setPos(i, 1.13 if i % 2 else 1.06)  # alternate heights: long names do not overlap
-            self._texts.append(title)
-            for pos, text in axis.ticks:
-                tick = pg.TextItem(text, color=theme.muted, anchor=(0.0, 0.5))
-                tick.setPos(i + 0.03, pos)
-                self._texts.append(tick)
-        for t in self._texts:
-            self.plot.addItem(t)
+            labels = [(axis.label + (" (log)" if axis.log else ""), theme.text, (0.5, 1.0),
+                       (i, 1.13 if i % 2 else 1.06))]  # alternate heights: long names do not overlap
+            labels += [(text, theme.muted, (0.0, 0.5), (i + 0.03, pos)) for pos, text in axis.ticks]
+            for text, colour, anchor, (x, y) in labels:
+                item = self._text(k)
+                item.setText(text, color=colour)
+                item.setAnchor(anchor)
+                item.setPos(x, y)
+                item.setVisible(True)
+                k += 1
+        for item in self._texts[k:]:
+            item.setVisible(False)
         self.box.setRange(xRange=(-0.3, max(n - 0.5, 0.7)), yRange=(-0.05, 1.22), padding=0)
 
     def _colour_values(self) -> np.ndarray:

@@ -114,6 +114,11 @@ class RunsPanel(QWidget):
             lambda _i: self.proxy.set_filter(dataset=self.dataset_filter.currentData() or ""))
         self.status_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_filter(status=self.status_filter.currentData() or ""))
+        self._selected: list[int] | None = None
+        forget = lambda *_: setattr(self, "_selected", None)  # noqa: E731
+        for signal in (self.proxy.layoutChanged, self.proxy.modelReset, self.proxy.rowsRemoved,
+                       self.proxy.rowsInserted):
+            signal.connect(forget)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_current())
         self.save_button.clicked.connect(lambda: self._emit_current(self.saveRequested))
@@ -144,8 +149,11 @@ class RunsPanel(QWidget):
         return self.runs.get(self.current_id())
 
     def selected_ids(self) -> list[int]:
-        rows = self.table.selectionModel().selectedRows()
-        return sorted(int(v) for v in (r.data(RUN_ID_ROLE) for r in rows) if v is not None)
+        """The selected runs' ids, ascending (kept until the selection or the rows change)."""
+        if self._selected is None:
+            rows = self.table.selectionModel().selectedRows()
+            self._selected = sorted(int(v) for v in (r.data(RUN_ID_ROLE) for r in rows) if v is not None)
+        return list(self._selected)
 
     def select(self, run_id: int, add: bool = False) -> None:
         row = self.model.row_of(run_id)
@@ -176,7 +184,7 @@ class RunsPanel(QWidget):
         self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _on_selection(self, *_args) -> None:
-        self._update_buttons()
+        self._selected = None
         self.selectionChanged.emit(self.selected_ids())
         self._on_current()
 
