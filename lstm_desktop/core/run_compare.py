@@ -91,25 +91,12 @@ def _delta(a: float, b: float, percent: bool) -> str:
 
 
 def diff_runs(a: Run, b: Run, best: BestOf = _no_best) -> list[DiffRow]:
-    """Only what differs between runs a and b: settings, how they ran, results with b - a."""
-    rows: list[DiffRow] = []
-    ca, cb = a.config, b.config
-    if ca is not None and cb is not None:
-        for s in EXPOSED:
-            if s.name in SKIPPED:
-                continue
-            va, vb = getattr(ca, s.name), getattr(cb, s.name)
-            if va != vb:
-                numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
-                rows.append(DiffRow("Settings", s.label, _show(va), _show(vb), _delta(va, vb, False) if numeric else ""))
-    elif (ca is None) != (cb is None):
-        rows.append(DiffRow("Settings", "Settings", "unknown" if ca is None else "known", "unknown" if cb is None
-                            else "known"))
-    for label, name in (("Model", "variant"), ("Dataset", "dataset"), ("Status", "status"), ("Source", "source"),
-                        ("Device", "device"), ("Torch", "torch_version"), ("Machine", "host")):
-        va, vb = str(getattr(a, name) or "–"), str(getattr(b, name) or "–")
-        if va != vb:
-            rows.append(DiffRow("Run", label, va, vb))
+    """Only what differs between runs a and b: results with b - a first, then settings, then how they ran."""
+    return [*_result_rows(a, b, best), *_setting_rows(a, b), *_run_rows(a, b)]
+
+
+def _result_rows(a: Run, b: Run, best: BestOf) -> list[DiffRow]:
+    rows = []
     for result in RESULTS:
         va, vb = result.value(a, best), result.value(b, best)
         if va is None and vb is None or va == vb:
@@ -122,6 +109,37 @@ def diff_runs(a: Run, b: Run, best: BestOf = _no_best) -> list[DiffRow]:
             sign = 0  # neither better nor worse in itself
         rows.append(DiffRow("Results", result.label, _show(va, result.percent), _show(vb, result.percent),
                             _delta(va, vb, result.percent), sign))
+    return rows
+
+
+def _setting_rows(a: Run, b: Run) -> list[DiffRow]:
+    ca, cb = a.config, b.config
+    if ca is None or cb is None:
+        if (ca is None) != (cb is None):
+            return [DiffRow("Settings", "Settings", "unknown" if ca is None else "known",
+                            "unknown" if cb is None else "known")]
+        return []
+    rows = []
+    for s in EXPOSED:
+        if s.name in SKIPPED:
+            continue
+        va, vb = getattr(ca, s.name), getattr(cb, s.name)
+        if va != vb:
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
+            rows.append(DiffRow("Settings", s.label, _show(va), _show(vb), _delta(va, vb, False) if numeric else ""))
+    return rows
+
+
+def _run_rows(a: Run, b: Run) -> list[DiffRow]:
+    facts = [("Model", "variant"), ("Status", "status"), ("Source", "source"), ("Device", "device"),
+             ("Torch", "torch_version"), ("Machine", "host")]
+    if a.config is None or b.config is None:  # otherwise the dataset is among the settings
+        facts.insert(1, ("Dataset", "dataset"))
+    rows = []
+    for label, name in facts:
+        va, vb = str(getattr(a, name) or "–"), str(getattr(b, name) or "–")
+        if va != vb:
+            rows.append(DiffRow("Run", label, va, vb))
     return rows
 
 

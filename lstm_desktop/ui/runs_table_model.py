@@ -144,7 +144,7 @@ class RunsTableModel(QAbstractTableModel):
     def _text(self, run: Run, col: int) -> str:
         m = run.metrics
         if col == NAME:
-            return f"\N{PUSHPIN} {run.name}" if is_pinned(run) else run.name
+            return f"\N{BLACK STAR} {run.name}" if is_pinned(run) else run.name
         if col in (BEST, BEST_EPOCH):
             best = self.best_of(run)
             return "–" if best is None else format_percent(best[0]) if col == BEST else str(best[1])

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from lstm_desktop.core.run_compare import RESULT_BY_KEY, Axis, parallel_axes, result_values
@@ -25,6 +25,11 @@ from lstm_desktop.ui.widgets.common import heading, muted, named
 BANDS = 12  # colour bands of the colouring result
 COLOUR_BY = ("accuracy", "best_val", "seconds")
 PICK_DISTANCE = 0.3  # how far from an axis (in axis spacings) a drag still brushes it
+SHORT = {"dataset": "Data", "val_size": "Val. size", "augment_shapes": "Shapes", "seq_len": "Seq. len",
+         "hidden": "Hidden", "bidirectional": "Bidir.", "attention": "Attention", "batch_size": "Batch",
+         "lr": "LR", "lr_schedule": "Schedule", "weight_decay": "Wt decay", "grad_clip": "Clip",
+         "accuracy": "Test acc.", "best_val": "Best val.", "best_epoch": "Best ep.", "seconds": "Time (s)"}
+TITLE_ROWS = (1.06, 1.12, 1.18)  # axis names take turns on these heights, so neighbours never overlap
 
 
 class _BrushBox(pg.ViewBox):
@@ -162,6 +167,7 @@ class ParallelCoordinatesView(QWidget):
         """The k-th label, reused between redraws (making TextItems is the slow part of a redraw)."""
         while len(self._texts) <= k:
             item = pg.TextItem("")
+            item.setZValue(10)  # labels over the lines
             self.plot.addItem(item)
             self._texts.append(item)
         return self._texts[k]
@@ -174,20 +180,24 @@ class ParallelCoordinatesView(QWidget):
         self._axis_lines.setData(xs, ys, connect="pairs")
         self._axis_lines.setPen(pg.mkPen(theme.axis, width=1.5))
         k = 0
+        rows = TITLE_ROWS[:1] if n <= 6 else TITLE_ROWS[:2] if n <= 10 else TITLE_ROWS
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.5, small.pointSizeF() - 1.5))
         for i, axis in enumerate(self.axes):
-            labels = [(axis.label + (" (log)" if axis.log else ""), theme.text, (0.5, 1.0),
-                       (i, 1.13 if i % 2 else 1.06))]  # alternate heights: long names do not overlap
-            labels += [(text, theme.muted, (0.0, 0.5), (i + 0.03, pos)) for pos, text in axis.ticks]
-            for text, colour, anchor, (x, y) in labels:
+            name = SHORT.get(axis.key, axis.label) + (" (log)" if axis.log else "")
+            labels = [(name, theme.text, (0.5, 1.0), (i, rows[i % len(rows)]), self.font())]
+            labels += [(text, theme.muted, (0.0, 0.5), (i + 0.03, pos), small) for pos, text in axis.ticks]
+            for text, colour, anchor, (x, y), font in labels:
                 item = self._text(k)
                 item.setText(text, color=colour)
+                item.setFont(font)
                 item.setAnchor(anchor)
                 item.setPos(x, y)
                 item.setVisible(True)
                 k += 1
         for item in self._texts[k:]:
             item.setVisible(False)
-        self.box.setRange(xRange=(-0.3, max(n - 0.5, 0.7)), yRange=(-0.05, 1.22), padding=0)
+        self.box.setRange(xRange=(-0.3, max(n - 0.15, 0.7)), yRange=(-0.05, rows[-1] + 0.1), padding=0)
 
     def _colour_values(self) -> np.ndarray:
         key = self.colour_combo.currentData() or "accuracy"
