@@ -1,4 +1,4 @@
-"""`lstm-desktop runs list|show|rm|restore|export`: the run store from the command line.
+"""`lstm-desktop runs list|show|rm|restore|export|export-data`: the run store from the command line.
 
 Every run trained anywhere (window, `train`, torchrun) is listed; `--json` prints one object per
 run per line, for scripts. `rm` moves a run to the trash (the window's Trash restores it); `--purge`
@@ -42,11 +42,15 @@ def register(sub) -> None:
     restore = cmds.add_parser("restore", help="bring runs back from the trash")
     restore.add_argument("id", nargs="+", help="run id(s)")
     restore.set_defaults(run=restore_runs)
-    export = cmds.add_parser("export", help="copy a run's model file out of the store")
+    export = cmds.add_parser("export", help="copy a run's model file out of the store, or export it as ONNX")
     export.add_argument("id", help="run id (or its unique name)")
-    export.add_argument("--out", required=True, metavar="FILE", help="where to write the checkpoint (.pt)")
+    export.add_argument("--out", required=True, metavar="FILE", help="where to write the model (.pt or .onnx)")
     export.add_argument("--best", action="store_true", help="the best validation epoch's model instead of the last")
     export.set_defaults(run=export_run)
+    from lstm_desktop.cli import runs_export
+
+    runs_export.add_export_options(export)
+    runs_export.register_export_data(cmds, _store)
 
 
 def _store():
@@ -160,9 +164,13 @@ def export_run(args: argparse.Namespace) -> int:
     from lstm_desktop.core.errors import CheckpointError
     from lstm_desktop.core.outfile import check_out_target
 
+    from lstm_desktop.cli import runs_export
+
     check_out_target(args.out, lock=False)  # the shipped model, the run store, devices: refused first
     store = _store()
     run = store.find(args.id)
+    if runs_export.wants_onnx(args):
+        return runs_export.export_onnx_run(args, store, run)
     src = store.absolute(run.best_path if args.best else run.checkpoint_path)
     if src is None or not src.is_file():
         raise CheckpointError(f"{run.name} (run {run.id}) has no model file to export"

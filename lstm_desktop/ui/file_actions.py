@@ -32,6 +32,18 @@ class FileActions(QObject):
         super().__init__(window)
         self.w = window
         self.tasks: list[WorkerThread] = []
+        from lstm_desktop.ui.export_actions import ExportActions
+
+        self.exports = ExportActions(window)  # ONNX and run data (File > Export …)
+
+    def export_onnx(self, run_id: int | None = None, path: str | Path | None = None) -> WorkerThread | None:
+        """File > Export model as ONNX…: checked with onnxruntime on a worker thread (ui/export_actions.py)."""
+        return self.exports.export_onnx(run_id, path)
+
+    def export_run_data(self, path: str | Path | None = None, fmt: str | None = None,
+                        selected_only: bool | None = None) -> Path | None:
+        """File > Export run data…: the selected runs (or all) as CSV or JSON."""
+        return self.exports.export_run_data(path, fmt, selected_only)
 
     def _last_dir(self) -> str:
         return self.w.prefs.text("files/last_dir", str(Path.home()))

@@ -35,6 +35,12 @@ def build_menus(w: QMainWindow) -> None:
                             QKeySequence.StandardKey.Save, "Write the selected run's model to a file")
     w.export_action = _action(w, file_menu, "Export &curves…", "exportAction", lambda: w.export_curves(),
                               "Ctrl+E", "Save the curves as CSV or PNG")
+    w.export_onnx_action = _action(w, file_menu, "Export model as &ONNX…", "exportOnnxAction",
+                                   lambda: w.files.export_onnx(), None,
+                                   "Write the selected run's model as ONNX, checked with onnxruntime on its test set")
+    w.export_data_action = _action(w, file_menu, "Export run &data…", "exportRunDataAction",
+                                   lambda: w.files.export_run_data(), None,
+                                   "Write the selected runs' (or every run's) curves and results as CSV or JSON")
     file_menu.addSeparator()
     w.quit_action = _action(w, file_menu, "&Quit", "quitAction", w.close, "Ctrl+Q")
     w.quit_action.setMenuRole(QAction.MenuRole.QuitRole)

@@ -1,6 +1,8 @@
-"""The Results tab: the runs table, the comparison of the selected runs (curves split by dataset and
-the settings that differ), and the test-set results of the current run. It subscribes to the Runs
-model: a run that changes anywhere (training, scoring, renaming) updates here by itself."""
+"""The Results tab: the runs table, the comparison of the selected runs (curves split by dataset, the
+settings that differ, parallel coordinates of settings against results, the diff of two runs), and
+the test-set results of the current run. It subscribes to the Runs model: a run that changes
+anywhere (training, scoring, renaming) updates here by itself. Pinning and hiding are the runs'
+tags "pinned" and "hidden", kept in the run store."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from lstm_desktop.core.runs import Run, Runs, RunStatus
+from lstm_desktop.ui.runs_table_model import HIDE_TAG, PIN_TAG
 from lstm_desktop.ui.widgets.common import muted
 from lstm_desktop.ui.widgets.hyperparam_table import HyperparameterTable
 from lstm_desktop.ui.widgets.metrics_view import MetricsView
+from lstm_desktop.ui.widgets.parallel_coords import ParallelCoordinatesView
+from lstm_desktop.ui.widgets.run_diff import RunDiffView
 from lstm_desktop.ui.widgets.runs_panel import RunsPanel
 
 MAX_DATASET_PLOTS = 4
@@ -75,6 +80,12 @@ class ResultsTab(QSplitter):
         self.compare_tabs.setDocumentMode(True)
         self.compare_tabs.addTab(self.comparison, "Curves")
         self.compare_tabs.addTab(self.hyperparams, "Settings that differ")
+        self.parallel = ParallelCoordinatesView()
+        self.diff = RunDiffView()
+        self.compare_tabs.addTab(self.parallel, "Parallel coordinates")
+        self.compare_tabs.addTab(self.diff, "Diff")
+        self.store = None
+        self._brushing = False  # a brush changes the table's selection, not the runs the view shows
         self.left = QSplitter(Qt.Orientation.Vertical)
         self.left.setObjectName("resultsLeftSplitter")
         self.left.addWidget(self.runs_panel)
@@ -92,7 +103,60 @@ class ResultsTab(QSplitter):
         self.metrics_view.imageSelected.connect(lambda image, label: self.imageSelected.emit(image, label, self._shown))
         self.metrics_view.imageOpenRequested.connect(
             lambda image, label: self.imageOpenRequested.emit(image, label, self._shown))
+        self.runs_panel.pinRequested.connect(lambda ids, on: self.set_tag(ids, PIN_TAG, on))
+        self.runs_panel.hideRequested.connect(lambda ids, on: self.set_tag(ids, HIDE_TAG, on))
+        self.runs_panel.diffRequested.connect(self.show_diff)
+        self.parallel.runsBrushed.connect(self._on_brushed)
         self._shown: int = -1
+
+    # ---- the store: best epochs, curves, tags ---------------------------------------------------
+    def set_store(self, store) -> None:
+        """The run store the runs came from: best-epoch figures for every run in one query, curves of
+        selected runs on demand, pins and hides kept."""
+        from lstm_desktop.core.run_data import best_epochs
+
+        self.store = store
+        if store is not None:
+            self.runs_panel.model.set_bests(best_epochs(store))
+
+    def _load_curves(self, runs: list[Run]) -> None:
+        if self.store is None:
+            return
+        for run in runs:
+            if not run.history and run.source != "opened" and not run.status.active:
+                try:
+                    self.store.fill_curves(run)
+                except Exception:  # noqa: BLE001 - a run without stored curves is shown without them
+                    pass
+
+    def set_tag(self, ids: list[int], tag: str, on: bool) -> None:
+        """Pin/unpin or hide/show runs: their tags, in the store and in the table."""
+        from lstm_desktop.ui import store_bridge
+
+        for run in [r for r in (self.runs.get(i) for i in ids) if r is not None]:
+            tags = tuple(t for t in run.tags if t != tag) + ((tag,) if on else ())
+            if tags != run.tags:
+                store_bridge.annotate(self.store, run.id, run.notes, tags)
+                self.runs.update(run, tags=tags)
+        if tag == PIN_TAG:
+            self.runs_panel.model.resort()
+        self.runs_panel._update_buttons()
+
+    def show_diff(self, ids: list[int]) -> None:
+        """The one-click diff: the Diff tab with the two runs, the older one as A."""
+        runs = [r for r in (self.runs.get(i) for i in sorted(ids)) if r is not None]
+        self._load_curves(runs)
+        self.diff.set_runs(runs, self.runs_panel.model.best_of)
+        self.compare_tabs.setCurrentWidget(self.diff)
+
+    def _on_brushed(self, ids: list[int]) -> None:
+        """Runs brushed in the parallel view become the table's selection (the view keeps its runs)."""
+        self._brushing = True
+        try:
+            keep = ids or [r.id for r in self.parallel.runs]
+            self.runs_panel.select_many(keep)
+        finally:
+            self._brushing = False
 
     def install_gradient_view(self, view: QWidget) -> None:
         view.setObjectName("compareGradientFlow")
@@ -105,8 +169,13 @@ class ResultsTab(QSplitter):
 
     def _on_selection(self, ids: list[int]) -> None:
         runs = self.selected_runs()
+        self._load_curves(runs)
+        best = self.runs_panel.model.best_of
         self.comparison.set_runs(runs)
         self.hyperparams.set_runs(runs)
+        self.diff.set_runs(runs, best)
+        if not self._brushing:
+            self.parallel.set_runs(runs, best)
         if getattr(self, "gradient_view", None) is not None:
             self.gradient_view.set_runs(runs)
         if len(runs) > 1 and self.compare_tabs.currentIndex() < 0:

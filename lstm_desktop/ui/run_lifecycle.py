@@ -60,6 +60,7 @@ class RunLifecycle(QObject):
                     self.w.runs.add(run)
             finally:
                 model.end_bulk()
+            self.w.results.set_store(self.w.store)  # best epochs of every run, curves and pins
 
     def close(self) -> None:
         if self.recording is not None:

@@ -2,8 +2,11 @@
 
 The model subscribes to the collection's added/changed/removed events, so the table shows every
 run (thousands load at once: rows are computed when painted, never built ahead) and nobody updates
-a row by hand. Sorting is by value (numbers as numbers); the filter takes free text, a dataset
-and a status.
+a row by hand. Sorting is by value (numbers as numbers), done by the model itself with one key per
+row (a proxy's sort asks for two values per comparison: over a second with 10,000 runs); pinned
+runs stay on top in either order. The filter takes free text, a dataset and a status, and leaves
+out hidden runs unless asked. Pinned and hidden are the run's tags "pinned" and "hidden", so they
+are kept in the run store and shown by `lstm-desktop runs list --search`.
 """
 
 from __future__ import annotations
@@ -12,13 +15,27 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 
+from lstm_desktop.core.run_data import best_epoch
 from lstm_desktop.core.runs import Run, Runs
 from lstm_desktop.ui.widgets.common import format_duration, format_percent
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("Run", "Model", "Settings", "Data", "Epochs", "Accuracy", "F1", "Time", "Status", "Created", "Tags")
-NAME, MODEL, SETTINGS, DATA, EPOCHS, ACCURACY, F1, TIME, STATUS, CREATED, TAGS = range(len(COLUMNS))
+COLUMNS = ("Run", "Model", "Settings", "Data", "Epochs", "Accuracy", "F1", "Best val", "Best ep.", "Time", "Status",
+           "Created", "Tags")
+NAME, MODEL, SETTINGS, DATA, EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME, STATUS, CREATED, TAGS = range(len(COLUMNS))
+NUMERIC = (EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME)
+HEADER_TIPS = {ACCURACY: "Test accuracy of the last epoch's model", F1: "Macro F1 on the test set",
+               BEST: "Best validation accuracy over the epochs", BEST_EPOCH: "The epoch of the best validation accuracy"}
+PIN_TAG, HIDE_TAG = "pinned", "hidden"
+
+
+def is_pinned(run: Run) -> bool:
+    return PIN_TAG in run.tags
+
+
+def is_hidden(run: Run) -> bool:
+    return HIDE_TAG in run.tags
 
 
 def settings_text(run: Run) -> str:
@@ -45,6 +62,9 @@ class RunsTableModel(QAbstractTableModel):
         self.runs = runs
         self._ids: list[int] = [r.id for r in runs]
         self._row: dict[int, int] = {rid: i for i, rid in enumerate(self._ids)}
+        self.bests: dict[int, tuple[float, int] | None] = {}  # run id -> (best val accuracy, epoch)
+        self._hay: dict[int, str] = {}  # run id -> the lower-case text the filter searches
+        self._sort: tuple[int, Qt.SortOrder] | None = None
         runs.events.added.connect(self._on_added)
         runs.events.changed.connect(self._on_changed)
         runs.events.removed.connect(self._on_removed)
@@ -58,7 +78,29 @@ class RunsTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section)
         return None
+
+    # ---- best epoch, filter text --------------------------------------------------------------
+    def set_bests(self, bests: dict[int, tuple[float, int]]) -> None:
+        """Best-epoch figures of stored runs (core/run_data.best_epochs: one query for all of them)."""
+        self.bests.update(bests)
+        if self._ids:
+            self.dataChanged.emit(self.index(0, BEST), self.index(len(self._ids) - 1, BEST_EPOCH))
+
+    def best_of(self, run: Run) -> tuple[float, int] | None:
+        if run.id not in self.bests:
+            self.bests[run.id] = best_epoch(run.history) if run.history else None
+        return self.bests[run.id]
+
+    def haystack(self, run: Run) -> str:
+        text = self._hay.get(run.id)
+        if text is None:
+            text = " ".join((run.name, run.variant, settings_text(run), run.notes, " ".join(run.tags),
+                             run.dataset, str(run.status))).lower()
+            self._hay[run.id] = text
+        return text
 
     def run_at(self, row: int) -> Run | None:
         return self.runs.get(self._ids[row]) if 0 <= row < len(self._ids) else None
@@ -87,21 +129,25 @@ class RunsTableModel(QAbstractTableModel):
             return run.id
         if role == SORT_ROLE:
             return self._sort_value(run, col)
+        if role == Qt.ItemDataRole.EditRole and col == NAME:
+            return run.name
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return self._text(run, col)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{run.label}\nstatus: {run.status}" + (f" — {run.message}" if run.message else "") + \
                 (f"\nnotes: {run.notes}" if run.notes else "") + (f"\nfile: {run.checkpoint_path}" if
                                                                  run.checkpoint_path else "")
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (EPOCHS, ACCURACY, F1, TIME):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    @staticmethod
-    def _text(run: Run, col: int) -> str:
+    def _text(self, run: Run, col: int) -> str:
         m = run.metrics
         if col == NAME:
-            return run.name
+            return f"\N{BLACK STAR} {run.name}" if is_pinned(run) else run.name
+        if col in (BEST, BEST_EPOCH):
+            best = self.best_of(run)
+            return "–" if best is None else format_percent(best[0]) if col == BEST else str(best[1])
         if col == MODEL:
             return run.variant
         if col == SETTINGS:
@@ -123,10 +169,12 @@ class RunsTableModel(QAbstractTableModel):
             return run.created[:16].replace("T", " ")
         return ", ".join(run.tags)
 
-    @staticmethod
-    def _sort_value(run: Run, col: int):
+    def _sort_value(self, run: Run, col: int):
         if col == NAME:
             return run.id
+        if col in (BEST, BEST_EPOCH):
+            best = self.best_of(run)
+            return -1.0 if best is None else best[0] if col == BEST else best[1]
         if col == EPOCHS:
             return run.epochs_done
         if col == ACCURACY:
@@ -135,7 +183,37 @@ class RunsTableModel(QAbstractTableModel):
             return run.metrics.f1 if run.metrics else -1.0
         if col == TIME:
             return run.seconds if run.seconds is not None else -1.0
-        return RunsTableModel._text(run, col).lower()
+        return self._text(run, col).lower()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Reorder the rows by one key per run, pinned runs first; selections follow their runs."""
+        if not 0 <= column < len(COLUMNS):
+            return
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids_before = [self._ids[i.row()] if 0 <= i.row() < len(self._ids) else None for i in persistent]
+        self._ids = self._sorted(self._ids)
+        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        self.changePersistentIndexList(persistent, [
+            self.index(self._row[rid], i.column()) if rid is not None else QModelIndex()
+            for i, rid in zip(persistent, ids_before)])
+        self.layoutChanged.emit()
+
+    def resort(self) -> None:
+        """Sort again by the current column (pins changed)."""
+        if self._sort is not None:
+            self.sort(*self._sort)
+
+    def _sorted(self, ids: list[int]) -> list[int]:
+        if self._sort is None:
+            return ids
+        column, order = self._sort
+        runs = self.runs
+        keyed = sorted(ids, key=lambda rid: self._sort_value(runs[rid], column),
+                       reverse=order == Qt.SortOrder.DescendingOrder)
+        keyed.sort(key=lambda rid: not is_pinned(runs[rid]))  # stable: pinned first, each part in order
+        return keyed
 
     # ---- collection events --------------------------------------------------------------------
     def begin_bulk(self) -> None:
@@ -145,7 +223,7 @@ class RunsTableModel(QAbstractTableModel):
         self.beginResetModel()
 
     def end_bulk(self) -> None:
-        self._ids = [r.id for r in self.runs]
+        self._ids = self._sorted([r.id for r in self.runs])
         self._row = {rid: i for i, rid in enumerate(self._ids)}
         self._bulk = False
         self.endResetModel()
@@ -153,14 +231,43 @@ class RunsTableModel(QAbstractTableModel):
     def _on_added(self, run: Run) -> None:
         if getattr(self, "_bulk", False):
             return
-        row = len(self._ids)
+        row = self._insertion_row(run)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._ids.append(run.id)
-        self._row[run.id] = row
+        self._ids.insert(row, run.id)
+        self._row = {rid: i for i, rid in enumerate(self._ids)} if row < len(self._ids) - 1 else \
+            {**self._row, run.id: row}
         self.endInsertRows()
+
+    def _insertion_row(self, run: Run) -> int:
+        """Where a new run goes in the current order (newest first by default: the top)."""
+        if self._sort is None:
+            return len(self._ids)
+        column, order = self._sort
+        key = (not is_pinned(run), self._sort_value(run, column))
+        descending = order == Qt.SortOrder.DescendingOrder
+        for row, rid in enumerate(self._ids):
+            other = self.runs.get(rid)
+            if other is None:
+                continue
+            pinned_key, value = not is_pinned(other), self._sort_value(other, column)
+            if pinned_key != key[0]:
+                if key[0] < pinned_key:
+                    return row
+                continue
+            try:
+                if (key[1] > value) if descending else (key[1] < value):
+                    return row
+            except TypeError:
+                continue
+        return len(self._ids)
 
     def _on_changed(self, run: Run, names: tuple[str, ...]) -> None:
         row = self._row.get(run.id, -1)
+        self._hay.pop(run.id, None)
+        if "history" in names and run.history:
+            before = self.bests.pop(run.id, None)
+            if row >= 0 and self.best_of(run) != before:
+                self.dataChanged.emit(self.index(row, BEST), self.index(row, BEST_EPOCH))
         if row >= 0 and set(names) - {"history", "probe", "gradient_flow", "extra"}:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
@@ -171,27 +278,41 @@ class RunsTableModel(QAbstractTableModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._ids[row]
         self._row = {rid: i for i, rid in enumerate(self._ids)}
+        self._hay.pop(run.id, None)
+        self.bests.pop(run.id, None)
         self.endRemoveRows()
 
 
 class RunsFilter(QSortFilterProxyModel):
-    """Free text (name, model, settings, notes, tags), a dataset and a status; sorts by value."""
+    """Free text (name, model, settings, notes, tags), a dataset, a status and hidden runs; the
+    source model sorts (see RunsTableModel.sort), so this proxy keeps its order."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.text = ""
+        self.words: list[str] = []
         self.dataset = ""
         self.status = ""
+        self.show_hidden = False
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
 
-    def set_filter(self, text: str | None = None, dataset: str | None = None, status: str | None = None) -> None:
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if source is not None:
+            source.sort(column, order)
+
+    def set_filter(self, text: str | None = None, dataset: str | None = None, status: str | None = None,
+                   show_hidden: bool | None = None) -> None:
         if text is not None:
             self.text = text.strip().lower()
+            self.words = self.text.split()
         if dataset is not None:
             self.dataset = dataset
         if status is not None:
             self.status = status
+        if show_hidden is not None:
+            self.show_hidden = show_hidden
         self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt name
@@ -199,12 +320,13 @@ class RunsFilter(QSortFilterProxyModel):
         run = model.run_at(row)
         if run is None:
             return False
+        if not self.show_hidden and HIDE_TAG in run.tags:
+            return False
         if self.dataset and run.dataset != self.dataset:
             return False
         if self.status and str(run.status) != self.status:
             return False
-        if self.text:
-            hay = " ".join((run.name, run.variant, settings_text(run), run.notes, " ".join(run.tags),
-                            run.dataset, str(run.status))).lower()
-            return all(word in hay for word in self.text.split())
+        if self.words:
+            hay = model.haystack(run)
+            return all(word in hay for word in self.words)
         return True

@@ -7,12 +7,12 @@ act (export, copy the command, use on the pad, notes and tags, delete) through s
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLineEdit, QMenu,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
+                               QLineEdit, QMenu, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from lstm_desktop.core.config import DATASET_CHOICES
 from lstm_desktop.core.runs import Run, Runs, RunStatus
-from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsFilter, RunsTableModel
+from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsFilter, RunsTableModel, is_hidden, is_pinned
 from lstm_desktop.ui.widgets.common import heading, muted, named
 
 
@@ -25,6 +25,9 @@ class RunsPanel(QWidget):
     notesRequested = Signal(int)
     deleteRequested = Signal(list)
     trashRequested = Signal()
+    pinRequested = Signal(list, bool)     # run ids, pin (True) or unpin
+    hideRequested = Signal(list, bool)    # run ids, hide (True) or show again
+    diffRequested = Signal(list)          # the two selected run ids
 
     def __init__(self, runs: Runs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,9 +51,12 @@ class RunsPanel(QWidget):
         self.status_filter.addItem("Any status", "")
         for status in RunStatus:
             self.status_filter.addItem(status.value, status.value)
+        self.show_hidden = named(QCheckBox("Hidden"), "runsShowHidden", "Show hidden runs",
+                                 "Also list the runs you hid (Hide)")
         filters.addWidget(self.search, 2)
         filters.addWidget(self.dataset_filter, 1)
         filters.addWidget(self.status_filter, 1)
+        filters.addWidget(self.show_hidden)
         layout.addLayout(filters)
 
         self.model = RunsTableModel(runs, self)
@@ -71,7 +77,7 @@ class RunsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((80, 170, 190, 64, 56, 70, 58, 54, 70, 110, 80)):
+        for col, width in enumerate((80, 170, 190, 64, 56, 70, 58, 64, 56, 54, 70, 110, 80)):
             self.table.setColumnWidth(col, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -91,9 +97,16 @@ class RunsPanel(QWidget):
         self.remove_button = named(QPushButton("Delete"), "removeRunButton", "Delete the selected runs",
                                    "Move the selected runs to the trash (Delete); restore them from Trash…")
         self.trash_button = named(QPushButton("Trash…"), "trashButton", "Deleted runs")
+        self.pin_button = named(QPushButton("Pin"), "pinRunButton", "Pin the selected runs",
+                                "Keep the selected runs at the top of the table, whatever the sort (again: unpin)")
+        self.hide_button = named(QPushButton("Hide"), "hideRunButton", "Hide the selected runs",
+                                 "Leave the selected runs out of the table (tick Hidden to list them again)")
+        self.diff_button = named(QPushButton("Diff"), "diffRunsButton", "Diff the two selected runs",
+                                 "Only what differs between the two selected runs, with the metric deltas")
         for i, b in enumerate((self.save_button, self.pad_button, self.copy_button, self.copy_torchrun_button,
-                               self.notes_button, self.remove_button, self.trash_button)):
-            buttons.addWidget(b, i // 4, i % 4)
+                               self.diff_button, self.notes_button, self.pin_button, self.hide_button,
+                               self.remove_button, self.trash_button)):
+            buttons.addWidget(b, i // 5, i % 5)
         layout.addLayout(buttons)
 
         self.search.textChanged.connect(lambda t: self.proxy.set_filter(text=t))
@@ -101,6 +114,11 @@ class RunsPanel(QWidget):
             lambda _i: self.proxy.set_filter(dataset=self.dataset_filter.currentData() or ""))
         self.status_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_filter(status=self.status_filter.currentData() or ""))
+        self._selected: list[int] | None = None
+        forget = lambda *_: setattr(self, "_selected", None)  # noqa: E731
+        for signal in (self.proxy.layoutChanged, self.proxy.modelReset, self.proxy.rowsRemoved,
+                       self.proxy.rowsInserted):
+            signal.connect(forget)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_current())
         self.save_button.clicked.connect(lambda: self._emit_current(self.saveRequested))
@@ -110,6 +128,11 @@ class RunsPanel(QWidget):
         self.notes_button.clicked.connect(lambda: self._emit_current(self.notesRequested))
         self.remove_button.clicked.connect(lambda: self.selected_ids() and self.deleteRequested.emit(self.selected_ids()))
         self.trash_button.clicked.connect(self.trashRequested)
+        self.show_hidden.toggled.connect(lambda on: self.proxy.set_filter(show_hidden=on))
+        self.pin_button.clicked.connect(lambda: self._emit_toggle(self.pinRequested, is_pinned))
+        self.hide_button.clicked.connect(lambda: self._emit_toggle(self.hideRequested, is_hidden))
+        self.diff_button.clicked.connect(lambda: len(self.selected_ids()) == 2
+                                         and self.diffRequested.emit(self.selected_ids()))
         runs.events.changed.connect(lambda run, names: run.id == self.current_id() and self._update_buttons())
         self._update_buttons()
 
@@ -126,8 +149,11 @@ class RunsPanel(QWidget):
         return self.runs.get(self.current_id())
 
     def selected_ids(self) -> list[int]:
-        rows = self.table.selectionModel().selectedRows()
-        return sorted(int(v) for v in (r.data(RUN_ID_ROLE) for r in rows) if v is not None)
+        """The selected runs' ids, ascending (kept until the selection or the rows change)."""
+        if self._selected is None:
+            rows = self.table.selectionModel().selectedRows()
+            self._selected = sorted(int(v) for v in (r.data(RUN_ID_ROLE) for r in rows) if v is not None)
+        return list(self._selected)
 
     def select(self, run_id: int, add: bool = False) -> None:
         row = self.model.row_of(run_id)
@@ -144,8 +170,21 @@ class RunsPanel(QWidget):
         self.table.selectionModel().setCurrentIndex(index, flags)
         self.table.scrollTo(index)
 
+    def select_many(self, run_ids: list[int]) -> None:
+        """Make exactly these runs (those the filter shows) the selection, in one change."""
+        from PySide6.QtCore import QItemSelection
+
+        selection = QItemSelection()
+        last = self.proxy.columnCount() - 1
+        for run_id in run_ids:
+            row = self.model.row_of(run_id)
+            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else None
+            if index is not None and index.isValid():
+                selection.select(index, index.siblingAtColumn(last))
+        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
     def _on_selection(self, *_args) -> None:
-        self._update_buttons()
+        self._selected = None
         self.selectionChanged.emit(self.selected_ids())
         self._on_current()
 
@@ -162,6 +201,12 @@ class RunsPanel(QWidget):
         self.copy_button.setEnabled(run is not None and run.config is not None)
         self.copy_torchrun_button.setEnabled(run is not None and run.config is not None)
         self.notes_button.setEnabled(run is not None)
+        selected = [r for r in (self.runs.get(i) for i in ids) if r is not None]
+        self.pin_button.setEnabled(bool(selected))
+        self.pin_button.setText("Unpin" if selected and all(is_pinned(r) for r in selected) else "Pin")
+        self.hide_button.setEnabled(bool(selected))
+        self.hide_button.setText("Show" if selected and all(is_hidden(r) for r in selected) else "Hide")
+        self.diff_button.setEnabled(len(selected) == 2)
         self.remove_button.setEnabled(bool(ids) and not any(
             (r := self.runs.get(i)) is not None and r.status.active for i in ids))
 
@@ -169,6 +214,12 @@ class RunsPanel(QWidget):
         run_id = self.current_id()
         if run_id >= 0:
             signal.emit(run_id)
+
+    def _emit_toggle(self, signal, state) -> None:
+        """Pin (hide) the selection, or unpin (show) it when every selected run already is."""
+        runs = [r for r in (self.runs.get(i) for i in self.selected_ids()) if r is not None]
+        if runs:
+            signal.emit([r.id for r in runs], not all(state(r) for r in runs))
 
     def _emit_copy(self, torchrun: bool) -> None:
         run_id = self.current_id()
@@ -181,7 +232,7 @@ class RunsPanel(QWidget):
         menu = QMenu(self)
         menu.setObjectName("runsContextMenu")
         for button in (self.save_button, self.copy_button, self.copy_torchrun_button, self.pad_button,
-                       self.notes_button, self.remove_button):
+                       self.diff_button, self.pin_button, self.hide_button, self.notes_button, self.remove_button):
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
