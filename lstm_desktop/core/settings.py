@@ -60,13 +60,13 @@ class Setting:
         if self.lo is None and self.hi is None:
             return ""
         if self.kind is int and not self.lo_open and not self.hi_open:
-            lo = "" if self.lo is None else f"{self.lo:g}"
-            hi = "" if self.hi is None else f"{self.hi:g}"
+            lo = "" if self.lo is None else _number(self.lo)
+            hi = "" if self.hi is None else _number(self.hi)
             return f"{lo} to {hi}" if lo and hi else (f">= {lo}" if lo else f"<= {hi}")
         left = "(" if self.lo_open else "["
         right = ")" if self.hi_open else "]"
-        lo = "-inf" if self.lo is None else f"{self.lo:g}"
-        hi = "inf" if self.hi is None else f"{self.hi:g}"
+        lo = "-inf" if self.lo is None else _number(self.lo)
+        hi = "inf" if self.hi is None else _number(self.hi)
         return f"{left}{lo}, {hi}{right}"
 
     def problem(self, value: Any) -> str | None:
@@ -86,7 +86,7 @@ class Setting:
             lo_bad = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
             hi_bad = self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi)
             if lo_bad or hi_bad:
-                return f"{self.subject} must be {self._in_range()}, not {value:g}"
+                return f"{self.subject} must be {self._in_range()}, not {_number(value)}"
             return None
         if not isinstance(value, str):
             return f"{self.subject} must be text, not {value!r}"
@@ -147,6 +147,13 @@ class Setting:
         if self.kind is float:
             return repr(float(value))
         return str(value)
+
+
+def _number(x: float) -> str:
+    """A bound or value as a person writes it: whole numbers in full (2147483647, not 2.14748e+09)."""
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:g}"
 
 
 def _whole_float(text: str) -> int | None:

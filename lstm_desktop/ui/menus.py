@@ -3,11 +3,12 @@ cannot go stale) and the user guide, shipped with the app and shown offline."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+from html import escape
 
-
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
 
 
 
@@ -64,14 +65,41 @@ def build_menus(w: QMainWindow) -> None:
     _action(w, help_menu, "&About LSTM Desktop", "aboutAction", lambda: show_about(w))
 
 
+def _keys_on_a_keyboard(action: QAction) -> list[str]:
+    """The action's shortcuts as the platform writes them, without the dedicated "Undo"/"Redo"/media keys
+    that Qt's standard bindings add and few keyboards have (they read as words, not keys)."""
+    keys = []
+    for seq in action.shortcuts():
+        if seq.isEmpty() or any(seq[i].key().value >= Qt.Key.Key_Back.value for i in range(seq.count())):
+            continue
+        keys.append(seq.toString(QKeySequence.SequenceFormat.NativeText))
+    return keys
+
+
+def _place(action: QAction, window: QWidget) -> str:
+    """Where the action lives, so two "Train"s (the menu action and the tab) read apart."""
+    menus = [o for o in action.associatedObjects() if isinstance(o, QMenu) and o.title()]
+    if menus:
+        return menus[0].title().replace("&", "")
+    owner = action.parent()
+    for tabs in window.findChildren(QTabWidget):
+        for i in range(tabs.count()):
+            page = tabs.widget(i)
+            if isinstance(owner, QWidget) and (page is owner or page.isAncestorOf(owner)):
+                return f"{tabs.tabText(i).replace('&', '')} tab"
+    return ""
+
+
 def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
-    """(keys, what) for every action of the window that has a shortcut."""
-    rows = []
+    """(what, keys) for every action of the window that has a shortcut, sorted by what it does."""
+    rows = set()
     for action in window.findChildren(QAction):
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
-        if keys and action.text():
-            rows.append((", ".join(keys), action.text().replace("&", "").rstrip("…")))
-    return sorted(set(rows), key=lambda r: r[1].lower())
+        keys = _keys_on_a_keyboard(action)
+        what = action.text().replace("&", "").rstrip("…")
+        if keys and what:
+            place = _place(action, window)
+            rows.add((f"{place} › {what}" if place else what, ", ".join(keys)))
+    return sorted(rows, key=lambda r: r[0].lower())
 
 
 def _dialog(parent: QWidget, title: str, name: str) -> tuple[QDialog, QTextBrowser]:
@@ -93,7 +121,8 @@ def _dialog(parent: QWidget, title: str, name: str) -> tuple[QDialog, QTextBrows
 
 def show_shortcuts(window: QWidget, modal: bool = True) -> QDialog:
     dialog, text = _dialog(window, "Keyboard shortcuts", "shortcutsDialog")
-    rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in shortcut_rows(window))
+    rows = "".join(f"<tr><td>{escape(what)}</td><td>&nbsp;&nbsp;<b>{escape(keys)}</b></td></tr>"
+                   for what, keys in shortcut_rows(window))
     text.setHtml(f"<h3>Keyboard shortcuts</h3><table cellpadding='3'>{rows}</table>"
                  "<p>On the pad: Esc or Delete clears, Ctrl+Z undoes, Ctrl+Shift+Z redoes. In the runs table: "
                  "Delete moves the selected runs to the trash, F2 renames.</p>")
