@@ -275,11 +275,11 @@ class MainWindow(QMainWindow):
         if self.data.downloading():
             self.show_error("MNIST is still downloading.", "Wait for it to finish, or cancel it.", "warning")
             return None
-        download = config.dataset in ("mnist", "pixel-mnist") and not self.data.check()
-        if download:
-            self.data_banner.set_downloading(True, "then training starts")
+        if config.dataset in ("mnist", "pixel-mnist") and not self.data.check():
+            self.data.download(lambda: self.start_training(config, callbacks, control), ", then training starts")
+            return None  # no run until the data is there: a failed download is not a failed run
         self.hide_error()
-        return self.lifecycle.start(config, download, callbacks, control)
+        return self.lifecycle.start(config, False, callbacks, control)
 
     def pause_training(self) -> None:
         if self.training.pause():
