@@ -38,6 +38,7 @@ class Setting:
     widget: str = ""  # the form field's objectName (kept stable for automation)
     exposed: bool = True  # in the CLI, the form and Copy command
     per_dataset: dict[str, Any] = field(default_factory=dict)  # defaults that depend on the dataset
+    per_dataset_hi: dict[str, tuple[float, str]] = field(default_factory=dict)  # dataset: (largest, why)
     applies_to: tuple[str, ...] = ()  # datasets where the setting means something (empty: all)
     name: str = ""
     kind: type = object
@@ -93,6 +94,15 @@ class Setting:
         if self.choices and value not in {v for v, _ in self.choices}:
             return f"{self.subject} must be {self.range_text()}, not {value!r}"
         return None
+
+    def problem_for(self, value: Any, dataset: str) -> str | None:
+        """problem(), and a dataset's own limit (a validation set cannot be larger than the data)."""
+        problem = self.problem(value)
+        if problem or dataset not in self.per_dataset_hi or value is None:
+            return problem
+        hi, why = self.per_dataset_hi[dataset]
+        return f"{self.subject} must be at most {_number(hi)} here ({why}), not {_number(value)}" \
+            if value > hi else None
 
     def _in_range(self) -> str:
         text = self.range_text()

@@ -153,6 +153,8 @@ class ConfigPanel(QWidget):
             raise ConfigError(problems[0].rstrip("."))
         try:
             cfg = TrainConfig(**self.values())
+            if cfg.dataset_problem():
+                raise ConfigError(cfg.dataset_problem())
         except ConfigError as exc:
             self._show_error(exc.message)
             raise
@@ -164,10 +166,9 @@ class ConfigPanel(QWidget):
         if problems:
             return problems[0]
         try:
-            TrainConfig(**self.values())
+            return TrainConfig(**self.values()).dataset_problem()
         except ConfigError as exc:
             return exc.message
-        return None
 
     def set_config(self, cfg: TrainConfig) -> None:
         for w in self.fields.values():
