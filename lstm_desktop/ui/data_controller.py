@@ -68,6 +68,16 @@ class DataController(QObject):
             w.data_banner.hide()
         return True
 
+    def ready_for(self, dataset: str, then: Callable[[], None]) -> bool:
+        """True when `dataset` can load now; else download it first (`then` trains once it is there)."""
+        if self.downloading():
+            self.w.show_error("MNIST is still downloading.", "Wait for it to finish, or cancel it.", "warning")
+            return False
+        if dataset in NEEDS_MNIST and not self.check():
+            self.download(then, ", then training starts")
+            return False
+        return True
+
     def download(self, then: Callable[[], None] | None = None, note: str = "") -> None:
         """Fetch MNIST on its own thread; `then` runs on the GUI thread only if it succeeds."""
         w = self.w

@@ -13,3 +13,14 @@ def test_digits_loads_its_own_validation_size_and_refuses_more_than_it_has(qtbot
     assert not window.controls.train_button.isEnabled()
     panel.set_dataset("mnist")  # a value the user typed is theirs: kept, and fine for MNIST
     assert panel.val_spin.value() == 5000 and panel.validation_error() is None
+
+
+def test_window_messages_name_the_forms_controls_not_cli_flags(window, tmp_path):
+    from lstm_desktop.core.mnist_files import missing_data_message
+
+    error = missing_data_message(tmp_path)  # the core's hint, written for the command line
+    assert "--dataset digits" in error.hint
+    window.show_error(error.message, error.hint)
+    shown = window.error_banner.text
+    assert "--" not in shown, shown
+    assert "Dataset: scikit-learn digits" in shown and "Data folder" in shown
