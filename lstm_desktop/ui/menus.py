@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
 
@@ -53,6 +53,7 @@ def build_menus(w: QMainWindow) -> None:
     w.log_action = _action(w, view_menu, "&Logarithmic loss axis", "logAction",
                            lambda on: w.plots and w.plots.set_log_scale(on), "Ctrl+L")
     w.log_action.setCheckable(True)
+    _theme_menu(w, view_menu.addMenu("T&heme"))
     view_menu.addSeparator()
     for i, name in enumerate(("Train", "Results", "Draw", "Inside the LSTM")):
         _action(w, view_menu, name, f"tab{i}Action", lambda _=False, i=i: w.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
@@ -88,6 +89,31 @@ def _place(action: QAction, window: QWidget) -> str:
             if isinstance(owner, QWidget) and (page is owner or page.isAncestorOf(owner)):
                 return f"{tabs.tabText(i).replace('&', '')} tab"
     return ""
+
+
+def _theme_menu(w: QMainWindow, menu: QMenu) -> None:
+    """View › Theme: System, Light, Dark; the choice is remembered and applied at the next start."""
+    from lstm_desktop.ui.theme import THEME_CHOICES, install_theme_watcher
+
+    menu.setObjectName("themeMenu")
+    group = QActionGroup(w)
+    group.setExclusive(True)
+    w.theme_actions = {}
+    chosen = w.prefs.theme()
+
+    def choose(choice: str) -> None:
+        install_theme_watcher().set_choice(choice)
+        w.prefs.save_theme(choice)
+
+    for choice, text in THEME_CHOICES:
+        action = _action(w, menu, text, f"theme{choice.title()}Action", lambda _=False, c=choice: choose(c),
+                         tip=f"{text.replace('&', '')} colours" if choice != "system" else "Follow the desktop")
+        action.setCheckable(True)
+        action.setChecked(choice == chosen)
+        group.addAction(action)
+        w.theme_actions[choice] = action
+    if chosen != "system":
+        install_theme_watcher().set_choice(chosen)
 
 
 def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
