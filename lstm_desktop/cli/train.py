@@ -22,7 +22,7 @@ def _help(s) -> str:
         parts.append(f"range {rng}")
     default = s.none_text or "none" if s.default is None else s.format(s.default) if s.kind is not bool else \
         ("on" if s.default else "off")
-    others = ", ".join(f"{d}: {s.format(v)}" for d, v in s.per_dataset.items())
+    others = ", ".join(f"{d}: {s.format(v)}" for d, v in s.per_dataset.items() if v != s.default)
     if "default:" not in s.help:
         parts.append(f"default: {default}" + (f"; {others}" if others else ""))
     if s.applies_to:

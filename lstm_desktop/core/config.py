@@ -61,11 +61,12 @@ class TrainConfig:
     hidden: int = setting(128, "Hidden size", "units in each recurrent layer (the notebook used 128)", "Model",
                           lo=1, hi=4096, step=16, widget="hiddenSpin", unit="units",
                           per_dataset={"temporal-order": 32})
-    layers: int = setting(1, "Layers", "stacked recurrent layers", "Model", lo=1, hi=8, widget="layersSpin")
+    layers: int = setting(1, "Layers", "stacked recurrent layers", "Model", lo=1, hi=8, widget="layersSpin",
+                          per_dataset={"temporal-order": 1})
     bidirectional: bool = setting(False, "Bidirectional", "read the sequence forwards and backwards", "Model",
-                                  widget="bidirectionalCheck")
+                                  widget="bidirectionalCheck", per_dataset={"temporal-order": False})
     attention: bool = setting(False, "Attention", "weight every step's output instead of using only the last one",
-                              "Model", widget="attentionCheck")
+                              "Model", widget="attentionCheck", per_dataset={"temporal-order": False})
     dropout: float = setting(0.0, "Dropout", "dropout before the classifier (and between layers when stacked)",
                              "Model", lo=0.0, hi=0.9, step=0.05, widget="dropoutSpin")
     epochs: int = setting(5, "Epochs", "passes over the training set", "Training", lo=1, hi=10000,

@@ -24,8 +24,8 @@ LSTM's line stays flat, and it learns the task (95% and more).</p>
 <p>h<sub>t</sub> = (1 &minus; z<sub>t</sub>) ⊙ n<sub>t</sub> + z<sub>t</sub> ⊙ h<sub>t-1</sub>:
 the update gate z plays the forget gate's part, so it also keeps a path open.</p>
 <h3>Try it</h3>
-<ol><li>Train tab: Dataset <i>Temporal order</i> (its own defaults load).</li>
-<li>Training › Compare cells: RNN, GRU and LSTM train one after another.</li>
+<ol><li>Training › Compare cells: an RNN, a GRU and an LSTM train one after another on <i>temporal
+order</i>, with the task's own settings (Stop ends the comparison; your settings come back after).</li>
 <li>Watch the gradient-flow plot per cell, then the Results tab: select the three runs to overlay their
 accuracy curves.</li></ol>
 <p>Hochreiter &amp; Schmidhuber (1997), <i>Long Short-Term Memory</i>, experiment 6a.</p>

@@ -45,9 +45,10 @@ def build_menus(w: QMainWindow) -> None:
     w.pause_action = _action(w, train_menu, "&Pause / resume", "pauseAction", w.toggle_pause, "Ctrl+P")
     w.stop_action = _action(w, train_menu, "&Stop", "stopAction", w.stop_training, "Ctrl+.")
     train_menu.addSeparator()
-    w.compare_cells_action = _action(w, train_menu, "&Compare cells (RNN, GRU, LSTM)", "compareCellsAction",
-                                     lambda: w.lifecycle.compare_cells(), "Ctrl+Shift+C",
-                                     "Train the same settings with each cell, one after another, and overlay them")
+    w.compare_cells_action = _action(w, train_menu, "&Compare cells (RNN, GRU, LSTM)…", "compareCellsAction",
+                                     lambda: _compare(w).start(), "Ctrl+Shift+C",
+                                     "The long-lag lab: an RNN, a GRU and an LSTM on temporal order, one after "
+                                     "another, with the task's own settings")
 
     view_menu = bar.addMenu("&View")
     w.log_action = _action(w, view_menu, "&Logarithmic loss axis", "logAction",
@@ -89,6 +90,12 @@ def _place(action: QAction, window: QWidget) -> str:
             if isinstance(owner, QWidget) and (page is owner or page.isAncestorOf(owner)):
                 return f"{tabs.tabText(i).replace('&', '')} tab"
     return ""
+
+
+def _compare(w: QMainWindow):
+    from lstm_desktop.ui.compare_cells import compare_cells
+
+    return compare_cells(w)
 
 
 def _theme_menu(w: QMainWindow, menu: QMenu) -> None:
