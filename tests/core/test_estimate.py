@@ -8,25 +8,44 @@ from lstm_desktop.core import estimate, fast_path
 from lstm_desktop.core.config import TrainConfig
 
 
+def _pixel_data(n: int = 80):
+    import torch
+
+    from lstm_desktop.core.data import DataBundle
+    from lstm_desktop.core.longlag import to_pixels
+
+    g = torch.Generator().manual_seed(0)
+    px, y = to_pixels(torch.rand(n, 6, 6, generator=g)), torch.randint(0, 10, (n,), generator=g)
+    cut = n - 16
+    return DataBundle("pixel-mnist", px[:cut], y[:cut], px[cut:], y[cut:], px[cut:], y[cut:])
+
+
 def test_the_estimate_times_the_engines_step_and_scales_to_the_epoch(monkeypatch):
-    used = []
+    """Whatever step this machine's core count picks (the C kernel on one thread, torch's split step on
+    many), the estimate times the one the engine then trains with."""
+    from lstm_desktop.core import engine
+
+    used: dict[str, list[str]] = {"estimate": [], "engine": []}
     real = fast_path.make_step
 
-    def spy(*args, **kwargs):
-        step = real(*args, **kwargs)
-        used.append(type(step).__name__)
-        return step
+    def spy(who: str):
+        def make_step(*args, **kwargs):
+            step = real(*args, **kwargs)
+            used[who].append(type(step).__name__)
+            return step
+        return make_step
 
-    monkeypatch.setattr(fast_path, "make_step", spy)
-    cfg = TrainConfig.for_dataset("pixel-mnist", hidden=16, batch_size=32)
-    assert estimate.seconds_per_epoch(cfg, 1, 60, train_size=320, batches=2) > 0
+    monkeypatch.setattr(fast_path, "make_step", spy("estimate"))  # estimate.py looks it up at each call
+    monkeypatch.setattr(engine, "make_step", spy("engine"))
+    cfg = TrainConfig.for_dataset("pixel-mnist", hidden=16, batch_size=32, epochs=1, val_size=16, device="cpu")
+    assert estimate.seconds_per_epoch(cfg, 1, 36, train_size=320, batches=2) > 0
+    engine.Trainer(cfg).fit(_pixel_data())  # announces an estimate (timed again), then trains
+    assert len(used["engine"]) == 1 and used["estimate"] == [used["engine"][0]] * 2
+    if fast_path.torch.get_num_threads() == 1 and fast_path.native_kernel.load_kernel() is not None:
+        assert used["engine"] == ["KernelSplitStep"]  # one thread: the C kernel, not the autograd step
     clock = iter(range(0, 1000, 1))  # every step takes exactly one tick of this clock
     monkeypatch.setattr(estimate.time, "perf_counter", lambda: next(clock))
     assert estimate.seconds_per_epoch(cfg, 1, 60, train_size=3200, batches=2) == pytest.approx(100.0)
-    assert used == [used[0]] * 2
-    expected = "KernelSplitStep" if fast_path.native_kernel.load_kernel() is not None else None
-    if expected and fast_path.torch.get_num_threads() > 1:
-        assert used[0] == expected  # what the engine trains with here, not the autograd step
 
 
 def test_only_long_datasets_on_cpu_are_estimated_and_the_runs_random_streams_are_untouched(monkeypatch):
@@ -49,18 +68,12 @@ def test_the_line():
 
 
 def test_training_pixel_mnist_announces_the_estimate_before_the_first_epoch():
-    import torch
-
     from lstm_desktop.core import events as ev
     from lstm_desktop.core.engine import Trainer
-    from lstm_desktop.core.data import DataBundle
-    from lstm_desktop.core.longlag import to_pixels
 
-    g = torch.Generator().manual_seed(0)
-    px, y = to_pixels(torch.rand(64, 6, 6, generator=g)), torch.randint(0, 10, (64,), generator=g)
     seen = []
-    cfg = TrainConfig.for_dataset("pixel-mnist", hidden=8, batch_size=32, epochs=1, val_size=16)
-    Trainer(cfg, [seen.append]).fit(DataBundle("pixel-mnist", px[:48], y[:48], px[48:], y[48:], px[48:], y[48:]))
+    cfg = TrainConfig.for_dataset("pixel-mnist", hidden=8, batch_size=32, epochs=1, val_size=16, device="cpu")
+    Trainer(cfg, [seen.append]).fit(_pixel_data(64))
     start = next(e for e in seen if isinstance(e, ev.FitStarted))
     assert start.estimated_epoch_seconds > 0
     assert seen.index(start) < next(i for i, e in enumerate(seen) if isinstance(e, ev.BatchEnded))
