@@ -61,6 +61,7 @@ class ProgressPrinter(Callback):
         # resolved now, not at import, so redirect_stdout / pytest's capsys see the epoch lines
         self.out, self.err = GuardedStream(out or sys.stdout), GuardedStream(err or sys.stderr)
         self.bar_enabled = bar
+        self.stopping = False  # Ctrl-C was pressed: a validation cut short is that, not a diverged loss
         self._bar = None
         self._download = None
 
@@ -102,10 +103,14 @@ class ProgressPrinter(Callback):
     def on_epoch_end(self, event: EpochEnded) -> None:
         self._close()
         self.out.write(f"epoch {event.epoch + 1}/{event.epochs}  train loss {event.train_loss:.4f} "
-                       f"acc {event.train_accuracy * 100:.2f}%  val loss {event.val_loss:.4f} "
-                       f"acc {event.val_accuracy * 100:.2f}%  {event.seconds:.1f} s  "
+                       f"acc {event.train_accuracy * 100:.2f}%  {self._val_text(event)}  {event.seconds:.1f} s  "
                        f"{event.samples_per_second:,.0f} samples/s\n")
         self.out.flush()
+
+    def _val_text(self, event: EpochEnded) -> str:
+        if event.val_loss == event.val_loss:  # not nan
+            return f"val loss {event.val_loss:.4f} acc {event.val_accuracy * 100:.2f}%"
+        return "validation interrupted (Ctrl-C)" if self.stopping else "no validation set"
 
     def on_fit_failed(self, event: FitFailed) -> None:
         self._close()

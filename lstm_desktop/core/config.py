@@ -41,7 +41,10 @@ class TrainConfig:
                                    "else ~/.pytorch/MNIST_data)", "Data", optional=True, widget="dataDirEdit",
                                    applies_to=("mnist", "pixel-mnist"))
     val_size: int = setting(5000, "Validation size", "training images held out to measure validation loss and "
-                            "accuracy", "Data", lo=0, hi=30000, step=500, widget="valSizeSpin", unit="images")
+                            "accuracy", "Data", lo=0, hi=30000, step=500, widget="valSizeSpin", unit="images",
+                            per_dataset={"digits": 200, "temporal-order": 1000},
+                            per_dataset_hi={"digits": (200, "scikit-learn's digits are 1,797 images in all"),
+                                            "temporal-order": (1000, "a tenth of its 10,000 training sequences")})
     augment: bool = setting(False, "Augment", "random distortions of each batch (rotation, scale, shift, stroke "
                             "width): slower to fit, more robust to how people draw", "Data", widget="augmentCheck",
                             applies_to=("mnist",))
@@ -58,11 +61,12 @@ class TrainConfig:
     hidden: int = setting(128, "Hidden size", "units in each recurrent layer (the notebook used 128)", "Model",
                           lo=1, hi=4096, step=16, widget="hiddenSpin", unit="units",
                           per_dataset={"temporal-order": 32})
-    layers: int = setting(1, "Layers", "stacked recurrent layers", "Model", lo=1, hi=8, widget="layersSpin")
+    layers: int = setting(1, "Layers", "stacked recurrent layers", "Model", lo=1, hi=8, widget="layersSpin",
+                          per_dataset={"temporal-order": 1})
     bidirectional: bool = setting(False, "Bidirectional", "read the sequence forwards and backwards", "Model",
-                                  widget="bidirectionalCheck")
+                                  widget="bidirectionalCheck", per_dataset={"temporal-order": False})
     attention: bool = setting(False, "Attention", "weight every step's output instead of using only the last one",
-                              "Model", widget="attentionCheck")
+                              "Model", widget="attentionCheck", per_dataset={"temporal-order": False})
     dropout: float = setting(0.0, "Dropout", "dropout before the classifier (and between layers when stacked)",
                              "Model", lo=0.0, hi=0.9, step=0.05, widget="dropoutSpin")
     epochs: int = setting(5, "Epochs", "passes over the training set", "Training", lo=1, hi=10000,
@@ -98,6 +102,14 @@ class TrainConfig:
         """Raise ConfigError naming the bad setting and its allowed range."""
         for s in SETTINGS:
             s.check(getattr(self, s.name))
+
+    def dataset_problem(self) -> str | None:
+        """A value the chosen dataset cannot honour (the form refuses it; loading uses what fits)."""
+        for s in SETTINGS:
+            problem = s.problem_for(getattr(self, s.name), self.dataset)
+            if problem:
+                return problem
+        return None
 
     @classmethod
     def for_dataset(cls, dataset: str = "mnist", **given: Any) -> "TrainConfig":

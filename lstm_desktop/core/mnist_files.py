@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -63,7 +63,39 @@ class DownloadCancelled(DataError):
 
 
 def mnist_raw_dir(root: Path) -> Path:
-    return root / "MNIST" / "raw"
+    """root/MNIST/raw; or, when that holds nothing, a copy nested one level off that holds all four
+    files (`cp -r MNIST` into an existing MNIST/, `cp -r raw` into raw/, the raw folder itself)."""
+    plain = root / "MNIST" / "raw"
+    if _holds(plain, any):
+        return plain
+    for nested in (root / "MNIST" / "MNIST" / "raw", plain / "raw", plain / "MNIST" / "raw", root / "raw", root):
+        if _holds(nested, all):
+            return nested
+    return plain
+
+
+def _holds(raw: Path, how: Callable[[Iterable[bool]], bool]) -> bool:
+    return how(_kind(raw / n, strict=False) == "file" or _kind(raw / f"{n}.gz", strict=False) == "file"
+               for n in MNIST_FILES)
+
+
+def _made_folders(raw: Path) -> list[Path]:
+    """The folders mkdir(parents=True) is about to create for raw, deepest first."""
+    made = []
+    for folder in (raw, *raw.parents):
+        if folder.exists():
+            break
+        made.append(folder)
+    return made
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Undo a failed download's empty folders, so nothing suggests the data is half there."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _kind(path: Path, strict: bool = True) -> str:
@@ -194,11 +226,22 @@ def download_mnist(root: Path, callback: Callback | None = None, timeout: float 
                    should_stop: Callable[[], bool] | None = None) -> None:
     """Fetch the missing MNIST files with progress events; verify MD5; write atomically."""
     raw = mnist_raw_dir(root)
+    made = _made_folders(raw)
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"Cannot create the data folder {raw}: {exc.strerror}.",
                         "Choose a folder you can write to.") from exc
+    try:
+        _download_missing(root, raw, callback, timeout, should_stop)
+    except BaseException:
+        _remove_if_empty(made)
+        raise
+    check_mnist_files(root)
+
+
+def _download_missing(root: Path, raw: Path, callback: Callback | None, timeout: float,
+                      should_stop: Callable[[], bool] | None) -> None:
     errors: list[str] = []
     for name in missing_mnist_files(root):
         gz_name = name + ".gz"
@@ -219,7 +262,6 @@ def download_mnist(root: Path, callback: Callback | None = None, timeout: float 
                 f"Check the internet connection, or copy the four MNIST files "
                 f"({', '.join(MNIST_FILES)}) into {raw}, or use the offline dataset (--dataset digits).",
             )
-    check_mnist_files(root)
 
 
 def _cancelled() -> DownloadCancelled:

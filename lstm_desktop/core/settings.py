@@ -38,6 +38,7 @@ class Setting:
     widget: str = ""  # the form field's objectName (kept stable for automation)
     exposed: bool = True  # in the CLI, the form and Copy command
     per_dataset: dict[str, Any] = field(default_factory=dict)  # defaults that depend on the dataset
+    per_dataset_hi: dict[str, tuple[float, str]] = field(default_factory=dict)  # dataset: (largest, why)
     applies_to: tuple[str, ...] = ()  # datasets where the setting means something (empty: all)
     name: str = ""
     kind: type = object
@@ -60,13 +61,13 @@ class Setting:
         if self.lo is None and self.hi is None:
             return ""
         if self.kind is int and not self.lo_open and not self.hi_open:
-            lo = "" if self.lo is None else f"{self.lo:g}"
-            hi = "" if self.hi is None else f"{self.hi:g}"
+            lo = "" if self.lo is None else _number(self.lo)
+            hi = "" if self.hi is None else _number(self.hi)
             return f"{lo} to {hi}" if lo and hi else (f">= {lo}" if lo else f"<= {hi}")
         left = "(" if self.lo_open else "["
         right = ")" if self.hi_open else "]"
-        lo = "-inf" if self.lo is None else f"{self.lo:g}"
-        hi = "inf" if self.hi is None else f"{self.hi:g}"
+        lo = "-inf" if self.lo is None else _number(self.lo)
+        hi = "inf" if self.hi is None else _number(self.hi)
         return f"{left}{lo}, {hi}{right}"
 
     def problem(self, value: Any) -> str | None:
@@ -86,13 +87,22 @@ class Setting:
             lo_bad = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
             hi_bad = self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi)
             if lo_bad or hi_bad:
-                return f"{self.subject} must be {self._in_range()}, not {value:g}"
+                return f"{self.subject} must be {self._in_range()}, not {_number(value)}"
             return None
         if not isinstance(value, str):
             return f"{self.subject} must be text, not {value!r}"
         if self.choices and value not in {v for v, _ in self.choices}:
             return f"{self.subject} must be {self.range_text()}, not {value!r}"
         return None
+
+    def problem_for(self, value: Any, dataset: str) -> str | None:
+        """problem(), and a dataset's own limit (a validation set cannot be larger than the data)."""
+        problem = self.problem(value)
+        if problem or dataset not in self.per_dataset_hi or value is None:
+            return problem
+        hi, why = self.per_dataset_hi[dataset]
+        return f"{self.subject} must be at most {_number(hi)} here ({why}), not {_number(value)}" \
+            if value > hi else None
 
     def _in_range(self) -> str:
         text = self.range_text()
@@ -147,6 +157,13 @@ class Setting:
         if self.kind is float:
             return repr(float(value))
         return str(value)
+
+
+def _number(x: float) -> str:
+    """A bound or value as a person writes it: whole numbers in full (2147483647, not 2.14748e+09)."""
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:g}"
 
 
 def _whole_float(text: str) -> int | None:

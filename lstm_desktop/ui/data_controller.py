@@ -2,6 +2,8 @@
 
 The banner it drives says where it looked and offers the ways out that work in the window:
 download, choose the folder, or switch to the offline digits; it never suggests a command-line flag.
+Train with MNIST missing downloads first and trains only once the files are there: a failed
+download is a message on the banner, never a failed run in the table.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
 
 import logging
+from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -27,6 +30,7 @@ class DataController(QObject):
         super().__init__(window)
         self.w = window
         self.job: WorkerThread | None = None
+        self._then: Callable[[], None] | None = None  # what runs once a download succeeds (Train)
         banner = window.data_banner
         banner.downloadRequested.connect(self.download)
         banner.chooseFolderRequested.connect(window.config_panel.choose_data_dir)
@@ -64,10 +68,22 @@ class DataController(QObject):
             w.data_banner.hide()
         return True
 
-    def download(self) -> None:
+    def ready_for(self, dataset: str, then: Callable[[], None]) -> bool:
+        """True when `dataset` can load now; else download it first (`then` trains once it is there)."""
+        if self.downloading():
+            self.w.show_error("MNIST is still downloading.", "Wait for it to finish, or cancel it.", "warning")
+            return False
+        if dataset in NEEDS_MNIST and not self.check():
+            self.download(then, ", then training starts")
+            return False
+        return True
+
+    def download(self, then: Callable[[], None] | None = None, note: str = "") -> None:
+        """Fetch MNIST on its own thread; `then` runs on the GUI thread only if it succeeds."""
         w = self.w
         if not w.is_ready or self.job is not None:
             return
+        self._then = then
         from lstm_desktop.core.data import download_mnist, resolve_data_dir
 
         root = resolve_data_dir(w.config_panel.values()["data_dir"])
@@ -84,7 +100,7 @@ class DataController(QObject):
         worker.failed.connect(self._on_failed)
         self.job = WorkerThread(worker, "lstm-desktop-download")
         self.job.thread.finished.connect(self._on_thread_finished)
-        w.data_banner.set_downloading(True, f"into {root}")
+        w.data_banner.set_downloading(True, f"into {root}{note}")
         w.refresh_state()
         self.job.start()
 
@@ -92,6 +108,7 @@ class DataController(QObject):
         self.w.data_banner.set_progress(*value)
 
     def cancel(self) -> None:
+        self._then = None
         if self.job is not None:
             self.job.stop()
         if self.w.training.is_training():
@@ -105,6 +122,7 @@ class DataController(QObject):
         QTimer.singleShot(4000, self, lambda: banner.kind == "success" and banner.hide())
 
     def _on_failed(self, message: str, hint: str) -> None:
+        self._then = None
         self.w.data_banner.show_error(message, "Check the internet connection, choose a folder that holds "
                                       "MNIST/raw/ (Choose folder…), or train on the offline digits "
                                       "(Use offline digits).")
@@ -118,5 +136,8 @@ class DataController(QObject):
         if not ok and self.w.data_banner.kind != "error":
             self.check()
         self.w.refresh_state()
+        then, self._then = self._then, None
         self.downloadFinished.emit(ok)
+        if ok and then is not None and not self.w._close_pending:
+            then()  # the thread has ended and been released: Train can start
         self.w.maybe_finish_close()

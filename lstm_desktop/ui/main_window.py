@@ -31,6 +31,7 @@ from lstm_desktop.core.runs import Run, Runs
 from lstm_desktop.ui.app_events import FirstPaint, QuitWatch
 from lstm_desktop.ui.data_controller import DataController
 from lstm_desktop.ui.file_actions import FileActions
+from lstm_desktop.ui.gui_words import window_words
 from lstm_desktop.ui.inference_worker import InferenceWorker
 from lstm_desktop.ui.live_view import LiveView
 from lstm_desktop.ui.menus import build_menus
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         self.state_label.setText(text)
 
     def show_error(self, message: str, hint: str = "", kind: str = "error", action=None) -> None:
+        message, hint = window_words(message), window_words(hint)  # the form's names, not CLI flags
         self.error_banner.show_message(message, hint, kind, action)
         self.set_status(message)
 
@@ -272,14 +274,10 @@ class MainWindow(QMainWindow):
         else:
             self.config_panel.set_config(config)
         self.prefs.save_config(config)
-        if self.data.downloading():
-            self.show_error("MNIST is still downloading.", "Wait for it to finish, or cancel it.", "warning")
-            return None
-        download = config.dataset in ("mnist", "pixel-mnist") and not self.data.check()
-        if download:
-            self.data_banner.set_downloading(True, "then training starts")
+        if not self.data.ready_for(config.dataset, lambda: self.start_training(config, callbacks, control)):
+            return None  # downloading first: a run exists only once its data does
         self.hide_error()
-        return self.lifecycle.start(config, download, callbacks, control)
+        return self.lifecycle.start(config, False, callbacks, control)
 
     def pause_training(self) -> None:
         if self.training.pause():

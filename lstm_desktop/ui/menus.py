@@ -3,11 +3,12 @@ cannot go stale) and the user guide, shipped with the app and shown offline."""
 
 from __future__ import annotations
 
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
-
-
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 
 
@@ -50,14 +51,16 @@ def build_menus(w: QMainWindow) -> None:
     w.pause_action = _action(w, train_menu, "&Pause / resume", "pauseAction", w.toggle_pause, "Ctrl+P")
     w.stop_action = _action(w, train_menu, "&Stop", "stopAction", w.stop_training, "Ctrl+.")
     train_menu.addSeparator()
-    w.compare_cells_action = _action(w, train_menu, "&Compare cells (RNN, GRU, LSTM)", "compareCellsAction",
-                                     lambda: w.lifecycle.compare_cells(), "Ctrl+Shift+C",
-                                     "Train the same settings with each cell, one after another, and overlay them")
+    w.compare_cells_action = _action(w, train_menu, "&Compare cells (RNN, GRU, LSTM)…", "compareCellsAction",
+                                     lambda: _compare(w).start(), "Ctrl+Shift+C",
+                                     "The long-lag lab: an RNN, a GRU and an LSTM on temporal order, one after "
+                                     "another, with the task's own settings")
 
     view_menu = bar.addMenu("&View")
     w.log_action = _action(w, view_menu, "&Logarithmic loss axis", "logAction",
                            lambda on: w.plots and w.plots.set_log_scale(on), "Ctrl+L")
     w.log_action.setCheckable(True)
+    _theme_menu(w, view_menu.addMenu("T&heme"))
     view_menu.addSeparator()
     for i, name in enumerate(("Train", "Results", "Draw", "Inside the LSTM")):
         _action(w, view_menu, name, f"tab{i}Action", lambda _=False, i=i: w.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
@@ -70,14 +73,72 @@ def build_menus(w: QMainWindow) -> None:
     _action(w, help_menu, "&About LSTM Desktop", "aboutAction", lambda: show_about(w))
 
 
+def _keys_on_a_keyboard(action: QAction) -> list[str]:
+    """The action's shortcuts as the platform writes them, without the dedicated "Undo"/"Redo"/media keys
+    that Qt's standard bindings add and few keyboards have (they read as words, not keys)."""
+    keys = []
+    for seq in action.shortcuts():
+        if seq.isEmpty() or any(seq[i].key().value >= Qt.Key.Key_Back.value for i in range(seq.count())):
+            continue
+        keys.append(seq.toString(QKeySequence.SequenceFormat.NativeText))
+    return keys
+
+
+def _place(action: QAction, window: QWidget) -> str:
+    """Where the action lives, so two "Train"s (the menu action and the tab) read apart."""
+    menus = [o for o in action.associatedObjects() if isinstance(o, QMenu) and o.title()]
+    if menus:
+        return menus[0].title().replace("&", "")
+    owner = action.parent()
+    for tabs in window.findChildren(QTabWidget):
+        for i in range(tabs.count()):
+            page = tabs.widget(i)
+            if isinstance(owner, QWidget) and (page is owner or page.isAncestorOf(owner)):
+                return f"{tabs.tabText(i).replace('&', '')} tab"
+    return ""
+
+
+def _compare(w: QMainWindow):
+    from lstm_desktop.ui.compare_cells import compare_cells
+
+    return compare_cells(w)
+
+
+def _theme_menu(w: QMainWindow, menu: QMenu) -> None:
+    """View › Theme: System, Light, Dark; the choice is remembered and applied at the next start."""
+    from lstm_desktop.ui.theme import THEME_CHOICES, install_theme_watcher
+
+    menu.setObjectName("themeMenu")
+    group = QActionGroup(w)
+    group.setExclusive(True)
+    w.theme_actions = {}
+    chosen = w.prefs.theme()
+
+    def choose(choice: str) -> None:
+        install_theme_watcher().set_choice(choice)
+        w.prefs.save_theme(choice)
+
+    for choice, text in THEME_CHOICES:
+        action = _action(w, menu, text, f"theme{choice.title()}Action", lambda _=False, c=choice: choose(c),
+                         tip=f"{text.replace('&', '')} colours" if choice != "system" else "Follow the desktop")
+        action.setCheckable(True)
+        action.setChecked(choice == chosen)
+        group.addAction(action)
+        w.theme_actions[choice] = action
+    if chosen != "system":
+        install_theme_watcher().set_choice(chosen)
+
+
 def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
-    """(keys, what) for every action of the window that has a shortcut."""
-    rows = []
+    """(what, keys) for every action of the window that has a shortcut, sorted by what it does."""
+    rows = set()
     for action in window.findChildren(QAction):
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
-        if keys and action.text():
-            rows.append((", ".join(keys), action.text().replace("&", "").rstrip("…")))
-    return sorted(set(rows), key=lambda r: r[1].lower())
+        keys = _keys_on_a_keyboard(action)
+        what = action.text().replace("&", "").rstrip("…")
+        if keys and what:
+            place = _place(action, window)
+            rows.add((f"{place} › {what}" if place else what, ", ".join(keys)))
+    return sorted(rows, key=lambda r: r[0].lower())
 
 
 def _dialog(parent: QWidget, title: str, name: str) -> tuple[QDialog, QTextBrowser]:
@@ -99,7 +160,8 @@ def _dialog(parent: QWidget, title: str, name: str) -> tuple[QDialog, QTextBrows
 
 def show_shortcuts(window: QWidget, modal: bool = True) -> QDialog:
     dialog, text = _dialog(window, "Keyboard shortcuts", "shortcutsDialog")
-    rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in shortcut_rows(window))
+    rows = "".join(f"<tr><td>{escape(what)}</td><td>&nbsp;&nbsp;<b>{escape(keys)}</b></td></tr>"
+                   for what, keys in shortcut_rows(window))
     text.setHtml(f"<h3>Keyboard shortcuts</h3><table cellpadding='3'>{rows}</table>"
                  "<p>On the pad: Esc or Delete clears, Ctrl+Z undoes, Ctrl+Shift+Z redoes. In the runs table: "
                  "Delete moves the selected runs to the trash, F2 renames.</p>")

@@ -25,6 +25,7 @@ LIGHT_DIGITS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 DARK_DIGITS = ("#5fa8e8", "#ffa04d", "#5cc45c", "#ff6b6b", "#bb93e6",
                "#c9937f", "#f39ad6", "#b4b4b4", "#d8d84f", "#3fd4e8")
+THEME_CHOICES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))  # View › Theme
 LIGHT_RUNS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
               "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 DARK_RUNS = ("#5fa8e8", "#ff6b6b", "#5cc45c", "#bb93e6", "#ffa04d",
@@ -265,6 +266,8 @@ class ThemeWatcher(QObject):
         self._targets: list[weakref.ref] = []
         self._own_palette = False  # True while this watcher set a dark palette of its own
         self._light = QPalette(self._app.palette())
+        self._style = self._app.style().name()  # the system's style, for going back to System
+        self.choice = "system"  # View › Theme: follow the system, or the user's light or dark
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)  # coalesce the burst of events one switch sends
@@ -289,8 +292,27 @@ class ThemeWatcher(QObject):
         self._targets.append(weakref.ref(target))
         target.apply_theme(self.theme)
 
+    def set_choice(self, choice: str) -> None:
+        """View › Theme: "light" or "dark" whatever the desktop says, or "system" (follow it again)."""
+        choice = choice if choice in dict(THEME_CHOICES) else "system"
+        if self.choice == "system" and not self._own_palette:
+            self._light = QPalette(self._app.palette())  # the system's palette, to come back to
+            self._style = self._app.style().name()
+        self.choice = choice
+        if choice in ("light", "dark"):
+            self._own_palette = True
+            _apply(self._app, dark_palette() if choice == "dark" else light_palette())
+        else:
+            self._own_palette = False
+            if self._app.style().name() != self._style:
+                self._app.setStyle(self._style)
+            self._app.setPalette(self._light)
+            self._on_scheme(QGuiApplication.styleHints().colorScheme())
+            self._app.processEvents()
+        self._timer.start()
+
     def _on_scheme(self, scheme: Qt.ColorScheme) -> None:
-        if not self._follow:
+        if not self._follow or self.choice != "system":
             self._timer.start()
             return
         want_dark = scheme == Qt.ColorScheme.Dark

@@ -1,5 +1,5 @@
-"""The Train tab's layout: settings that scroll above a fixed action bar (Train / Pause / Stop and
-the progress, always visible whatever the window's height), and the live curves beside them."""
+"""The Train tab's layout: settings that scroll above a fixed action bar (why a setting is refused,
+Train / Pause / Stop and the progress: always visible whatever the window's height), and the curves beside."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ class TrainTab(QSplitter):
         bar.setFrameShape(QFrame.Shape.NoFrame)
         bar_layout = QVBoxLayout(bar)
         bar_layout.setContentsMargins(0, 6, 0, 0)
+        # why Train is greyed goes beside it, not at the foot of the scrolled form, off-screen
+        bar_layout.addWidget(self.config_panel.error_label)
         bar_layout.addWidget(self.controls)
         left = QWidget()
         left.setObjectName("trainSidebar")

@@ -88,6 +88,17 @@ class WindowSettings:
             log.warning("ignoring the saved training settings: %s", exc.message)
             return TrainConfig()
 
+    def theme(self) -> str:
+        """View › Theme: system, light or dark (anything else: system)."""
+        from lstm_desktop.ui.theme import THEME_CHOICES
+
+        choice = self.text("view/theme", "system")
+        return choice if choice in dict(THEME_CHOICES) else "system"
+
+    def save_theme(self, choice: str) -> None:
+        self.qs.setValue("view/theme", choice)
+        self.sync()
+
     def save_config(self, config: TrainConfig) -> None:
         self.qs.setValue("train/config", config.to_json())
 

@@ -100,6 +100,8 @@ def refused_url() -> str:
 
 
 def leftovers(folder: Path) -> list[str]:
+    if not folder.exists():  # a failed download removes the empty folders it made
+        return []
     return sorted(p.name for p in folder.iterdir() if p.name.endswith((".part", ".gz", ".tmp")))
 
 

@@ -49,3 +49,16 @@ def test_the_draw_tab_pad_grows_with_the_window(qtbot, window):
     qtbot.wait(100)
     large = window.pad_panel.pad.canvas_rect().width()
     assert small >= 200 and large > small * 1.2
+
+
+def test_why_train_is_greyed_shows_beside_the_train_button(qtbot, window):
+    window.resize(1024, 700)
+    window.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    window.config_panel.lr_spin.lineEdit().setText("20")
+    qtbot.wait(50)
+    assert not window.controls.train_button.isEnabled()
+    label = window.config_panel.error_label
+    assert "(0, 10]" in label.text()
+    assert fully_visible(label, window), "the reason Train is greyed is off-screen"
+    assert not window.train_tab.scroll.isAncestorOf(label)

@@ -122,3 +122,24 @@ def test_watcher_coalesces_changes_and_follows_the_scheme(qtbot, restore_palette
         watcher.stop()
         apply_light_palette(restore_palette)
         theme.set_pyqtgraph_defaults(theme.theme_for())
+
+
+def test_view_theme_choice_applies_at_once_and_is_remembered(make_window, restore_palette, tmp_path):
+    from lstm_desktop.ui.theme import install_theme_watcher
+
+    settings = tmp_path / "theme.ini"
+    try:
+        window = make_window(settings_path=settings)
+        assert window.theme_actions["system"].isChecked()
+        window.theme_actions["dark"].trigger()
+        assert is_dark()
+        assert all(luminance(_background(v)) < 0.1 for v in _views(window))
+        window.close()
+        install_theme_watcher().set_choice("system")  # as at a fresh start: the system's light palette
+        assert not is_dark()
+        again = make_window(settings_path=settings)
+        assert again.theme_actions["dark"].isChecked() and is_dark(), "the choice was not remembered"
+        again.theme_actions["light"].trigger()
+        assert not is_dark() and all(luminance(_background(v)) > 0.8 for v in _views(again))
+    finally:
+        install_theme_watcher().set_choice("system")

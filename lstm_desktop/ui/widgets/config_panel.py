@@ -153,6 +153,8 @@ class ConfigPanel(QWidget):
             raise ConfigError(problems[0].rstrip("."))
         try:
             cfg = TrainConfig(**self.values())
+            if cfg.dataset_problem():
+                raise ConfigError(cfg.dataset_problem())
         except ConfigError as exc:
             self._show_error(exc.message)
             raise
@@ -164,10 +166,9 @@ class ConfigPanel(QWidget):
         if problems:
             return problems[0]
         try:
-            TrainConfig(**self.values())
+            return TrainConfig(**self.values()).dataset_problem()
         except ConfigError as exc:
             return exc.message
-        return None
 
     def set_config(self, cfg: TrainConfig) -> None:
         for w in self.fields.values():
@@ -252,8 +253,8 @@ class ConfigPanel(QWidget):
     def _on_dataset_changed(self) -> None:
         new = self.fields["dataset"].currentData() or "mnist"
         old, self._dataset = self._dataset, new
-        for s in EXPOSED:  # the new dataset's own defaults, where the user kept the old one's
-            if s.per_dataset and self._field_value(s) == s.default_for(old):
+        for s in EXPOSED:  # the new dataset's own settings load; the old one's own go back to the plain default
+            if new in s.per_dataset or (old in s.per_dataset and self._field_value(s) == s.default_for(old)):
                 self._set_field(s, s.default_for(new))
         self._update_dependent()
         self.datasetChanged.emit(new)

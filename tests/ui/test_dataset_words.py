@@ -1,0 +1,48 @@
+"""Each dataset brings its own defaults and limits to the form (and, in Results, its own words)."""
+
+from __future__ import annotations
+
+
+def test_digits_loads_its_own_validation_size_and_refuses_more_than_it_has(qtbot, window):
+    panel = window.config_panel
+    panel.set_dataset("digits")
+    assert panel.val_spin.value() == 200, "the form kept MNIST's 5000 for a set of 1,797 images"
+    panel.val_spin.setValue(5000)
+    problem = panel.validation_error()
+    assert problem and "at most 200" in problem and "1,797" in problem
+    assert not window.controls.train_button.isEnabled()
+    panel.set_dataset("mnist")  # a value the user typed is theirs: kept, and fine for MNIST
+    assert panel.val_spin.value() == 5000 and panel.validation_error() is None
+
+
+def test_window_messages_name_the_forms_controls_not_cli_flags(window, tmp_path):
+    from lstm_desktop.core.mnist_files import missing_data_message
+
+    error = missing_data_message(tmp_path)  # the core's hint, written for the command line
+    assert "--dataset digits" in error.hint
+    window.show_error(error.message, error.hint)
+    shown = window.error_banner.text
+    assert "--" not in shown, shown
+    assert "Dataset: scikit-learn digits" in shown and "Data folder" in shown
+
+
+def test_temporal_order_results_speak_of_classes_and_sequences(qtbot, window):
+    import numpy as np
+
+    from lstm_desktop.core.metrics import compute_metrics
+
+    labels = np.array([0, 1, 2, 3, 1, 2])
+    preds = np.array([0, 2, 2, 3, 1, 1])
+    view = window.results.metrics_view
+    view.set_result("Run 1", compute_metrics(labels, preds, 4), np.zeros((6, 100, 8), np.float32), labels, preds,
+                    dataset="temporal-order")
+    assert view.captions["samples"].text() == "Test sequences"
+    assert view.table.horizontalHeaderItem(0).text() == "Class"
+    assert {view.table.item(r, 0).text() for r in range(4)} == {"XX", "XY", "YX", "YY"}
+    assert view.gallery.title.text() == "Test sequences"
+    view.gallery.show_cell(1, 2)
+    assert "True XY, predicted YX" in view.gallery.title.text()
+    assert "XY" in view.matrix.describe(1, 2) and "sequence" in view.matrix.describe(1, 2)
+    assert not view.gallery.explain_button.isVisibleTo(view.gallery)
+    view.set_result("Run 2", compute_metrics(labels, preds, 4), dataset="mnist")
+    assert view.captions["samples"].text() == "Test images" and view.table.horizontalHeaderItem(0).text() == "Digit"
