@@ -56,7 +56,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from lstm_desktop.core.adapt import AdaptSettings, adapt_model
+    from lstm_desktop.core.adapt import AdaptSettings, adapt_model, misread_message
     from lstm_desktop.core.checkpoint import save_checkpoint
     from lstm_desktop.core.classify import load_classifier
     from lstm_desktop.core.inference import predict_probabilities
@@ -80,10 +80,16 @@ def run(args: argparse.Namespace) -> int:
     summary = {"examples": len(examples), "digits": {str(k): v for k, v in counts.items()},
                "seconds": round(result.seconds, 3), "steps": result.steps, "out": str(out),
                "base": result.checkpoint.info.get("base"), "replay": result.replay_source,
-               "accuracy_before": round(before, 6), "accuracy_after": round(result.final_user_accuracy, 6)}
+               "accuracy_before": round(before, 6), "accuracy_after": round(result.final_user_accuracy, 6),
+               "all_read_right": result.all_read_right,
+               "misread": [examples.files[i] for i in result.misread]}
     print(f"adapted {summary['base']} to {len(examples)} drawings of {len(counts)} digits in "
           f"{result.seconds:.1f} s; on these drawings {before * 100:.1f}% before, "
           f"{result.final_user_accuracy * 100:.1f}% after; saved {out}")
+    if not result.all_read_right:
+        print(misread_message(examples.labels, result.misread, "adapt again"))
+        for i in result.misread:
+            print(f"  still misread: {examples.files[i]}")
     if args.json:
         print(json.dumps(summary))
     sys.stdout.flush()

@@ -178,6 +178,7 @@ class Teacher(QObject):
         worker = TaskWorker(task, "adaptation")
         worker.progressed.connect(self._on_progress)
         self._base_name = base_name
+        self._labels = examples.labels
         worker.succeeded.connect(self._on_adapted)  # bound slots: delivered on the GUI thread
         worker.failed.connect(self._on_adapt_failed)
         self.job = WorkerThread(worker, "lstm-desktop-adaptation")
@@ -224,8 +225,14 @@ class Teacher(QObject):
         run.extra["checkpoint"] = ckpt
         self.w.runs.add(run)
         self.w.use_on_pad(run)
-        self.w.show_error(f"{name} is on the pad.", "It reads your handwriting better; the shipped model is one "
-                          "click away in the Model list.", "success")
+        if result.all_read_right:
+            self.w.show_error(f"{name} is on the pad.", f"It now reads all {result.examples} of your drawings as "
+                              "you labelled them; the previous model is one click away in the Model list.", "success")
+        else:
+            from lstm_desktop.core.adapt import misread_message
+
+            self.w.show_error(f"{name} is on the pad, but it did not learn all your drawings.",
+                              misread_message(self._labels, result.misread, "adapt again"), "warning")
         self.adaptFinished.emit(run.id)
 
     def _on_thread_finished(self) -> None:

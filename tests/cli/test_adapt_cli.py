@@ -94,3 +94,20 @@ def test_out_is_required_and_epochs_must_be_positive(drawings, capsys):
         main(["adapt", str(drawings), "--out", "x.pt", "--epochs", "0"])
     assert exc.value.code == 2
     assert "--epochs" in capsys.readouterr().err
+
+
+def test_drawings_it_could_not_learn_are_named_in_the_output(tmp_path, capsys):
+    root = tmp_path / "clash"
+    digits = make_writer(25, 0.7).digits(1, seed=1)
+    for d in digits[:4]:
+        save_drawing(root, d.label, render_strokes(d.strokes))
+    clash = save_drawing(root, 8, render_strokes(digits[3].strokes))  # the 3 also kept as an 8
+    out = tmp_path / "mine.pt"
+    assert main(["adapt", str(root), "--out", str(out), "--epochs", "2", "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["all_read_right"] is False and summary["misread"]
+    assert set(summary["misread"]) <= {str(clash), str(next((root / "3").glob("*.png")))}
+    text = "\n".join(lines[:-1])
+    assert "Could not learn" in text and "still misread: " in text
+    assert out.is_file()  # the model is still written: it reads the rest better

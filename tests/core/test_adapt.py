@@ -16,7 +16,7 @@ from lstm_desktop.core.my_digits import MyDigitsError, read_digit_folder, save_d
 from lstm_desktop.core.preprocess import preprocess, to_model_input
 from lstm_desktop.core.resources import shipped_model_path
 from lstm_desktop.core.strokes import StrokeRaster, render_strokes
-from lstm_desktop.core.synthetic_digits import make_writer
+from lstm_desktop.core.synthetic_digits import generate_digits, make_writer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -176,3 +176,43 @@ def test_bad_folders_say_what_is_wrong(tmp_path):
     (loose / "x.png").write_bytes((loose / "7").glob("*.png").__next__().read_bytes())
     with pytest.raises(MyDigitsError, match="directly in"):
         read_digit_folder(loose)
+
+
+# -- the drawing the user corrected --------------------------------------------------------------
+
+def _corrected_case():
+    """A 1 with a long flag that the shipped model reads as 7 (as a newcomer saw), kept with two
+    confirmed 7s and two confirmed 0s: five drawings, one of them a correction."""
+    digits = generate_digits(600, seed=3, templates="failure")
+    picked = [digits[61]] + [d for d in digits if d.label == 7][:2] + [d for d in digits if d.label == 0][:2]
+    return _images(picked)
+
+
+def test_the_drawing_just_corrected_is_read_as_its_digit_after_adapting(base):
+    x, y = _corrected_case()
+    before = predict_probabilities(base.model, to_model_input(x, base.mean, base.std)).argmax(1)
+    assert y[0] == 1 and before[0] == 7 and (before[1:] == y[1:]).all()  # the correction, and confirmations
+    result = adapt_model(base, x, y)
+    after = predict_probabilities(result.checkpoint.model, to_model_input(x, base.mean, base.std))
+    assert after[0].argmax() == 1 and after[0, 1] >= AdaptSettings.repair_below
+    assert (after.argmax(1) == y).all() and result.all_read_right and result.final_user_accuracy == 1.0
+    assert result.checkpoint.info["misread"] == []
+
+
+def test_a_short_fine_tune_is_repaired_until_the_corrected_drawing_is_right(base):
+    x, y = _corrected_case()
+    short = replace(FAST, epochs=1, min_steps=1)
+    unrepaired = adapt_model(base, x, y, replace(short, repair_steps=0))
+    assert not unrepaired.all_read_right and 0 in unrepaired.misread  # the fine-tune alone is not enough
+    repaired = adapt_model(base, x, y, short)
+    assert repaired.all_read_right and repaired.steps > unrepaired.steps
+
+
+def test_drawings_it_cannot_learn_are_reported_not_hidden(base, writer_data):
+    (x, y), _ = writer_data
+    clash_x = np.concatenate([x, x[y == 3][:1]])  # the same drawing, once as a 3 and once as an 8
+    clash_y = np.concatenate([y, [8]])
+    result = adapt_model(base, clash_x, clash_y, replace(FAST, repair_steps=20))
+    assert not result.all_read_right and result.misread
+    assert result.final_user_accuracy < 1.0
+    assert set(result.checkpoint.info["misread"]) <= {3, 8}

@@ -62,3 +62,42 @@ def test_my_digits_can_be_browsed_and_deleted(qtbot, window):
     dialog.list.item(0).setSelected(True)
     dialog.delete_selected()
     assert dialog.list.count() == 0 and not list(my_digits_dir().rglob("*.png"))
+
+
+def _adapt(qtbot, window) -> int:
+    with qtbot.waitSignal(window.teacher.adaptFinished, timeout=180_000) as blocker:
+        assert window.teacher.adapt(), window.error_banner.text
+    qtbot.waitUntil(lambda: not window.running_threads(), timeout=10_000)
+    return blocker.args[0]
+
+
+def test_the_drawing_just_corrected_is_read_right_after_adapt(qtbot, window):
+    """A newcomer's case: a 1 read as 7, "It was: 1", Adapt: the pad must now read that drawing as 1."""
+    window.tabs.setCurrentIndex(2)
+    row = window.draw.teach_row
+    digits = generate_digits(600, seed=3, templates="failure")
+    corrected = digits[61]
+    kept = [corrected] + [d for d in digits if d.label == 7][:2] + [d for d in digits if d.label == 0][:2]
+    draw(window, corrected)
+    assert window.pad_panel.prediction.digit == 7  # what the newcomer saw
+    for d in kept:
+        draw(window, d)
+        qtbot.mouseClick(row.digit_buttons[d.label], Qt.MouseButton.LeftButton)
+    assert _adapt(qtbot, window) > 0
+    draw(window, corrected)
+    assert window.pad_panel.prediction.digit == 1
+    assert "reads all 5 of your drawings" in window.error_banner.text
+
+
+def test_adapt_says_plainly_when_it_could_not_learn_a_drawing(qtbot, window):
+    window.tabs.setCurrentIndex(2)
+    row = window.draw.teach_row
+    digits = generate_digits(40, seed=21)
+    three = next(d for d in digits if d.label == 3)
+    for d, label in [(three, 3), (three, 8)] + [(d, d.label) for d in digits[:4]]:
+        draw(window, d)
+        qtbot.mouseClick(row.digit_buttons[label], Qt.MouseButton.LeftButton)
+    assert _adapt(qtbot, window) > 0
+    text = window.error_banner.text
+    assert "did not learn all your drawings" in text and "Could not learn" in text
+    assert "reads your handwriting better" not in text and "reads all" not in text
