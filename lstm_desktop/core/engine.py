@@ -29,6 +29,7 @@ from lstm_desktop.core.gradient_flow import GradientFlowProbe
 from lstm_desktop.core.metrics import Metrics, compute_metrics
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec, count_parameters
 from lstm_desktop.core.fast_path import make_step
+from lstm_desktop.core.steps import SerialStep
 from lstm_desktop.core.optim import make_optimizer, make_scheduler
 
 Reducer = Callable[[torch.Tensor], torch.Tensor]
@@ -91,8 +92,50 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
     return compute_metrics(y.cpu().numpy(), probs.argmax(1).cpu().numpy(), num_classes)
 
 
+@dataclass
+class _Fit:
+    """One fit's state: what the epoch loop reads and advances (Trainer.fit's locals, named)."""
+
+    model: LSTMClassifier
+    net: torch.nn.Module
+    data: DataBundle
+    device: torch.device
+    opt: torch.optim.Optimizer
+    sched: object | None
+    step: SerialStep
+    batch_size: int
+    batches: int
+    per_rank: int
+    gen: torch.Generator
+    aug_gen: torch.Generator
+    flow: GradientFlowProbe | None
+    good_state: dict[str, torch.Tensor]
+    started: float = field(default_factory=time.perf_counter)
+    train_seconds: float = 0.0
+    paused_seconds: float = 0.0
+    samples_seen: int = 0
+    epochs_done: int = 0
+    failure: FitFailed | None = None
+
+
+@dataclass
+class _EpochSums:
+    """What one epoch's batches add up to, on the device until the epoch ends."""
+
+    loss: torch.Tensor
+    correct: torch.Tensor
+    seen: int = 0
+    paused: float = 0.0
+    seconds: float = 0.0
+
+
 class Trainer:
-    """Fits an LSTMClassifier to a DataBundle, emitting events to every callback."""
+    """Fits an LSTMClassifier to a DataBundle, emitting events to every callback.
+
+    The loop is Lightning's shape: setup, epochs of batches, validation, end; each piece below is
+    one method. An observer that raises ends the fit with its error (the step is still closed), the
+    same for every event, so a broken callback is never silently ignored.
+    """
 
     def __init__(self, config: TrainConfig, callbacks: Iterable[CallbackLike] = (),
                  control: TrainingControl | None = None, shard: Shard | None = None) -> None:
@@ -108,6 +151,26 @@ class Trainer:
     def fit(self, data: DataBundle, model: LSTMClassifier | None = None,
             wrap: Callable[[torch.nn.Module], torch.nn.Module] | None = None) -> FitResult:
         """Train; on a NaN/inf loss or out-of-memory, keep the last good weights and report why."""
+        run = self._setup(data, model, wrap)
+        try:
+            for epoch in range(self.config.epochs):
+                if self.control.stop_requested or not self._epoch(run, epoch):
+                    break
+        except _NonFinite as exc:
+            run.failure = FitFailed(f"Training stopped: the loss became {exc.value} at epoch {exc.epoch + 1}, "
+                                    f"batch {exc.batch + 1}.",
+                                    "The model keeps the weights of the last finished epoch. Lower the "
+                                    "learning rate or turn on gradient clipping, then train again.", "nan")
+        except torch.OutOfMemoryError:
+            run.failure = FitFailed(f"Out of memory on {run.device}.",
+                                    "Lower the batch size or the hidden size, or train on the CPU.", "memory")
+        finally:
+            run.step.close()  # torch's thread count and the split step's pool, on every path
+        return self._finish(run)
+
+    def _setup(self, data: DataBundle, model: LSTMClassifier | None,
+               wrap: Callable[[torch.nn.Module], torch.nn.Module] | None) -> _Fit:
+        """Seeds, model, optimiser, schedule and step; FitStarted says what will run."""
         cfg = self.config
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
@@ -118,127 +181,112 @@ class Trainer:
         net = wrap(model) if wrap else model
         data = data.to(device)
         opt = make_optimizer(model, cfg, device)
-        n = len(data.train_x)
-        per_rank = n // self.shard.world
+        per_rank = len(data.train_x) // self.shard.world
         batch_size = max(1, cfg.batch_size // self.shard.world)  # per rank; the global batch when world == 1
         batches = max(1, math.ceil(per_rank / batch_size))
         sched = make_scheduler(opt, cfg, cfg.epochs * batches)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        aug_gen = torch.Generator().manual_seed(cfg.seed + 1 + 7919 * self.shard.rank)  # ranks differ
-        history: dict[str, list[float]] = {k: [] for k in (
-            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
-            "samples_per_second")}
-        history["batch_x"], history["batch_loss"] = [], []
+        self.history = {k: [] for k in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
+                                        "seconds", "samples_per_second", "batch_x", "batch_loss")}
         flow = self._gradient_flow_probe(data, batches)  # long-lag lab: dLoss/dh_t a few times an epoch
-        self.history = history  # live view for callbacks (per-epoch checkpoints, plots)
         eta = (estimated_epoch_seconds(cfg, data.input_size, data.seq_len, per_rank, device)
                if self.shard.world == 1 else 0.0)  # (DDP: each rank would time its own, at once)
         step = make_step(model, net, opt, cfg, device, batch_size, data_parallel=wrap is not None)
-        self.emit(FitStarted(cfg.epochs, batches, n, len(data.val_x), str(device), count_parameters(model),
-                             estimated_epoch_seconds=eta, step=step.description))
-        good_state = copy.deepcopy(model.state_dict())
-        train_seconds = 0.0
-        samples_seen = 0
-        epochs_done = 0
-        failure: FitFailed | None = None
-        fit_start = time.perf_counter()
-        paused_total = 0.0
-        try:
-            for epoch in range(cfg.epochs):
-                if self.control.stop_requested:
-                    break
-                net.train()
-                perm = torch.randperm(n, generator=gen)
-                if self.shard.world > 1:
-                    perm = perm[: per_rank * self.shard.world][self.shard.rank::self.shard.world]
-                if self.shard.observe is not None:
-                    self.shard.observe(epoch, perm)
-                perm = perm.to(device)
-                # One gather per epoch, then views. index_select, not x[perm]: tensor indexing holds
-                # the GIL for the whole ~170 MB copy, which froze the app's window for ~50 ms.
-                ex, ey = data.train_x.index_select(0, perm), data.train_y.index_select(0, perm)
-                loss_sum = torch.zeros((), device=device)
-                correct = torch.zeros((), device=device, dtype=torch.long)
-                seen = 0
-                epoch_start = time.perf_counter()
-                epoch_paused = 0.0
-                window_start, window_samples = epoch_start, 0
-                readout = BatchReadout(device)
-                for b in range(batches):
-                    if self.control.paused:
-                        epoch_paused += self.control.wait_while_paused()
-                        window_start, window_samples = time.perf_counter(), 0
-                    if self.control.stop_requested:
-                        break
-                    xb = ex[b * batch_size:(b + 1) * batch_size]
-                    yb = ey[b * batch_size:(b + 1) * batch_size]
-                    if len(xb) == 0:
-                        break
-                    if cfg.augment:
-                        xb = augment_batch(xb, aug_gen, HANDWRITING if cfg.augment_shapes else PLAIN, labels=yb)
-                    loss, batch_correct = step.train_batch(xb, yb)
-                    if sched is not None:
-                        sched.step()
-                    correct += batch_correct
-                    loss_sum += loss * len(xb)
-                    seen += len(xb)
-                    window_samples += len(xb)
-                    readout.add(b, loss, batch_correct, len(xb), opt.param_groups[0]["lr"])
-                    if readout.due():
-                        now = time.perf_counter()
-                        self._report(readout, epoch, batches, window_samples / max(now - window_start, 1e-9))
-                        if window_samples >= 20 * batch_size:
-                            window_start, window_samples = now, 0
-                    measured = flow.maybe_measure(model, epoch, b, batches) if flow is not None else None
-                    if measured is not None:  # long-lag lab
-                        history["gradient_flow"] = list(measured.norms)
-                        self.emit(measured)
-                self._report(readout, epoch, batches,
-                             window_samples / max(time.perf_counter() - window_start, 1e-9))
-                train_time = time.perf_counter() - epoch_start - epoch_paused
-                paused_total += epoch_paused
-                if seen == 0:
-                    break
-                train_seconds += train_time
-                samples_seen += seen * self.shard.world
-                totals = self.shard.reduce_sum(torch.stack([loss_sum.float(), correct.float(),
-                                                            torch.tensor(float(seen), device=device)]))
-                train_loss = float(totals[0] / totals[2])
-                train_acc = float(totals[1] / totals[2])
-                if self.control.stop_requested and seen < per_rank:
-                    break  # a partial epoch is not a finished one: keep the last finished weights
-                with step.all_threads():
-                    val_loss, val_acc = self._validate(model, data)
-                epochs_done = epoch + 1
-                good_state = copy.deepcopy(model.state_dict())
-                lr = opt.param_groups[0]["lr"]
-                sps = seen * self.shard.world / max(train_time, 1e-9)
-                for key, value in (("epoch", epochs_done), ("train_loss", train_loss),
-                                   ("train_accuracy", train_acc), ("val_loss", val_loss),
-                                   ("val_accuracy", val_acc), ("lr", lr), ("seconds", train_time),
-                                   ("samples_per_second", sps)):
-                    history[key].append(float(value))
-                self.emit(EpochEnded(epoch, cfg.epochs, train_loss, train_acc, val_loss, val_acc,
-                                     train_time, sps, lr))
-        except _NonFinite as exc:
-            failure = FitFailed(f"Training stopped: the loss became {exc.value} at epoch {exc.epoch + 1}, "
-                                f"batch {exc.batch + 1}.",
-                                "The model keeps the weights of the last finished epoch. Lower the "
-                                "learning rate or turn on gradient clipping, then train again.", "nan")
-        except torch.OutOfMemoryError:
-            failure = FitFailed(f"Out of memory on {device}.",
-                                "Lower the batch size or the hidden size, or train on the CPU.", "memory")
-        step.close()
-        if failure is not None or (self.control.stop_requested and epochs_done < cfg.epochs):
-            model.load_state_dict(good_state)
-        if failure is not None:
-            self.emit(failure)
-        seconds = time.perf_counter() - fit_start - paused_total
-        sps_total = samples_seen / train_seconds if train_seconds > 0 else 0.0
-        stopped = self.control.stop_requested and failure is None
-        self.emit(FitEnded(epochs_done, seconds, sps_total, stopped))
-        model.eval()
-        return FitResult(model, history, epochs_done, seconds, sps_total, stopped, failure, str(device))
+        self.emit(FitStarted(cfg.epochs, batches, len(data.train_x), len(data.val_x), str(device),
+                             count_parameters(model), estimated_epoch_seconds=eta, step=step.description))
+        return _Fit(model, net, data, device, opt, sched, step, batch_size, batches, per_rank,
+                    torch.Generator().manual_seed(cfg.seed),
+                    torch.Generator().manual_seed(cfg.seed + 1 + 7919 * self.shard.rank),  # ranks differ
+                    flow, copy.deepcopy(model.state_dict()))
+
+    def _epoch(self, run: _Fit, epoch: int) -> bool:
+        """Train and validate one epoch; False when it did not finish (stopped, or nothing to train)."""
+        run.net.train()
+        perm = torch.randperm(len(run.data.train_x), generator=run.gen)
+        if self.shard.world > 1:
+            perm = perm[: run.per_rank * self.shard.world][self.shard.rank::self.shard.world]
+        if self.shard.observe is not None:
+            self.shard.observe(epoch, perm)
+        perm = perm.to(run.device)
+        # One gather per epoch, then views. index_select, not x[perm]: tensor indexing holds
+        # the GIL for the whole ~170 MB copy, which froze the app's window for ~50 ms.
+        ex, ey = run.data.train_x.index_select(0, perm), run.data.train_y.index_select(0, perm)
+        sums = self._batches(run, epoch, ex, ey)
+        run.paused_seconds += sums.paused
+        if sums.seen == 0:
+            return False
+        run.train_seconds += sums.seconds
+        run.samples_seen += sums.seen * self.shard.world
+        totals = self.shard.reduce_sum(torch.stack([sums.loss.float(), sums.correct.float(),
+                                                    torch.tensor(float(sums.seen), device=run.device)]))
+        if self.control.stop_requested and sums.seen < run.per_rank:
+            return False  # a partial epoch is not a finished one: keep the last finished weights
+        with run.step.all_threads():
+            val_loss, val_acc = self._validate(run.model, run.data)
+        run.epochs_done = epoch + 1
+        run.good_state = copy.deepcopy(run.model.state_dict())
+        lr = run.opt.param_groups[0]["lr"]
+        sps = sums.seen * self.shard.world / max(sums.seconds, 1e-9)
+        values = (run.epochs_done, float(totals[0] / totals[2]), float(totals[1] / totals[2]), val_loss, val_acc,
+                  lr, sums.seconds, sps)
+        for key, value in zip(("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
+                               "seconds", "samples_per_second"), values):
+            self.history[key].append(float(value))
+        self.emit(EpochEnded(epoch, self.config.epochs, *values[1:]))
+        return True
+
+    def _batches(self, run: _Fit, epoch: int, ex: torch.Tensor, ey: torch.Tensor) -> _EpochSums:
+        """One pass over the epoch's batches; losses are read back at the readout's rate."""
+        cfg, bs = self.config, run.batch_size
+        sums = _EpochSums(torch.zeros((), device=run.device), torch.zeros((), device=run.device, dtype=torch.long))
+        start = time.perf_counter()
+        window_start, window_samples = start, 0
+        readout = BatchReadout(run.device)
+        for b in range(run.batches):
+            if self.control.paused:
+                sums.paused += self.control.wait_while_paused()
+                window_start, window_samples = time.perf_counter(), 0
+            if self.control.stop_requested:
+                break
+            xb, yb = ex[b * bs:(b + 1) * bs], ey[b * bs:(b + 1) * bs]
+            if len(xb) == 0:
+                break
+            if cfg.augment:
+                xb = augment_batch(xb, run.aug_gen, HANDWRITING if cfg.augment_shapes else PLAIN, labels=yb)
+            loss, batch_correct = run.step.train_batch(xb, yb)
+            if run.sched is not None:
+                run.sched.step()  # type: ignore[attr-defined]
+            sums.correct += batch_correct
+            sums.loss += loss * len(xb)
+            sums.seen += len(xb)
+            window_samples += len(xb)
+            readout.add(b, loss, batch_correct, len(xb), run.opt.param_groups[0]["lr"])
+            if readout.due():
+                now = time.perf_counter()
+                self._report(readout, epoch, run.batches, window_samples / max(now - window_start, 1e-9))
+                if window_samples >= 20 * bs:
+                    window_start, window_samples = now, 0
+            measured = run.flow.maybe_measure(run.model, epoch, b, run.batches) if run.flow is not None else None
+            if measured is not None:  # long-lag lab
+                self.history["gradient_flow"] = list(measured.norms)
+                self.emit(measured)
+        self._report(readout, epoch, run.batches, window_samples / max(time.perf_counter() - window_start, 1e-9))
+        sums.seconds = time.perf_counter() - start - sums.paused
+        return sums
+
+    def _finish(self, run: _Fit) -> FitResult:
+        """The last good weights back where the fit failed or stopped early; FitFailed, FitEnded."""
+        stopped_early = self.control.stop_requested and run.epochs_done < self.config.epochs
+        if run.failure is not None or stopped_early:
+            run.model.load_state_dict(run.good_state)
+        if run.failure is not None:
+            self.emit(run.failure)
+        seconds = time.perf_counter() - run.started - run.paused_seconds
+        sps_total = run.samples_seen / run.train_seconds if run.train_seconds > 0 else 0.0
+        stopped = self.control.stop_requested and run.failure is None
+        self.emit(FitEnded(run.epochs_done, seconds, sps_total, stopped))
+        run.model.eval()
+        return FitResult(run.model, self.history, run.epochs_done, seconds, sps_total, stopped, run.failure,
+                         str(run.device))
 
     def _report(self, readout: BatchReadout, epoch: int, batches: int, rate: float) -> None:
         """History and BatchEnded for the batches read back; the first non-finite loss stops the fit."""
