@@ -86,7 +86,7 @@ class RunRecorder(ev.Callback):
 
     def on_fit_start(self, event: ev.FitStarted) -> None:
         info = {**self.store.info(self.run_id), "train_size": event.train_size, "val_size": event.val_size,
-                "batches_per_epoch": event.batches_per_epoch, "start_epoch": event.start_epoch}
+                "batches_per_epoch": event.batches_per_epoch}
         world = os.environ.get("WORLD_SIZE")
         if world and world.isdigit() and int(world) > 1:
             info["world_size"] = int(world)

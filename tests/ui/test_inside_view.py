@@ -15,7 +15,8 @@ from lstm_desktop.core.checkpoint import Checkpoint
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 from lstm_desktop.core.introspect import explain
 from lstm_desktop.core.inference import blank_value, inference_copy
-from lstm_desktop.ui.inside_view import HELP, InsideView
+from lstm_desktop.ui.inside_help import HELP
+from lstm_desktop.ui.inside_view import InsideView
 from lstm_desktop.ui.unit_order import BY_NUMBER, change_rows, unit_order
 
 HIDDEN = 16
