@@ -15,9 +15,10 @@ import weakref
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
+from superqt.utils import qdebounced
 
 # Okabe-Ito / Tableau colours for a light background, and lighter relatives for a dark one: the
 # same hue means the same series in both themes.
@@ -265,11 +266,8 @@ class ThemeWatcher(QObject):
         self._targets: list[weakref.ref] = []
         self._own_palette = False  # True while this watcher set a dark palette of its own
         self._light = QPalette(self._app.palette())
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)  # coalesce the burst of events one switch sends
-        self._timer.timeout.connect(self._emit)
-        self._sentinel = _PaletteSentinel(self._timer.start)
+        self._changed = qdebounced(self._emit, 0, parent=self)  # one switch sends a burst of events
+        self._sentinel = _PaletteSentinel(self._changed)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._on_scheme)
         self.theme = theme_for()
@@ -280,7 +278,7 @@ class ThemeWatcher(QObject):
     def stop(self) -> None:
         """Stop watching (tests; the application's watcher lives as long as the application)."""
         QGuiApplication.styleHints().colorSchemeChanged.disconnect(self._on_scheme)
-        self._timer.stop()
+        self._changed.cancel()
         self._sentinel.deleteLater()
         self._targets.clear()
 
@@ -291,7 +289,7 @@ class ThemeWatcher(QObject):
 
     def _on_scheme(self, scheme: Qt.ColorScheme) -> None:
         if not self._follow:
-            self._timer.start()
+            self._changed()
             return
         want_dark = scheme == Qt.ColorScheme.Dark
         if want_dark and not is_dark(self._app.palette()):
@@ -301,7 +299,7 @@ class ThemeWatcher(QObject):
         elif scheme == Qt.ColorScheme.Light and self._own_palette:
             self._own_palette = False
             self._app.setPalette(self._light)
-        self._timer.start()
+        self._changed()
 
     def _emit(self) -> None:
         self.theme = theme_for()
