@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from lstm_desktop.core.resources import shipped_model_path
     from lstm_desktop.core.synthetic_digits import generate_digits
     from lstm_desktop.ui.pad_panel import PadPanel
-    from lstm_desktop.testing import _send_mouse
+    from lstm_desktop.testing import send_mouse
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         for s in d.strokes:
             panel.set_pen_width(s.width)
             pts = [pad.to_widget(float(x), float(y)) for x, y in s.points]
-            _send_mouse(pad, QEvent.Type.MouseButtonPress, pts[0], Qt.MouseButton.LeftButton,
+            send_mouse(pad, QEvent.Type.MouseButtonPress, pts[0], Qt.MouseButton.LeftButton,
                         Qt.MouseButton.LeftButton)
             for k, q in enumerate(pts[1:-1]):
-                _send_mouse(pad, QEvent.Type.MouseMove, q, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
+                send_mouse(pad, QEvent.Type.MouseMove, q, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
                 if k % 4 == 3:  # ~ a pointer event per 4 ms of drawing: let timers and paints run
                     before = len(shown_at)
                     app.processEvents()
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             shown_at.clear()
             t0 = time.perf_counter()
-            _send_mouse(pad, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton,
+            send_mouse(pad, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton,
                         Qt.MouseButton.NoButton)
             deadline = t0 + 5.0  # the prediction is computed on the pad's worker thread: wait for it
             while not shown_at and time.perf_counter() < deadline:

@@ -36,6 +36,3 @@ def send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF, button, buttons
     global_pos = QPointF(widget.mapToGlobal(pos.toPoint())) + (pos - QPointF(pos.toPoint()))
     ev = QMouseEvent(kind, pos, global_pos, button, buttons, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, ev)
-
-
-_send_mouse = send_mouse  # the old private name, used by benchmarks/pad_latency.py

@@ -214,7 +214,3 @@ ALL_TEMPLATES: dict[int, dict[str, Template]] = {
     k: {**CLASSIC[k], **FAILURE_SHAPES.get(k, {})} for k in CLASSIC}
 TEMPLATE_SETS: dict[str, dict[int, dict[str, Template]]] = {
     "classic": CLASSIC, "failure": FAILURE_SHAPES, "all": ALL_TEMPLATES}
-
-
-def is_failure_shape(label: int, style: str) -> bool:
-    return style in FAILURE_SHAPES.get(label, {})

@@ -38,7 +38,6 @@ class FitStarted:
     val_size: int
     device: str
     parameters: int
-    start_epoch: int = 0
     estimated_epoch_seconds: float = 0.0  # long datasets (pixel-mnist) on CPU: timed before epoch 1; 0 = none
     step: str = ""  # which training step runs the batches, and how it was chosen (fast_path.make_step)
 

@@ -28,8 +28,3 @@ def home_dir() -> Path:
 def db_path(home: Path | None = None) -> Path:
     """The run store's database file."""
     return (home or home_dir()) / DB_NAME
-
-
-def run_folder(run_id: int, home: Path | None = None) -> Path:
-    """The folder of one run's files (its checkpoints and its lock)."""
-    return (home or home_dir()) / RUNS_DIR / str(int(run_id))

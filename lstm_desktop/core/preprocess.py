@@ -128,11 +128,6 @@ def to_model_input(image01: np.ndarray, mean: float = MEAN, std: float = STD) ->
     return x
 
 
-def from_model_input(x: np.ndarray, mean: float = MEAN, std: float = STD) -> np.ndarray:
-    """Inverse of to_model_input: what the model sees as a [0, 1] image."""
-    return np.clip(np.asarray(x, dtype=np.float32) * np.float32(std) + np.float32(mean), 0.0, 1.0)
-
-
 def textbook_preprocess(image: np.ndarray, *, polarity: Polarity = "auto", mean: float = MEAN,
                         std: float = STD) -> np.ndarray:
     """The baseline most tutorials use: the whole canvas resized to 28x28 (area filter), no

@@ -90,8 +90,8 @@ class RunRecorder(ev.Callback):
                     variant=config.variant_name, epochs_total=config.epochs)
 
     def on_fit_start(self, event: ev.FitStarted) -> None:
-        info = {"pid": os.getpid(), **self.store.info(self.run_id), "train_size": event.train_size, "val_size": event.val_size,
-                "batches_per_epoch": event.batches_per_epoch, "start_epoch": event.start_epoch}
+        info = {"pid": os.getpid(), **self.store.info(self.run_id), "train_size": event.train_size,
+                "val_size": event.val_size, "batches_per_epoch": event.batches_per_epoch}
         world = os.environ.get("WORLD_SIZE")
         if world and world.isdigit() and int(world) > 1:
             info["world_size"] = int(world)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from lstm_desktop.core.errors import ConfigError
 
@@ -200,8 +200,3 @@ def settings_of(cls: type) -> tuple[Setting, ...]:
         base = args[0] if args else kind
         out.append(dataclasses.replace(s, name=f.name, kind=base))
     return tuple(out)
-
-
-def choice_labels(choices: tuple[tuple[str, str], ...]) -> Callable[[str], str]:
-    table = dict(choices)
-    return lambda value: table.get(value, value)

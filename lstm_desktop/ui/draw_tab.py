@@ -7,16 +7,12 @@ ui/explain_controller.py.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from lstm_desktop.ui.explain_controller import ExplainController
 from lstm_desktop.ui.inference_worker import InferenceWorker
-
-log = logging.getLogger(__name__)
 
 
 class DrawTab(QObject):

@@ -24,7 +24,7 @@ from lstm_desktop.core.inference import blank_value, inference_copy
 from lstm_desktop.core.introspect import DIRECTION_NAMES, Explanation, explain_input
 from lstm_desktop.core.models import LSTMClassifier
 from lstm_desktop.ui import inside_panels as panels
-from lstm_desktop.ui.inside_help import HELP, legend_html, plain
+from lstm_desktop.ui.inside_help import legend_html
 from lstm_desktop.ui.inside_hover import describe_point
 from lstm_desktop.ui.inside_layout import build_body, build_controls
 from lstm_desktop.ui.theme import Theme, theme_for
@@ -33,7 +33,7 @@ from lstm_desktop.ui.widgets.plot_axes import end_ticks
 
 log = logging.getLogger(__name__)
 
-__all__ = ["InsideView", "HELP"]
+__all__ = ["InsideView"]
 
 
 class InsideView(QWidget):
@@ -325,7 +325,7 @@ class InsideView(QWidget):
         if cell != getattr(self, "_cell_shown", "lstm"):  # titles re-render: only when the cell changes
             self._cell_shown = cell
             for name, plot in self.gate_plots.items():
-                title = sources.get(name, (name, None))[1] or dict((n, t) for n, t, _ in GATE_PANELS)[name]
+                title = sources.get(name, (name, None))[1] or dict((n, t) for n, t, _ in panels.GATE_PANELS)[name]
                 plot.setTitle(title, **self._theme.title_style)
         if by != self._order_shown:  # a new axis label re-renders the axis: only on a change
             self._order_shown = by
@@ -356,9 +356,6 @@ class InsideView(QWidget):
         return describe_point(self, ex, pos, scene)
 
 
-# old names, for code that imported them from here
-_plain = plain
-GATE_PANELS = panels.GATE_PANELS
 # which state each of the six panels shows for the other cells (None: the cell has no such thing)
 CELL_PANELS = {
     "gru": {"input": ("reset", "reset gate r"), "forget": ("update", "update gate z"),

@@ -14,9 +14,10 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from superqt.utils import qthrottled
 
 from lstm_desktop.core.classify import Prediction, input_doubt, interpret, model_input_problem
 from lstm_desktop.core.control import LatestValue
@@ -70,10 +71,7 @@ class PadPanel(QWidget):
         self._doubt: str | None = None
         self._input: np.ndarray | None = None
         self._last_dir = ""
-        self._live = QTimer(self)
-        self._live.setSingleShot(True)
-        self._live.setInterval(LIVE_INTERVAL_MS)
-        self._live.timeout.connect(self._on_live_timeout)
+        self._live = qthrottled(self._on_live_timeout, LIVE_INTERVAL_MS, leading=False, parent=self)
         self._build()
         self.setAcceptDrops(True)
         self._refresh()
@@ -259,15 +257,14 @@ class PadPanel(QWidget):
         self.pen_value.setText(str(value))
 
     def _on_pad_stroke_moved(self) -> None:
-        if not self._live.isActive():
-            self._live.start()
+        self._live()
 
     def _on_live_timeout(self) -> None:
         if self.pad.is_drawing():
             self._refresh()
 
     def _on_pad_content_changed(self) -> None:
-        self._live.stop()
+        self._live.cancel()
         if not self.pad.state.empty:
             self._show_message(None)
         self._update_actions()

@@ -15,9 +15,10 @@ import weakref
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
+from superqt.utils import qdebounced
 
 # Okabe-Ito / Tableau colours for a light background, and lighter relatives for a dark one: the
 # same hue means the same series in both themes.
@@ -268,11 +269,8 @@ class ThemeWatcher(QObject):
         self._light = QPalette(self._app.palette())
         self._style = self._app.style().name()  # the system's style, for going back to System
         self.choice = "system"  # View › Theme: follow the system, or the user's light or dark
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)  # coalesce the burst of events one switch sends
-        self._timer.timeout.connect(self._emit)
-        self._sentinel = _PaletteSentinel(self._timer.start)
+        self._changed = qdebounced(self._emit, 0, parent=self)  # one switch sends a burst of events
+        self._sentinel = _PaletteSentinel(self._changed)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._on_scheme)
         self.theme = theme_for()
@@ -283,7 +281,7 @@ class ThemeWatcher(QObject):
     def stop(self) -> None:
         """Stop watching (tests; the application's watcher lives as long as the application)."""
         QGuiApplication.styleHints().colorSchemeChanged.disconnect(self._on_scheme)
-        self._timer.stop()
+        self._changed.cancel()
         self._sentinel.deleteLater()
         self._targets.clear()
 
@@ -309,11 +307,11 @@ class ThemeWatcher(QObject):
             self._app.setPalette(self._light)
             self._on_scheme(QGuiApplication.styleHints().colorScheme())
             self._app.processEvents()
-        self._timer.start()
+        self._changed()
 
     def _on_scheme(self, scheme: Qt.ColorScheme) -> None:
         if not self._follow or self.choice != "system":
-            self._timer.start()
+            self._changed()
             return
         want_dark = scheme == Qt.ColorScheme.Dark
         if want_dark and not is_dark(self._app.palette()):
@@ -323,7 +321,7 @@ class ThemeWatcher(QObject):
         elif scheme == Qt.ColorScheme.Light and self._own_palette:
             self._own_palette = False
             self._app.setPalette(self._light)
-        self._timer.start()
+        self._changed()
 
     def _emit(self) -> None:
         self.theme = theme_for()

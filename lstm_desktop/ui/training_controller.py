@@ -85,9 +85,6 @@ class TrainingController(QObject):
     def is_training(self) -> bool:
         return self._job is not None
 
-    def thread_running(self) -> bool:
-        return self._job is not None and self._job.is_running()
-
     # ---- actions ------------------------------------------------------------------------------
     def start(self, config: TrainConfig, observers: list[Callback], probe: Callable[[], Any] | None = None,
               download: bool = False, callbacks=(), control: TrainingControl | None = None,

@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from lstm_desktop.core import events as ev
-from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.control import TrainingControl
 from lstm_desktop.core.data import DataBundle, synthetic_bundle
 from lstm_desktop.core.engine import Trainer, evaluate, predict, spec_for
 from lstm_desktop.core.errors import DeviceError
 from lstm_desktop.core.models import LSTMClassifier, count_parameters
+from training_helpers import cfg
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
@@ -24,11 +24,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thre
 
 def tiny() -> DataBundle:
     return synthetic_bundle(n=120, seed=0)  # 100 train, 20 val, 50 test
-
-
-def cfg(**changes) -> TrainConfig:
-    base = dict(dataset="synthetic", hidden=8, epochs=1, batch_size=32, device="cpu", lr=1e-2)
-    return TrainConfig(**(base | changes))
 
 
 def state_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -6,20 +6,10 @@ import pytest
 import torch
 
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec, build_model, count_parameters
+from training_helpers import VARIANTS
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
-
-
-VARIANTS = {
-    "plain": dict(),
-    "bidirectional": dict(bidirectional=True),
-    "stacked2": dict(layers=2, dropout=0.2),
-    "stacked3": dict(layers=3, dropout=0.3),
-    "attention": dict(attention=True),
-    "bi+attention": dict(bidirectional=True, attention=True),
-    "bi+stacked+attention": dict(bidirectional=True, layers=2, dropout=0.1, attention=True),
-}
 
 
 def test_plain_model_has_the_notebooks_parameter_count():

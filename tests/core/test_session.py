@@ -10,10 +10,10 @@ import torch
 
 from lstm_desktop.core import events as ev
 from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.control import TrainingControl
 from lstm_desktop.core.data import synthetic_bundle
 from lstm_desktop.core.session import MAX_BATCH_POINTS, _thin, run_training
+from training_helpers import VARIANTS, cfg
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
@@ -22,22 +22,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thre
 @pytest.fixture(scope="module")
 def data():
     return synthetic_bundle(n=120, seed=0)
-
-
-VARIANTS = {
-    "plain": dict(),
-    "bidirectional": dict(bidirectional=True),
-    "stacked2-dropout": dict(layers=2, dropout=0.2),
-    "stacked3-dropout": dict(layers=3, dropout=0.3),
-    "attention": dict(attention=True),
-    "bi+attention": dict(bidirectional=True, attention=True),
-    "bi+stacked+attention": dict(bidirectional=True, layers=2, dropout=0.1, attention=True),
-}
-
-
-def cfg(**changes) -> TrainConfig:
-    base = dict(dataset="synthetic", hidden=8, epochs=1, batch_size=32, device="cpu", lr=1e-2)
-    return TrainConfig(**(base | changes))
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))

@@ -13,7 +13,6 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QThread
 
 READY_TIMEOUT_MS = 120_000  # the first test imports torch on a busy 2-core machine
-TRAIN_TIMEOUT_MS = 90_000
 
 
 def _calling_place(depth: int = 2) -> str:

@@ -12,19 +12,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlid
                                QApplication, QComboBox, QGraphicsView, QLineEdit, QMenuBar, QScrollBar,
                                QTabBar, QWidget)
 
-TRAIN_TIMEOUT_MS = 90_000
-
-
-def train(qtbot, window, config):
-    with qtbot.waitSignal(window.trainingFinished, timeout=TRAIN_TIMEOUT_MS):
-        record = window.start_training(config)
-        assert record is not None
-    qtbot.waitUntil(lambda: not window.running_threads(), timeout=10_000)
-    return record
-
-
-def wait_for_batches(qtbot, window, n: int = 3):
-    qtbot.waitUntil(lambda: window.plots.counts()["batches"] >= n, timeout=TRAIN_TIMEOUT_MS)
+from ui_helpers import TRAIN_TIMEOUT_MS, train, wait_for_batches
 
 
 def test_train_to_end_fills_curves_and_metrics(qtbot, window, monkeypatch, tiny_config):

@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QLabel
 from lstm_desktop.core.checkpoint import Checkpoint
 from lstm_desktop.core.models import LSTMClassifier, ModelSpec
 from lstm_desktop.core.introspect import explain
-from lstm_desktop.core.inference import blank_value, inference_copy
-from lstm_desktop.ui.inside_view import HELP, InsideView
+from lstm_desktop.core.inference import blank_value, fit_input, inference_copy
+from lstm_desktop.ui.inside_help import HELP
+from lstm_desktop.ui.inside_view import InsideView
 from lstm_desktop.ui.unit_order import BY_NUMBER, change_rows, unit_order
 
 HIDDEN = 16
@@ -174,11 +175,15 @@ def test_switching_models_rebuilds_the_selector_and_shapes(view: InsideView) -> 
 def test_input_of_another_size_is_resampled_for_the_model(view: InsideView) -> None:
     torch.manual_seed(0)
     spec = ModelSpec(input_size=8, seq_len=8, hidden=HIDDEN)
-    view.set_model(Checkpoint(LSTMClassifier(spec), spec))
+    small = Checkpoint(LSTMClassifier(spec), spec)
+    view.set_model(small, "Run 4 · LSTM (16)")
     view.set_input(digit())
     assert view.readout_image.image.shape == (8, 10)
     assert view.gate_images["input"].image.shape == (8, HIDDEN)
-    assert "resampled" in view._summary.text()
+    assert "resampled from 28x28 to 8x8" in view._summary.text()
+    assert "model: Run 4 · LSTM (16)" in view._summary.text()  # the view names the model it shows
+    # the one fit_input: the view shows the model what the probe and the pad would
+    np.testing.assert_array_equal(view.explanation.image, fit_input(digit(), (8, 8)))
 
 
 def test_the_view_keeps_its_own_copy_of_the_model(view: InsideView) -> None:

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,14 +48,12 @@ SCRIPT = textwrap.dedent("""
 def test_quit_during_training_exits_zero_and_keeps_the_run(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LSTM_DESKTOP_HOME=str(tmp_path / "home"),
                LSTM_DESKTOP_SETTINGS_APP="lstm-desktop-quit-test", XDG_CONFIG_HOME=str(tmp_path / "config"))
-    started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "QThread: Destroyed" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     result = [line.split() for line in proc.stdout.splitlines() if line.startswith("RESULT")][-1]
     assert result[1] == "0" and result[2] in ("stopped", "finished") and int(result[3]) >= 1
-    assert time.monotonic() - started < 200
     from lstm_desktop.core.store import open_store
 
     store = open_store(tmp_path / "home")

@@ -11,16 +11,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-TRAIN_TIMEOUT_MS = 120_000
+from ui_helpers import train
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def train(qtbot, window, config):
-    with qtbot.waitSignal(window.trainingFinished, timeout=TRAIN_TIMEOUT_MS):
-        run = window.start_training(config)
-        assert run is not None
-    qtbot.waitUntil(lambda: not window.running_threads(), timeout=10_000)
-    return run
 
 
 def test_two_window_runs_and_a_cli_run_are_all_there_after_a_relaunch(qtbot, make_window, tmp_path, tiny_config):

@@ -61,7 +61,7 @@ def _track_and_window(bars) -> tuple[QColor, QColor]:
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_probability_bar_tracks_stay_visible(qtbot, restore_palette, dark):
-    from lstm_desktop.ui.widgets.drawing_pad import ProbabilityBars
+    from lstm_desktop.ui.widgets.probability_bars import ProbabilityBars
 
     (apply_dark_palette if dark else apply_light_palette)(restore_palette)
     bars = ProbabilityBars()

@@ -8,8 +8,8 @@ from typing import TypeVar
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPalette, QPixmap
-from PySide6.QtWidgets import QFrame, QLabel, QWidget
+from PySide6.QtGui import QFont, QImage, QPalette, QPixmap
+from PySide6.QtWidgets import QLabel, QWidget
 
 from lstm_desktop.ui.theme import LIGHT_DIGITS, LIGHT_RUNS, mix
 
@@ -76,13 +76,6 @@ def muted(text: str = "", wrap: bool = True) -> QLabel:
     return label
 
 
-def hline() -> QFrame:
-    line = QFrame()
-    line.setFrameShape(QFrame.Shape.HLine)
-    line.setFrameShadow(QFrame.Shadow.Sunken)
-    return line
-
-
 def big_number_font(base: QFont, delta: float = 6.0) -> QFont:
     font = QFont(base)
     font.setPointSizeF(base.pointSizeF() + delta)
@@ -120,12 +113,6 @@ def numpy_to_qimage(pixels: np.ndarray) -> QImage:
         arr = np.ascontiguousarray(arr[..., 0])
         fmt = QImage.Format.Format_Grayscale8
     return QImage(arr.data, w, h, arr.strides[0], fmt).copy()
-
-
-def color_with_alpha(color: str, alpha: int) -> QColor:
-    c = QColor(color)
-    c.setAlpha(alpha)
-    return c
 
 
 def format_duration(seconds: float | None) -> str:

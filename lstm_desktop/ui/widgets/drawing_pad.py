@@ -26,11 +26,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from lstm_desktop.core.strokes import (CANVAS_SIZE, PEN_DEFAULT, PEN_MAX, PEN_MIN, Stroke, StrokeBuilder,
                                        StrokeRaster)
 from lstm_desktop.ui.widgets.common import numpy_to_qimage
-from lstm_desktop.ui.widgets.input_preview import InputPreview
 from lstm_desktop.ui.widgets.pad_input import PointerInput
-from lstm_desktop.ui.widgets.probability_bars import ProbabilityBars
 
-__all__ = ["DrawingPad", "PadState", "InputPreview", "ProbabilityBars", "numpy_to_qimage", "HISTORY_LIMIT"]
+__all__ = ["DrawingPad", "PadState", "HISTORY_LIMIT"]
 
 PAPER = QColor(252, 252, 250)
 INK = QColor(20, 20, 24)
@@ -156,11 +154,6 @@ class DrawingPad(PointerInput, QWidget):
         pixels = np.array(pixels, copy=True)
         pixels.setflags(write=False)
         self._commit(PadState((), pixels, name))
-
-    def set_strokes(self, strokes: list[Stroke] | tuple[Stroke, ...]) -> None:
-        """Replace the content with these strokes (undoable)."""
-        self._abort_stroke()
-        self._commit(PadState(tuple(strokes)))
 
     def canvas_rect(self) -> QRectF:
         """Where the canvas square is, in widget coordinates."""

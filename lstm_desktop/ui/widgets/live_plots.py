@@ -1,8 +1,8 @@
 """Live training curves (pyqtgraph): batch loss raw + EMA, epoch loss and accuracy, probe scores.
 
-Data arrives in chunks and is appended to preallocated numpy buffers that grow by doubling; a QTimer
-redraws at most 10 times a second, and only the curves whose data changed. The batch-loss lines are
-AppendOnlyCurve items, which repaint only the strip that new batches add. X is measured in epochs
+Data arrives in chunks and is appended to preallocated numpy buffers that grow by doubling; superqt's
+qthrottled redraws at most 10 times a second, and only the curves whose data changed. The batch-loss
+lines are AppendOnlyCurve items, which repaint only the strip that new batches add. X is measured in epochs
 everywhere (1.0 = end of the first epoch), so the four plots share one crosshair. While training, the
 x range is fixed to [0, epochs]: the axes are not re-rendered on every redraw, and the plots show how
 far the run has come.
@@ -19,9 +19,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from superqt.utils import qthrottled
 
 from lstm_desktop.ui.theme import Theme, set_pyqtgraph_defaults, style_symbols, style_view, theme_for
 from lstm_desktop.ui.widgets.append_curve import AppendOnlyCurve
@@ -82,9 +83,7 @@ class LivePlots(QWidget):
         self._mouse_proxies: list[pg.SignalProxy] = []
         self._build_plots()
 
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._scheduled = qthrottled(self.refresh, REFRESH_MS, leading=False, parent=self)
         self.apply_theme(self._theme)
 
     # ---- construction -------------------------------------------------------------------------
@@ -236,19 +235,17 @@ class LivePlots(QWidget):
     def _mark_dirty(self, *parts: str) -> None:
         self._dirty = True
         self._dirty_parts.update(parts)
-        if not self._timer.isActive():
-            self._timer.start()
+        self._scheduled()
 
     # ---- drawing ------------------------------------------------------------------------------
     def refresh(self, everything: bool = False) -> None:
-        """Push the buffers to the curve items (called by the timer; cheap when nothing changed).
+        """Push the buffers to the curve items (called by the throttle; cheap when nothing changed).
 
         The batch curves are pushed on every call. Of the plots that change once an epoch (loss,
         accuracy, probe), each call redraws at most one unless `everything`: each of them costs
         ~10 ms of re-rendered axes, and done together they held the event loop for ~50 ms.
         """
         if not self._dirty:
-            self._timer.stop()
             return
         parts = self._dirty_parts
         if "batches" in parts:
@@ -265,6 +262,8 @@ class LivePlots(QWidget):
             slow[part]()
             parts.discard(part)
         self._dirty = bool(parts)
+        if self._dirty:  # one slow plot per call: come back for the others
+            self._scheduled()
 
     def _draw_epoch_loss(self) -> None:
         e = self._epochs.view()

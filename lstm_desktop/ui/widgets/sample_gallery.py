@@ -85,10 +85,6 @@ class SampleGallery(QWidget):
         self.set_source(None, None, None)
         self.caption.setText(message)
 
-    @property
-    def has_source(self) -> bool:
-        return self._images is not None
-
     def show_cell(self, true_label: int, predicted: int) -> int:
         if self._images is None:
             self.caption.setText("The test images are not available for this model (see above).")
