@@ -231,7 +231,9 @@ class Trainer:
         for key, value in zip(("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
                                "seconds", "samples_per_second"), values):
             self.history[key].append(float(value))
-        self.emit(EpochEnded(epoch, self.config.epochs, *values[1:]))
+        _, train_loss, train_acc = values[:3]
+        self.emit(EpochEnded(epoch, self.config.epochs, train_loss, train_acc, val_loss, val_acc, sums.seconds,
+                             sps, lr))
         return True
 
     def _batches(self, run: _Fit, epoch: int, ex: torch.Tensor, ey: torch.Tensor) -> _EpochSums:
