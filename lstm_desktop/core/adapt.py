@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from lstm_desktop.core.augment import AugmentSettings, augment_batch
 from lstm_desktop.core.checkpoint import Checkpoint
+from lstm_desktop.core.classify import UNSURE_BELOW
 from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.core.handwriting_augment import HandwritingSettings
 from lstm_desktop.core.inference import torch_threads
@@ -77,7 +78,7 @@ class AdaptSettings:
     min_steps: int = 60  # a few drawings still get this many steps (5 drawings: 40 epochs are only 40 steps)
     repair_steps: int = 150  # at most this many extra steps for drawings still misread after the fine-tune
     repair_check: int = 10  # re-check the drawings every this many repair steps
-    repair_below: float = 0.75  # repair also drawings read right but with their digit under this probability
+    repair_below: float = UNSURE_BELOW  # repair also drawings read right but not surely (the pad would say unsure)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
