@@ -237,9 +237,10 @@ class SyntheticWriter:
         return [self.draw(k, rng, canvas) for k in range(10) for _ in range(per_digit)]
 
 
-def make_writer(seed: int, failure_share: float = 0.5, canvas: int = CANVAS_SIZE) -> SyntheticWriter:
+def make_writer(seed: int, failure_share: float = 0.5, canvas: int = CANVAS_SIZE, hard: bool = False) -> SyntheticWriter:
     """A writer whose style for each digit that has failure shapes is one of them with probability
-    failure_share (else a classic style), with a hand drawn from the evaluation's ranges."""
+    failure_share (else a classic style), with a hand drawn from the evaluation's ranges (hard: from
+    `sample_hard_variation`'s; the same seed gives the same styles either way)."""
     rng = np.random.default_rng([seed, 14])
     styles = {}
     for k in range(10):
@@ -247,5 +248,6 @@ def make_writer(seed: int, failure_share: float = 0.5, canvas: int = CANVAS_SIZE
         pool = failure if failure and rng.random() < failure_share else CLASSIC[k]
         names = sorted(pool)
         styles[k] = names[int(rng.integers(len(names)))]
-    hand = replace(sample_variation(rng, canvas), wobble=float(rng.uniform(0.0, 0.03)))
+    hand = replace((sample_hard_variation if hard else sample_variation)(rng, canvas),
+                   wobble=float(rng.uniform(0.0, 0.06 if hard else 0.03)))
     return SyntheticWriter(seed, styles, hand)
