@@ -246,6 +246,7 @@ def _via_pad(ckpt, digits, headless_pred: np.ndarray) -> int:
         panel.clear()
         panel.set_pen_width(d.strokes[0].width)
         replay_strokes(panel.pad, d.strokes)
+        panel.settle(5000)  # the answer comes from the pad's worker thread
         same += int(panel.prediction is not None and panel.prediction.digit == int(expected))
     print(f"\nvia the real pad (mouse events, offscreen): {same}/{len(digits)} predictions identical "
           "to the headless run")
