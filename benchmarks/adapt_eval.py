@@ -8,7 +8,12 @@ drawings of each digit by the same writer, through the pad's renderer and prepro
 and after. Then the MNIST test accuracy of the adapted models (the first --mnist-writers of them)
 against the base model's.
 
-    python benchmarks/adapt_eval.py [--model CHECKPOINT] [--writers 10] [--per-digit 3]
+With --hard, the writers have the harder hands of the stroke evaluation's hard set (shaky, reversed
+stroke order, hairline to marker pens, strong slants, tiny to huge). Printed too: accuracy by digit
+before and after (all writers together), and how many of the drawings given are still misread after
+adapting (the ones a user corrected must be read right; core.adapt repairs them or says so).
+
+    python benchmarks/adapt_eval.py [--model CHECKPOINT] [--writers 10] [--per-digit 3] [--hard]
         [--train all|head] [--l2sp 0.01] [--distill 1.0] [--replay-ce 0.5] [--replay synthetic|mnist]
         [--epochs 40] [--mnist-writers 3] [--data-dir ../shared/data/mnist] [--json FILE]
 """
@@ -52,6 +57,10 @@ def _accuracy(model, images: np.ndarray, labels: np.ndarray, mean: float, std: f
     return float((probs.argmax(1) == labels).mean())
 
 
+def _by_digit(model, images: np.ndarray, labels: np.ndarray, ckpt) -> list[float]:
+    return [_accuracy(model, images[labels == k], labels[labels == k], ckpt.mean, ckpt.std) for k in range(10)]
+
+
 def _mnist_test(data_dir: str | None):
     from lstm_desktop.core.data import load_mnist_tensors, missing_mnist_files, resolve_data_dir
 
@@ -70,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-digit", type=int, default=3)
     ap.add_argument("--test-per-digit", type=int, default=20)
     ap.add_argument("--failure-share", type=float, default=0.7)
+    ap.add_argument("--hard", action="store_true", help="writers with the hard set's hands")
     ap.add_argument("--train", choices=["all", "head"], default=AdaptSettings.train)
     ap.add_argument("--l2sp", type=float, default=AdaptSettings.l2sp)
     ap.add_argument("--distill", type=float, default=AdaptSettings.distill)
@@ -96,14 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     base_mnist = _accuracy(base.model, *mnist, base.mean, base.std) if mnist is not None else None
     rows = []
     for w in range(args.first_writer, args.first_writer + args.writers):
-        writer = make_writer(w, args.failure_share)
+        writer = make_writer(w, args.failure_share, hard=args.hard)
         train_x, train_y = _images(writer.digits(args.per_digit, seed=1))
         test_x, test_y = _images(writer.digits(args.test_per_digit, seed=2))
         before = _accuracy(base.model, test_x, test_y, base.mean, base.std)
         result = adapt_model(base, train_x, train_y, settings, data_dir=args.data_dir)
         after = _accuracy(result.checkpoint.model, test_x, test_y, base.mean, base.std)
+        given = _accuracy(result.checkpoint.model, train_x, train_y, base.mean, base.std)
         row = {"writer": w, "styles": {str(k): s for k, s in writer.styles.items()}, "before": before,
-               "after": after, "seconds": result.seconds, "steps": result.steps, "examples": result.examples}
+               "after": after, "seconds": result.seconds, "steps": result.steps, "examples": result.examples,
+               "given_misread": int(round((1 - given) * len(train_y))),
+               "before_by_digit": _by_digit(base.model, test_x, test_y, base),
+               "after_by_digit": _by_digit(result.checkpoint.model, test_x, test_y, base)}
         if mnist is not None and len(rows) < args.mnist_writers:
             row["mnist"] = _accuracy(result.checkpoint.model, *mnist, base.mean, base.std)
         rows.append(row)
@@ -112,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"writer {w:3d}: before {before * 100:6.2f}%  after {after * 100:6.2f}%  "
               f"{result.seconds:5.2f} s ({result.steps} steps, {result.examples} drawings)"
               + (f"  MNIST {row['mnist'] * 100:.2f}%" if "mnist" in row else "")
+              + (f"  {row['given_misread']} given still misread" if row["given_misread"] else "")
               + (f"  hard for the base: {', '.join(wrong)}" if wrong else ""), flush=True)
     b = np.array([r["before"] for r in rows])
     a = np.array([r["after"] for r in rows])
@@ -119,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(rows)} writers, {args.per_digit} drawings per digit each: before mean {b.mean() * 100:.2f}% "
           f"(min {b.min() * 100:.2f}%), after mean {a.mean() * 100:.2f}% (min {a.min() * 100:.2f}%); "
           f"writers at >= 99% after: {(a >= 0.99).sum()}/{len(rows)}; seconds median {np.median(s):.2f}, max {s.max():.2f}")
+    print("by digit, all writers (before -> after): " + ", ".join(
+        f"{k} {np.mean([r['before_by_digit'][k] for r in rows]) * 100:.1f}->"
+        f"{np.mean([r['after_by_digit'][k] for r in rows]) * 100:.1f}" for k in range(10)))
+    print(f"drawings given and still misread after adapting: {sum(r['given_misread'] for r in rows)} of "
+          f"{sum(r['examples'] for r in rows)} (writers with any: {sum(1 for r in rows if r['given_misread'])})")
     m = [r["mnist"] for r in rows if "mnist" in r]
     if m and base_mnist is not None:
         print(f"MNIST test: base {base_mnist * 100:.2f}%, adapted {', '.join(f'{x * 100:.2f}%' for x in m)} "

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from lstm_desktop.core.augment import AugmentSettings, augment_batch
 from lstm_desktop.core.checkpoint import Checkpoint
+from lstm_desktop.core.classify import UNSURE_BELOW
 from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.core.handwriting_augment import HandwritingSettings
 from lstm_desktop.core.inference import torch_threads
@@ -78,7 +79,9 @@ class AdaptSettings:
     min_steps: int = 60  # a few drawings still get this many steps (5 drawings: 40 epochs are only 40 steps)
     repair_steps: int = 150  # at most this many extra steps for drawings still misread after the fine-tune
     repair_check: int = 10  # re-check the drawings every this many repair steps
-    repair_below: float = 0.75  # repair also drawings read right but with their digit under this probability
+    repair_replay: int = 3  # repair steps rehearse this many times more replay digits than fine-tune steps
+    repair_lr: float = 5e-4  # half the fine-tune's: on the hard writer 0 as good on MNIST, its other drawings better
+    repair_below: float = UNSURE_BELOW  # repair also drawings read right but not surely (the pad would say unsure)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -255,10 +258,11 @@ class _Trainer:
         self.anchors = [p.detach().clone() for p in self.params]
         self.opt = Adam(self.params, lr=settings.lr)  # no torch._dynamo import (core/optim.py)
 
-    def step(self, ub: torch.Tensor, uy: torch.Tensor) -> float:
-        """One step on the user batch (ub, uy) next to a replay batch; returns the loss."""
+    def step(self, ub: torch.Tensor, uy: torch.Tensor, replay_scale: int = 1) -> float:
+        """One step on the user batch (ub, uy) next to a replay batch (replay_scale times the usual
+        size); returns the loss."""
         s, model = self.s, self.model
-        ridx = torch.randint(len(self.replay_y), (s.replay_batch,), generator=self.gen)
+        ridx = torch.randint(len(self.replay_y), (s.replay_batch * replay_scale,), generator=self.gen)
         if self.head_only:
             with torch.no_grad():
                 u_feat = _features(model, ub)
@@ -329,7 +333,7 @@ def _repair(tr: _Trainer, wrong: np.ndarray, done: int, total: int, report: Prog
     repair_steps run out. Returns the steps taken."""
     s = tr.s
     for g in tr.opt.param_groups:
-        g["lr"] = s.lr
+        g["lr"] = s.repair_lr
     taken = 0
     while taken < s.repair_steps and len(wrong):
         for _ in range(min(s.repair_check, s.repair_steps - taken)):
@@ -340,7 +344,7 @@ def _repair(tr: _Trainer, wrong: np.ndarray, done: int, total: int, report: Prog
             idx = torch.cat([w, w, others])
             ub = torch.cat([tr.user_x[w], augment_batch(tr.user_x[w], tr.gen, USER_AUGMENT, labels=tr.user_y[w]),
                             tr.user_x[others]])
-            loss = tr.step(ub, tr.user_y[idx])
+            loss = tr.step(ub, tr.user_y[idx], s.repair_replay)
             taken += 1
             report((done + taken) / total * 0.98, f"fixing {len(wrong)} drawing(s) still misread, loss {loss:.3f}")
         wrong = tr.misread(s.repair_below)

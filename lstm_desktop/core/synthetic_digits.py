@@ -35,6 +35,8 @@ class Variation:
     jitter: float  # per-sample noise, canvas units
     step: float  # distance between pointer samples (stroke speed)
     misplace: float  # offset between strokes of one digit, fraction of the height
+    tremor: float = 0.0  # a shaky hand: fast wavering across the stroke, canvas units
+    reverse: bool = False  # strokes drawn in the other order, each from its other end
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +102,25 @@ def sample_variation(rng: np.random.Generator, canvas: int = CANVAS_SIZE) -> Var
     )
 
 
+def sample_hard_variation(rng: np.random.Generator, canvas: int = CANVAS_SIZE) -> Variation:
+    """Wider than `sample_variation`, for the harder evaluation: pens from hairline to marker, tiny
+    and huge digits, strong slants, fast strokes, shaky hands and reversed stroke order."""
+    shaky = rng.random() < 0.3
+    return Variation(
+        pen_width=float(np.exp(rng.uniform(math.log(4.0), math.log(55.0)))),
+        height=float(rng.uniform(0.2, 0.95) * canvas),
+        aspect=float(rng.uniform(0.55, 1.5)),
+        shear=float(rng.uniform(-0.45, 0.7)),
+        rotation=float(np.clip(rng.normal(0.0, 11.0), -25, 25)),
+        wobble=float(rng.uniform(0.0, 0.09)),
+        jitter=float(rng.uniform(0.5, 3.5) if shaky else rng.uniform(0.0, 1.5)),
+        step=float(np.exp(rng.uniform(math.log(1.2), math.log(28.0)))),
+        misplace=float(rng.uniform(0.0, 0.1)),
+        tremor=float(rng.uniform(1.5, 5.0)) if shaky else 0.0,
+        reverse=bool(rng.random() < 0.3),
+    )
+
+
 def model_stroke_width(v: Variation) -> float:
     """About how wide the strokes come out in the 28x28 model input (MNIST's are about 2.9 px):
     the longer side of the ink, pen included, is scaled to 20 px."""
@@ -124,6 +145,10 @@ def tags_for(v: Variation, canvas: int = CANVAS_SIZE) -> tuple[str, ...]:
         tags.append("slanted")
     if v.step > 8:
         tags.append("fast")
+    if v.tremor > 0 or v.jitter > 2.0:
+        tags.append("shaky")
+    if v.reverse:
+        tags.append("reversed")
     return tuple(tags)
 
 
@@ -154,19 +179,27 @@ def synthesize(label: int, style: str, v: Variation, rng: np.random.Generator,
     strokes = []
     for p in placed:
         pts = _resample(p + offset, v.step, rng)
+        if v.tremor > 0:  # a hand trembling at about one wave per 10 units of path
+            t = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+            phase = rng.uniform(0, 2 * math.pi, size=2)
+            pts = pts + v.tremor * np.sin(2 * math.pi * t[:, None] / rng.uniform(7.0, 14.0) + phase)
         if v.jitter > 0:
             pts = pts + rng.normal(0.0, v.jitter, size=pts.shape)
         pts = np.round(pts * 2) / 2  # pointer positions come in half units at most
-        strokes.append(_record(pts, v.pen_width))
+        strokes.append(_record(pts[::-1] if v.reverse else pts, v.pen_width))
+    if v.reverse:
+        strokes.reverse()
     return SyntheticDigit(label, style, strokes, v, tags_for(v, canvas))
 
 
 def generate_digits(n: int, seed: int = 0, canvas: int = CANVAS_SIZE,
-                    templates: str = "classic") -> list[SyntheticDigit]:
+                    templates: str = "classic", hard: bool = False) -> list[SyntheticDigit]:
     """n synthetic digits, labels balanced (n/10 each, shuffled), styles uniform per digit.
 
     templates: "classic" (the original styles), "failure" (the shapes real writers produce that
-    the model misread; digits without any use their classic styles) or "all" (both)."""
+    the model misread; digits without any use their classic styles) or "all" (both). hard: the
+    hands of `sample_hard_variation` (the default ones are unchanged, so old figures still hold)."""
+    vary = sample_hard_variation if hard else sample_variation
     if templates not in TEMPLATE_SETS:
         raise ValueError(f"templates must be one of {', '.join(TEMPLATE_SETS)}, not {templates!r}")
     chosen = TEMPLATE_SETS[templates]
@@ -177,7 +210,7 @@ def generate_digits(n: int, seed: int = 0, canvas: int = CANVAS_SIZE,
     for label in labels:
         styles = sorted(chosen.get(int(label)) or CLASSIC[int(label)])
         style = styles[int(rng.integers(len(styles)))]
-        out.append(synthesize(int(label), style, sample_variation(rng, canvas), rng, canvas))
+        out.append(synthesize(int(label), style, vary(rng, canvas), rng, canvas))
     return out
 
 
@@ -204,9 +237,10 @@ class SyntheticWriter:
         return [self.draw(k, rng, canvas) for k in range(10) for _ in range(per_digit)]
 
 
-def make_writer(seed: int, failure_share: float = 0.5, canvas: int = CANVAS_SIZE) -> SyntheticWriter:
+def make_writer(seed: int, failure_share: float = 0.5, canvas: int = CANVAS_SIZE, hard: bool = False) -> SyntheticWriter:
     """A writer whose style for each digit that has failure shapes is one of them with probability
-    failure_share (else a classic style), with a hand drawn from the evaluation's ranges."""
+    failure_share (else a classic style), with a hand drawn from the evaluation's ranges (hard: from
+    `sample_hard_variation`'s; the same seed gives the same styles either way)."""
     rng = np.random.default_rng([seed, 14])
     styles = {}
     for k in range(10):
@@ -214,5 +248,6 @@ def make_writer(seed: int, failure_share: float = 0.5, canvas: int = CANVAS_SIZE
         pool = failure if failure and rng.random() < failure_share else CLASSIC[k]
         names = sorted(pool)
         styles[k] = names[int(rng.integers(len(names)))]
-    hand = replace(sample_variation(rng, canvas), wobble=float(rng.uniform(0.0, 0.03)))
+    hand = replace((sample_hard_variation if hard else sample_variation)(rng, canvas),
+                   wobble=float(rng.uniform(0.0, 0.06 if hard else 0.03)))
     return SyntheticWriter(seed, styles, hand)

@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         self.teacher = Teacher(self, self.draw.teach_row)
         self._on_tab_changed(self.tabs.currentIndex())
         self.shipped_checkpoint = result.get("shipped")
-        self.use_on_pad(None)
+        self.lifecycle.restore_pad_model()
         self.is_ready = True
         self.ready_at = time.perf_counter()
         self.data.check()

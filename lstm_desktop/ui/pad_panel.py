@@ -19,11 +19,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
-from lstm_desktop.core.classify import Prediction, input_doubt, interpret, model_input_problem
+from lstm_desktop.core.classify import Prediction, Verdict, interpret, judge, model_input_problem
 from lstm_desktop.core.control import LatestValue
 from lstm_desktop.core.data import MEAN, STD
 from lstm_desktop.core.errors import ImageError
-from lstm_desktop.core.non_digits import shape_doubt
 from lstm_desktop.core.images import FILE_DIALOG_FILTER, IMAGE_SUFFIXES, load_image, load_image_bytes
 from lstm_desktop.core.preprocess import Preprocessed
 from lstm_desktop.core.strokes import PEN_DEFAULT, PEN_MAX, PEN_MIN
@@ -69,6 +68,7 @@ class PadPanel(QWidget):
         self._prediction: Prediction | None = None
         self._probabilities: np.ndarray | None = None
         self._doubt: str | None = None
+        self._verdict: Verdict | None = None
         self._input: np.ndarray | None = None
         self._last_dir = ""
         self._live = qthrottled(self._on_live_timeout, LIVE_INTERVAL_MS, leading=False, parent=self)
@@ -123,6 +123,11 @@ class PadPanel(QWidget):
     @property
     def preprocessed(self) -> Preprocessed | None:
         return self._pre
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """core.classify.judge's verdict on what is shown (the rule `lstm-desktop classify` uses), or None."""
+        return self._verdict
 
     @property
     def unsure(self) -> bool:
@@ -318,7 +323,7 @@ class PadPanel(QWidget):
     def _show(self, pre: Preprocessed | None, prediction: Prediction | None, probs, pen: float) -> None:
         self._prediction = prediction
         self._probabilities = probs
-        self._doubt = None
+        self._doubt, self._verdict = None, None
         if pre is None:
             self.view.show_empty("Draw a digit (0–9), or drop an image on the pad.")
             return
@@ -326,14 +331,17 @@ class PadPanel(QWidget):
             self.view.show_empty(self._model_problem or
                                  "No model yet: train one or open a checkpoint to see predictions.")
             return
-        reason = input_doubt(pre, pen or None, self.pad.canvas_size if pen else None) or \
-            shape_doubt(pre.bbox, self.pad.strokes() if pen else None)
-        doubt = DOUBTS.get(reason) if reason else None
+        verdict = judge(pre, probs, pen or None, self.pad.canvas_size if pen else None,
+                        self.pad.strokes() if pen else None)
+        doubt = DOUBTS.get(verdict.doubt, verdict.doubt) if verdict.doubt else None
         if doubt is None and prediction.unsure:
             doubt = (f"Unsure: maybe {prediction.digit} ({prediction.confidence * 100:.0f}%) "
                      f"or {prediction.runner_up} ({prediction.runner_up_confidence * 100:.0f}%).")
         self._doubt = doubt
+        self._verdict = verdict
         self.view.show_prediction(prediction.digit, prediction.confidence, probs, doubt)
+        if not verdict.rated:  # no digit at all: no confidence figure means anything next to that
+            self.view.confidence_label.setText("no confidence: see below")
 
     def _show_message(self, text: str | None) -> None:
         if text:

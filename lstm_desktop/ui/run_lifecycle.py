@@ -212,12 +212,26 @@ class RunLifecycle(QObject):
             if ckpt is None:
                 return
         self.pad_run = run
+        # remembered for the next start (the run's creation time guards against a reused id)
+        w.prefs.qs.setValue("pad/run", f"{run.id} {run.created}" if run is not None else "")
         w.model_label.setText(f"Model: {label}")
         if w.draw is not None:
             w.draw.set_model(ckpt, label)
             w.draw.model_selector.show_current(run.id if run is not None else -1)
         if switch:
             w.tabs.setCurrentIndex(2)
+
+    def restore_pad_model(self) -> None:
+        """At start: the model the pad read with last time (an adapted one too) when its run is still
+        kept with a model that reads drawings; else the shipped model."""
+        from lstm_desktop.ui.widgets.model_selector import reads_drawings
+
+        rid, _, created = self.w.prefs.text("pad/run").partition(" ")
+        run = self.w.runs.get(int(rid)) if rid.isdigit() else None
+        if run is not None and run.created == created and reads_drawings(run) and self.checkpoint_of(run) is not None:
+            self.use_on_pad(run)
+        else:
+            self.use_on_pad(None)
 
     def _on_run_selected(self, run_id: int) -> None:
         run = self.w.runs.get(run_id)

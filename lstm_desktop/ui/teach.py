@@ -29,6 +29,9 @@ from lstm_desktop.ui.worker import TaskWorker, WorkerThread
 log = logging.getLogger(__name__)
 
 
+ADAPT_TIP = "Fine-tune the pad's model on My digits, in seconds; the result is a new run"
+
+
 def my_digits_dir() -> Path:
     from lstm_desktop.core.paths import home_dir
 
@@ -64,7 +67,7 @@ class TeachRow(QWidget):
         self.browse_button = named(QPushButton("My digits…"), "myDigitsButton", "Browse My digits",
                                    "See and delete the drawings kept for adaptation")
         self.adapt_button = named(QPushButton("Adapt to my handwriting"), "adaptButton", "Adapt to my handwriting",
-                                  "Fine-tune the pad's model on My digits, in seconds; the result is a new run")
+                                  ADAPT_TIP)
         self.progress = named(QProgressBar(), "adaptProgress", "Adaptation progress")
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
@@ -115,7 +118,16 @@ class Teacher(QObject):
         per = {d: sum(1 for k, _ in found if k == d) for d in range(10)}
         text = ", ".join(f"{d}: {n}" for d, n in per.items() if n)
         self.row.count_label.setText(f"My digits: {len(found)}" + (f" ({text})" if text else ""))
-        self.row.adapt_button.setEnabled(len(per) > 0 and sum(1 for n in per.values() if n) >= 2 and self.job is None)
+        digits = sum(1 for n in per.values() if n)
+        self.row.adapt_button.setEnabled(digits >= 2 and self.job is None)
+        if digits < 2:  # say why Adapt is greyed, on the button and in the row itself
+            why = (f"Adapting needs drawings of 2 or more different digits; My digits has "
+                   f"{'none yet' if not digits else 'only ' + ', '.join(str(d) for d, n in per.items() if n)}. "
+                   "Draw a digit and click what it was under the pad.")
+            self.row.adapt_button.setToolTip(why)
+            self.row.count_label.setText(self.row.count_label.text() + " · Adapt needs 2+ different digits")
+        else:
+            self.row.adapt_button.setToolTip(ADAPT_TIP)
 
     def keep(self, digit: int) -> Path | None:
         """Keep the pad's drawing (PNG of the canvas, and its strokes) as `digit`."""
