@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+import json
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from lstm_desktop.core.run_data import best_epoch
 from lstm_desktop.core.runs import Run, Runs
@@ -43,14 +45,23 @@ def settings_text(run: Run) -> str:
     c = run.config
     if c is None:
         return "–"
-    parts = [f"lr {c.lr:g}", f"batch {c.batch_size}"]
-    if c.lr_schedule != "none":
-        parts.append(c.lr_schedule)
-    if c.dropout:
-        parts.append(f"dropout {c.dropout:g}")
-    if c.augment:
+    return settings_text_of({"lr": c.lr, "batch_size": c.batch_size, "lr_schedule": c.lr_schedule,
+                             "dropout": c.dropout, "augment": c.augment, "seed": c.seed})
+
+
+def settings_text_of(c: dict[str, Any]) -> str:
+    """settings_text from a config's dict (a stored run's JSON, without building a TrainConfig)."""
+    try:
+        parts = [f"lr {float(c['lr']):g}", f"batch {c['batch_size']}"]
+    except (KeyError, TypeError, ValueError):
+        return "–"
+    if c.get("lr_schedule", "none") != "none":
+        parts.append(str(c["lr_schedule"]))
+    if c.get("dropout"):
+        parts.append(f"dropout {float(c['dropout']):g}")
+    if c.get("augment"):
         parts.append("augment")
-    parts.append(f"seed {c.seed}")
+    parts.append(f"seed {c.get('seed', 0)}")
     return " · ".join(parts)
 
 
@@ -65,6 +76,11 @@ class RunsTableModel(QAbstractTableModel):
         self.bests: dict[int, tuple[float, int] | None] = {}  # run id -> (best val accuracy, epoch)
         self._hay: dict[int, str] = {}  # run id -> the lower-case text the filter searches
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._keys: dict[int, dict[int, Any]] = {}  # column -> run id -> sort key (computed once per change)
+        self._warm: list[int] = []  # run ids whose filter text is still to be built while the window idles
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setInterval(0)
+        self._warm_timer.timeout.connect(self._warm_some)
         runs.events.added.connect(self._on_added)
         runs.events.changed.connect(self._on_changed)
         runs.events.removed.connect(self._on_removed)
@@ -86,6 +102,8 @@ class RunsTableModel(QAbstractTableModel):
     def set_bests(self, bests: dict[int, tuple[float, int]]) -> None:
         """Best-epoch figures of stored runs (core/run_data.best_epochs: one query for all of them)."""
         self.bests.update(bests)
+        self._keys.pop(BEST, None)
+        self._keys.pop(BEST_EPOCH, None)
         if self._ids:
             self.dataChanged.emit(self.index(0, BEST), self.index(len(self._ids) - 1, BEST_EPOCH))
 
@@ -95,12 +113,26 @@ class RunsTableModel(QAbstractTableModel):
         return self.bests[run.id]
 
     def haystack(self, run: Run) -> str:
+        """The lower-case text the filter searches, built once per change of the run."""
         text = self._hay.get(run.id)
         if text is None:
-            text = " ".join((run.name, run.variant, settings_text(run), run.notes, " ".join(run.tags),
+            raw = run.__dict__.get("_config")  # a stored run's config still as JSON: read, not validated
+            settings = settings_text_of(json.loads(raw)) if isinstance(raw, str) else settings_text(run)
+            text = " ".join((run.name, run.variant, settings, run.notes, " ".join(run.tags),
                              run.dataset, str(run.status))).lower()
             self._hay[run.id] = text
         return text
+
+    def _warm_some(self, count: int = 400) -> None:
+        """Build filter texts a few hundred at a time while the window idles: the first keystroke in
+        the filter then does not pay for 10,000 of them at once."""
+        batch, self._warm = self._warm[:count], self._warm[count:]
+        for rid in batch:
+            run = self.runs.get(rid)
+            if run is not None:
+                self.haystack(run)
+        if not self._warm:
+            self._warm_timer.stop()
 
     def run_at(self, row: int) -> Run | None:
         return self.runs.get(self._ids[row]) if 0 <= row < len(self._ids) else None
@@ -170,6 +202,13 @@ class RunsTableModel(QAbstractTableModel):
         return ", ".join(run.tags)
 
     def _sort_value(self, run: Run, col: int):
+        keys = self._keys.setdefault(col, {})
+        key = keys.get(run.id)
+        if key is None:
+            key = keys[run.id] = self._compute_key(run, col)
+        return key
+
+    def _compute_key(self, run: Run, col: int):
         if col == NAME:
             return run.id
         if col in (BEST, BEST_EPOCH):
@@ -224,6 +263,9 @@ class RunsTableModel(QAbstractTableModel):
 
     def end_bulk(self) -> None:
         self._ids = self._sorted([r.id for r in self.runs])
+        self._warm = [rid for rid in self._ids if rid not in self._hay]
+        if self._warm:
+            self._warm_timer.start()
         self._row = {rid: i for i, rid in enumerate(self._ids)}
         self._bulk = False
         self.endResetModel()
@@ -264,6 +306,8 @@ class RunsTableModel(QAbstractTableModel):
     def _on_changed(self, run: Run, names: tuple[str, ...]) -> None:
         row = self._row.get(run.id, -1)
         self._hay.pop(run.id, None)
+        for keys in self._keys.values():
+            keys.pop(run.id, None)
         if "history" in names and run.history:
             before = self.bests.pop(run.id, None)
             if row >= 0 and self.best_of(run) != before:
@@ -280,53 +324,6 @@ class RunsTableModel(QAbstractTableModel):
         self._row = {rid: i for i, rid in enumerate(self._ids)}
         self._hay.pop(run.id, None)
         self.bests.pop(run.id, None)
+        for keys in self._keys.values():
+            keys.pop(run.id, None)
         self.endRemoveRows()
-
-
-class RunsFilter(QSortFilterProxyModel):
-    """Free text (name, model, settings, notes, tags), a dataset, a status and hidden runs; the
-    source model sorts (see RunsTableModel.sort), so this proxy keeps its order."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.text = ""
-        self.words: list[str] = []
-        self.dataset = ""
-        self.status = ""
-        self.show_hidden = False
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        source = self.sourceModel()
-        if source is not None:
-            source.sort(column, order)
-
-    def set_filter(self, text: str | None = None, dataset: str | None = None, status: str | None = None,
-                   show_hidden: bool | None = None) -> None:
-        if text is not None:
-            self.text = text.strip().lower()
-            self.words = self.text.split()
-        if dataset is not None:
-            self.dataset = dataset
-        if status is not None:
-            self.status = status
-        if show_hidden is not None:
-            self.show_hidden = show_hidden
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt name
-        model: RunsTableModel = self.sourceModel()  # type: ignore[assignment]
-        run = model.run_at(row)
-        if run is None:
-            return False
-        if not self.show_hidden and HIDE_TAG in run.tags:
-            return False
-        if self.dataset and run.dataset != self.dataset:
-            return False
-        if self.status and str(run.status) != self.status:
-            return False
-        if self.words:
-            hay = model.haystack(run)
-            return all(word in hay for word in self.words)
-        return True
