@@ -6,7 +6,7 @@ tags "pinned" and "hidden", kept in the run store."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from lstm_desktop.core.runs import Run, Runs, RunStatus
@@ -85,6 +85,10 @@ class ResultsTab(QSplitter):
         self.compare_tabs.addTab(self.parallel, "Parallel coordinates")
         self.compare_tabs.addTab(self.diff, "Diff")
         self.store = None
+        self._best_queue: list[int] = []
+        self._best_timer = QTimer(self)
+        self._best_timer.setInterval(0)
+        self._best_timer.timeout.connect(self._read_some_bests)
         self._brushing = False  # a brush changes the table's selection, not the runs the view shows
         self.left = QSplitter(Qt.Orientation.Vertical)
         self.left.setObjectName("resultsLeftSplitter")
@@ -110,13 +114,26 @@ class ResultsTab(QSplitter):
 
     # ---- the store: best epochs, curves, tags ---------------------------------------------------
     def set_store(self, store) -> None:
-        """The run store the runs came from: best-epoch figures for every run in one query, curves of
-        selected runs on demand, pins and hides kept."""
+        """The run store the runs came from: best-epoch figures read a few hundred runs at a time
+        while the window idles (never in the way of launch), curves of selected runs on demand,
+        pins and hides kept."""
+        self.store = store
+        self._best_queue = [r.id for r in self.runs] if store is not None else []
+        if self._best_queue:
+            self._best_timer.start()
+
+    def _read_some_bests(self, count: int = 500) -> None:
         from lstm_desktop.core.run_data import best_epochs
 
-        self.store = store
-        if store is not None:
-            self.runs_panel.model.set_bests(best_epochs(store))
+        chunk, self._best_queue = self._best_queue[:count], self._best_queue[count:]
+        if not self._best_queue:
+            self._best_timer.stop()
+        if self.store is not None and chunk:
+            try:
+                self.runs_panel.model.set_bests(best_epochs(self.store, chunk))
+            except Exception:  # noqa: BLE001 - a store that fails here still lists its runs
+                self._best_queue = []
+                self._best_timer.stop()
 
     def _load_curves(self, runs: list[Run]) -> None:
         if self.store is None:
