@@ -25,6 +25,10 @@ class RunsFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
 
+    def setSourceModel(self, model) -> None:  # noqa: N802 - Qt name
+        self._model = model  # kept in Python: sourceModel() is a C++ call per row
+        super().setSourceModel(model)
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         source = self.sourceModel()
         if source is not None:
@@ -44,12 +48,12 @@ class RunsFilter(QSortFilterProxyModel):
         self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt name
-        model: RunsTableModel = self.sourceModel()  # type: ignore[assignment]
+        model: RunsTableModel = self._model
+        if not (self.words or self.dataset or self.status) and (self.show_hidden or not model.hidden_ids):
+            return True  # nothing to filter on: the common case, kept cheap for 10,000 rows
         run = model.run_at(row)
         if run is None:
             return False
-        if not (self.words or self.dataset or self.status) and (self.show_hidden or not run.tags):
-            return True  # nothing to filter on: the common case, kept cheap for 10,000 rows
         if not self.show_hidden and HIDE_TAG in run.tags:
             return False
         if self.dataset and run.dataset != self.dataset:
