@@ -19,6 +19,7 @@ from lstm_desktop.ui.widgets.run_diff import RunDiffView
 from lstm_desktop.ui.widgets.runs_panel import RunsPanel
 
 MAX_DATASET_PLOTS = 4
+MAX_CURVE_RUNS = 100  # curves read from the store for at most this many selected runs (newest first)
 
 
 class ComparisonView(QWidget):
@@ -109,6 +110,8 @@ class ResultsTab(QSplitter):
         self.runs_panel.pinRequested.connect(lambda ids, on: self.set_tag(ids, PIN_TAG, on))
         self.runs_panel.hideRequested.connect(lambda ids, on: self.set_tag(ids, HIDE_TAG, on))
         self.runs_panel.diffRequested.connect(self.show_diff)
+        self._settings_stale = False
+        self.compare_tabs.currentChanged.connect(lambda _i: self._settings_stale and self._show_settings())
         self.parallel.runsBrushed.connect(self._on_brushed)
         self._shown: int = -1
 
@@ -136,9 +139,11 @@ class ResultsTab(QSplitter):
                 self._best_timer.stop()
 
     def _load_curves(self, runs: list[Run]) -> None:
+        """Curves of the selected runs that have none in memory yet; with thousands selected, only
+        the newest MAX_CURVE_RUNS (overlaying more is unreadable, and reading them took seconds)."""
         if self.store is None:
             return
-        for run in runs:
+        for run in sorted(runs, key=lambda r: -r.id)[:MAX_CURVE_RUNS]:
             if not run.history and run.source != "opened" and not run.status.active:
                 try:
                     self.store.fill_curves(run)
@@ -165,6 +170,11 @@ class ResultsTab(QSplitter):
         self.diff.set_runs(runs, self.runs_panel.model.best_of)
         self.compare_tabs.setCurrentWidget(self.diff)
 
+    def _show_settings(self) -> None:
+        if self.compare_tabs.currentWidget() is self.hyperparams:
+            self._settings_stale = False
+            self.hyperparams.set_runs(self.selected_runs())
+
     def _on_brushed(self, ids: list[int]) -> None:
         """Runs brushed in the parallel view become the table's selection (the view keeps its runs)."""
         self._brushing = True
@@ -188,7 +198,9 @@ class ResultsTab(QSplitter):
         self._load_curves(runs)
         best = self.runs_panel.model.best_of
         self.comparison.set_runs(runs)
-        self.hyperparams.set_runs(runs)
+        self._settings_stale = True  # a table of every selected run: built when it is looked at
+        if self.compare_tabs.currentWidget() is self.hyperparams:
+            self._show_settings()
         self.diff.set_runs(runs, best)
         if not self._brushing:
             self.parallel.set_runs(runs, best)

@@ -130,3 +130,11 @@ def test_the_tab_reads_stored_best_epochs_while_idle(qtbot, tmp_path):
     qtbot.waitUntil(lambda: model.index(model.row_of(1), BEST_EPOCH).data() == "2", timeout=5000)
     assert model.index(model.row_of(1), BEST).data() == "80.00%"
     assert model.index(model.row_of(2), BEST_EPOCH).data() == "3"
+
+
+def test_the_settings_table_is_built_when_looked_at(tab):
+    tab.compare_tabs.setCurrentWidget(tab.parallel)
+    tab.runs_panel.select_many([1, 2, 3])
+    assert tab.hyperparams.rowCount() == 0  # not built while another view is shown
+    tab.compare_tabs.setCurrentWidget(tab.hyperparams)
+    assert tab.hyperparams.rowCount() == 3 and "Cell" in tab.hyperparams.columns
