@@ -6,7 +6,7 @@ tags "pinned" and "hidden", kept in the run store."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from lstm_desktop.core.runs import Run, Runs, RunStatus
@@ -19,6 +19,7 @@ from lstm_desktop.ui.widgets.run_diff import RunDiffView
 from lstm_desktop.ui.widgets.runs_panel import RunsPanel
 
 MAX_DATASET_PLOTS = 4
+MAX_CURVE_RUNS = 100  # curves read from the store for at most this many selected runs (newest first)
 
 
 class ComparisonView(QWidget):
@@ -85,6 +86,10 @@ class ResultsTab(QSplitter):
         self.compare_tabs.addTab(self.parallel, "Parallel coordinates")
         self.compare_tabs.addTab(self.diff, "Diff")
         self.store = None
+        self._best_queue: list[int] = []
+        self._best_timer = QTimer(self)
+        self._best_timer.setInterval(0)
+        self._best_timer.timeout.connect(self._read_some_bests)
         self._brushing = False  # a brush changes the table's selection, not the runs the view shows
         self.left = QSplitter(Qt.Orientation.Vertical)
         self.left.setObjectName("resultsLeftSplitter")
@@ -106,23 +111,40 @@ class ResultsTab(QSplitter):
         self.runs_panel.pinRequested.connect(lambda ids, on: self.set_tag(ids, PIN_TAG, on))
         self.runs_panel.hideRequested.connect(lambda ids, on: self.set_tag(ids, HIDE_TAG, on))
         self.runs_panel.diffRequested.connect(self.show_diff)
+        self._settings_stale = False
+        self.compare_tabs.currentChanged.connect(lambda _i: self._settings_stale and self._show_settings())
         self.parallel.runsBrushed.connect(self._on_brushed)
         self._shown: int = -1
 
     # ---- the store: best epochs, curves, tags ---------------------------------------------------
     def set_store(self, store) -> None:
-        """The run store the runs came from: best-epoch figures for every run in one query, curves of
-        selected runs on demand, pins and hides kept."""
+        """The run store the runs came from: best-epoch figures read a few hundred runs at a time
+        while the window idles (never in the way of launch), curves of selected runs on demand,
+        pins and hides kept."""
+        self.store = store
+        self._best_queue = [r.id for r in self.runs] if store is not None else []
+        if self._best_queue:
+            self._best_timer.start()
+
+    def _read_some_bests(self, count: int = 500) -> None:
         from lstm_desktop.core.run_data import best_epochs
 
-        self.store = store
-        if store is not None:
-            self.runs_panel.model.set_bests(best_epochs(store))
+        chunk, self._best_queue = self._best_queue[:count], self._best_queue[count:]
+        if not self._best_queue:
+            self._best_timer.stop()
+        if self.store is not None and chunk:
+            try:
+                self.runs_panel.model.set_bests(best_epochs(self.store, chunk))
+            except Exception:  # noqa: BLE001 - a store that fails here still lists its runs
+                self._best_queue = []
+                self._best_timer.stop()
 
     def _load_curves(self, runs: list[Run]) -> None:
+        """Curves of the selected runs that have none in memory yet; with thousands selected, only
+        the newest MAX_CURVE_RUNS (overlaying more is unreadable, and reading them took seconds)."""
         if self.store is None:
             return
-        for run in runs:
+        for run in sorted(runs, key=lambda r: -r.id)[:MAX_CURVE_RUNS]:
             if not run.history and run.source != "opened" and not run.status.active:
                 try:
                     self.store.fill_curves(run)
@@ -149,6 +171,11 @@ class ResultsTab(QSplitter):
         self.diff.set_runs(runs, self.runs_panel.model.best_of)
         self.compare_tabs.setCurrentWidget(self.diff)
 
+    def _show_settings(self) -> None:
+        if self.compare_tabs.currentWidget() is self.hyperparams:
+            self._settings_stale = False
+            self.hyperparams.set_runs(self.selected_runs())
+
     def _on_brushed(self, ids: list[int]) -> None:
         """Runs brushed in the parallel view become the table's selection (the view keeps its runs)."""
         self._brushing = True
@@ -172,7 +199,9 @@ class ResultsTab(QSplitter):
         self._load_curves(runs)
         best = self.runs_panel.model.best_of
         self.comparison.set_runs(runs)
-        self.hyperparams.set_runs(runs)
+        self._settings_stale = True  # a table of every selected run: built when it is looked at
+        if self.compare_tabs.currentWidget() is self.hyperparams:
+            self._show_settings()
         self.diff.set_runs(runs, best)
         if not self._brushing:
             self.parallel.set_runs(runs, best)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+import json
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from lstm_desktop.core.run_data import best_epoch
 from lstm_desktop.core.runs import Run, Runs
@@ -43,14 +45,23 @@ def settings_text(run: Run) -> str:
     c = run.config
     if c is None:
         return "–"
-    parts = [f"lr {c.lr:g}", f"batch {c.batch_size}"]
-    if c.lr_schedule != "none":
-        parts.append(c.lr_schedule)
-    if c.dropout:
-        parts.append(f"dropout {c.dropout:g}")
-    if c.augment:
+    return settings_text_of({"lr": c.lr, "batch_size": c.batch_size, "lr_schedule": c.lr_schedule,
+                             "dropout": c.dropout, "augment": c.augment, "seed": c.seed})
+
+
+def settings_text_of(c: dict[str, Any]) -> str:
+    """settings_text from a config's dict (a stored run's JSON, without building a TrainConfig)."""
+    try:
+        parts = [f"lr {float(c['lr']):g}", f"batch {c['batch_size']}"]
+    except (KeyError, TypeError, ValueError):
+        return "–"
+    if c.get("lr_schedule", "none") != "none":
+        parts.append(str(c["lr_schedule"]))
+    if c.get("dropout"):
+        parts.append(f"dropout {float(c['dropout']):g}")
+    if c.get("augment"):
         parts.append("augment")
-    parts.append(f"seed {c.seed}")
+    parts.append(f"seed {c.get('seed', 0)}")
     return " · ".join(parts)
 
 
@@ -65,6 +76,14 @@ class RunsTableModel(QAbstractTableModel):
         self.bests: dict[int, tuple[float, int] | None] = {}  # run id -> (best val accuracy, epoch)
         self._hay: dict[int, str] = {}  # run id -> the lower-case text the filter searches
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._keys: dict[int, dict[int, Any]] = {}  # column -> run id -> sort key (computed once per change)
+        self.pinned_ids: set[int] = set()
+        self.hidden_ids: set[int] = set()  # the filter skips its per-run work when this is empty
+        self._order_stale = True  # a run changed since the last sort
+        self._warm: list[int] = []  # run ids whose filter text is still to be built while the window idles
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setInterval(0)
+        self._warm_timer.timeout.connect(self._warm_some)
         runs.events.added.connect(self._on_added)
         runs.events.changed.connect(self._on_changed)
         runs.events.removed.connect(self._on_removed)
@@ -86,6 +105,9 @@ class RunsTableModel(QAbstractTableModel):
     def set_bests(self, bests: dict[int, tuple[float, int]]) -> None:
         """Best-epoch figures of stored runs (core/run_data.best_epochs: one query for all of them)."""
         self.bests.update(bests)
+        self._keys.pop(BEST, None)
+        self._keys.pop(BEST_EPOCH, None)
+        self._order_stale = True
         if self._ids:
             self.dataChanged.emit(self.index(0, BEST), self.index(len(self._ids) - 1, BEST_EPOCH))
 
@@ -95,12 +117,48 @@ class RunsTableModel(QAbstractTableModel):
         return self.bests[run.id]
 
     def haystack(self, run: Run) -> str:
+        """The lower-case text the filter searches, built once per change of the run."""
         text = self._hay.get(run.id)
         if text is None:
-            text = " ".join((run.name, run.variant, settings_text(run), run.notes, " ".join(run.tags),
+            raw = run.__dict__.get("_config")  # a stored run's config still as JSON: read, not validated
+            settings = settings_text_of(json.loads(raw)) if isinstance(raw, str) else settings_text(run)
+            text = " ".join((run.name, run.variant, settings, run.notes, " ".join(run.tags),
                              run.dataset, str(run.status))).lower()
             self._hay[run.id] = text
         return text
+
+    def _metric_keys(self, run: Run) -> dict[int, float]:
+        """Sort keys of the accuracy and F1 columns; a stored run's metrics are read from their JSON
+        without building Metrics (10,000 of those took over a second on the first sort)."""
+        raw = run.__dict__.get("_metrics")
+        if isinstance(raw, str):
+            try:
+                d = json.loads(raw)
+                values = (float(d["accuracy"]), float(d["f1"]))
+            except (ValueError, KeyError, TypeError):
+                values = (-1.0, -1.0)
+        else:
+            m = run.metrics
+            values = (m.accuracy, m.f1) if m is not None else (-1.0, -1.0)
+        keys = {ACCURACY: values[0], F1: values[1]}
+        for col, value in keys.items():
+            self._keys.setdefault(col, {})[run.id] = value
+        return keys
+
+    def _warm_some(self, count: int = 400) -> None:
+        """Build filter texts and metric sort keys a few hundred runs at a time while the window
+        idles: the first keystroke in the filter, or the first sort by accuracy, then does not pay
+        for 10,000 of them at once."""
+        batch, self._warm = self._warm[:count], self._warm[count:]
+        accuracy = self._keys.setdefault(ACCURACY, {})
+        for rid in batch:
+            run = self.runs.get(rid)
+            if run is not None:
+                self.haystack(run)
+                if rid not in accuracy:
+                    self._metric_keys(run)
+        if not self._warm:
+            self._warm_timer.stop()
 
     def run_at(self, row: int) -> Run | None:
         return self.runs.get(self._ids[row]) if 0 <= row < len(self._ids) else None
@@ -170,6 +228,13 @@ class RunsTableModel(QAbstractTableModel):
         return ", ".join(run.tags)
 
     def _sort_value(self, run: Run, col: int):
+        keys = self._keys.setdefault(col, {})
+        key = keys.get(run.id)
+        if key is None:
+            key = keys[run.id] = self._compute_key(run, col)
+        return key
+
+    def _compute_key(self, run: Run, col: int):
         if col == NAME:
             return run.id
         if col in (BEST, BEST_EPOCH):
@@ -177,19 +242,18 @@ class RunsTableModel(QAbstractTableModel):
             return -1.0 if best is None else best[0] if col == BEST else best[1]
         if col == EPOCHS:
             return run.epochs_done
-        if col == ACCURACY:
-            return run.metrics.accuracy if run.metrics else -1.0
-        if col == F1:
-            return run.metrics.f1 if run.metrics else -1.0
+        if col in (ACCURACY, F1):
+            return self._metric_keys(run)[col]
         if col == TIME:
             return run.seconds if run.seconds is not None else -1.0
         return self._text(run, col).lower()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Reorder the rows by one key per run, pinned runs first; selections follow their runs."""
-        if not 0 <= column < len(COLUMNS):
-            return
+        if not 0 <= column < len(COLUMNS) or ((column, order) == self._sort and not self._order_stale):
+            return  # the view asks twice for one header click: the second is free
         self._sort = (column, order)
+        self._order_stale = False
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         ids_before = [self._ids[i.row()] if 0 <= i.row() < len(self._ids) else None for i in persistent]
@@ -209,11 +273,21 @@ class RunsTableModel(QAbstractTableModel):
         if self._sort is None:
             return ids
         column, order = self._sort
-        runs = self.runs
-        keyed = sorted(ids, key=lambda rid: self._sort_value(runs[rid], column),
-                       reverse=order == Qt.SortOrder.DescendingOrder)
-        keyed.sort(key=lambda rid: not is_pinned(runs[rid]))  # stable: pinned first, each part in order
+        keys = self._keys.setdefault(column, {})
+        for rid in ids:
+            if rid not in keys:
+                keys[rid] = self._compute_key(self.runs[rid], column)
+        keyed = sorted(ids, key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
+        if self.pinned_ids:  # stable, reversed: pinned first, each part still in order
+            keyed.sort(key=self.pinned_ids.__contains__, reverse=True)
         return keyed
+
+    def _note_tags(self, run: Run) -> None:
+        for tag, ids in ((PIN_TAG, self.pinned_ids), (HIDE_TAG, self.hidden_ids)):
+            if tag in run.tags:
+                ids.add(run.id)
+            else:
+                ids.discard(run.id)
 
     # ---- collection events --------------------------------------------------------------------
     def begin_bulk(self) -> None:
@@ -223,7 +297,13 @@ class RunsTableModel(QAbstractTableModel):
         self.beginResetModel()
 
     def end_bulk(self) -> None:
+        for run in self.runs:
+            if run.tags:
+                self._note_tags(run)
         self._ids = self._sorted([r.id for r in self.runs])
+        self._warm = [rid for rid in self._ids if rid not in self._hay]
+        if self._warm:
+            self._warm_timer.start()
         self._row = {rid: i for i, rid in enumerate(self._ids)}
         self._bulk = False
         self.endResetModel()
@@ -231,6 +311,7 @@ class RunsTableModel(QAbstractTableModel):
     def _on_added(self, run: Run) -> None:
         if getattr(self, "_bulk", False):
             return
+        self._note_tags(run)
         row = self._insertion_row(run)
         self.beginInsertRows(QModelIndex(), row, row)
         self._ids.insert(row, run.id)
@@ -243,13 +324,13 @@ class RunsTableModel(QAbstractTableModel):
         if self._sort is None:
             return len(self._ids)
         column, order = self._sort
-        key = (not is_pinned(run), self._sort_value(run, column))
+        key = (run.id not in self.pinned_ids, self._sort_value(run, column))
         descending = order == Qt.SortOrder.DescendingOrder
         for row, rid in enumerate(self._ids):
             other = self.runs.get(rid)
             if other is None:
                 continue
-            pinned_key, value = not is_pinned(other), self._sort_value(other, column)
+            pinned_key, value = rid not in self.pinned_ids, self._sort_value(other, column)
             if pinned_key != key[0]:
                 if key[0] < pinned_key:
                     return row
@@ -264,6 +345,11 @@ class RunsTableModel(QAbstractTableModel):
     def _on_changed(self, run: Run, names: tuple[str, ...]) -> None:
         row = self._row.get(run.id, -1)
         self._hay.pop(run.id, None)
+        for keys in self._keys.values():
+            keys.pop(run.id, None)
+        self._order_stale = True
+        if "tags" in names:
+            self._note_tags(run)
         if "history" in names and run.history:
             before = self.bests.pop(run.id, None)
             if row >= 0 and self.best_of(run) != before:
@@ -280,53 +366,8 @@ class RunsTableModel(QAbstractTableModel):
         self._row = {rid: i for i, rid in enumerate(self._ids)}
         self._hay.pop(run.id, None)
         self.bests.pop(run.id, None)
+        self.pinned_ids.discard(run.id)
+        self.hidden_ids.discard(run.id)
+        for keys in self._keys.values():
+            keys.pop(run.id, None)
         self.endRemoveRows()
-
-
-class RunsFilter(QSortFilterProxyModel):
-    """Free text (name, model, settings, notes, tags), a dataset, a status and hidden runs; the
-    source model sorts (see RunsTableModel.sort), so this proxy keeps its order."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.text = ""
-        self.words: list[str] = []
-        self.dataset = ""
-        self.status = ""
-        self.show_hidden = False
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        source = self.sourceModel()
-        if source is not None:
-            source.sort(column, order)
-
-    def set_filter(self, text: str | None = None, dataset: str | None = None, status: str | None = None,
-                   show_hidden: bool | None = None) -> None:
-        if text is not None:
-            self.text = text.strip().lower()
-            self.words = self.text.split()
-        if dataset is not None:
-            self.dataset = dataset
-        if status is not None:
-            self.status = status
-        if show_hidden is not None:
-            self.show_hidden = show_hidden
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt name
-        model: RunsTableModel = self.sourceModel()  # type: ignore[assignment]
-        run = model.run_at(row)
-        if run is None:
-            return False
-        if not self.show_hidden and HIDE_TAG in run.tags:
-            return False
-        if self.dataset and run.dataset != self.dataset:
-            return False
-        if self.status and str(run.status) != self.status:
-            return False
-        if self.words:
-            hay = model.haystack(run)
-            return all(word in hay for word in self.words)
-        return True

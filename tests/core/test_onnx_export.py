@@ -5,6 +5,7 @@ it disagrees; without the optional extras the user is told how to install them."
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -108,3 +109,23 @@ def test_without_the_extras_the_message_says_how_to_install_them(tmp_path, monke
         onnx_export.export_onnx(checkpoint(), tmp_path / "m.onnx", "digits")
     assert info.value.hint == "Install them with: pip install 'lstm-desktop[onnx]'"
     assert "onnxruntime is not installed" in info.value.message and not (tmp_path / "m.onnx").exists()
+
+
+def test_the_export_never_imports_torch_dynamo(tmp_path):
+    """The window's process must not load torch._dynamo (it crashes under some GTK themes)."""
+    pytest.importorskip("onnxruntime")
+    import subprocess
+    from pathlib import Path
+
+    code = ("import sys\n"
+            "from lstm_desktop.core.checkpoint import Checkpoint\n"
+            "from lstm_desktop.core.models import LSTMClassifier, ModelSpec\n"
+            "from lstm_desktop.core.onnx_export import export_onnx\n"
+            "spec = ModelSpec(input_size=8, seq_len=8, hidden=8, bidirectional=True)\n"
+            f"export_onnx(Checkpoint(LSTMClassifier(spec).eval(), spec), {str(tmp_path / 'm.onnx')!r}, 'digits')\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False" and (tmp_path / "m.onnx").is_file()

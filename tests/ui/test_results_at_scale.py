@@ -112,3 +112,29 @@ def test_stored_runs_get_their_best_epoch_from_one_query(tab, tmp_path):
     second = store.create_run(TrainConfig(dataset="digits"), status="finished")
     assert best_epochs(store) == {first.id: (0.7, 1)}
     assert best_epochs(store, [second.id]) == {}
+
+
+def test_the_tab_reads_stored_best_epochs_while_idle(qtbot, tmp_path):
+    from lstm_desktop.core.store import open_store
+    from lstm_desktop.ui.results_tab import ResultsTab
+
+    store = open_store(tmp_path / "home")
+    for val in ([0.5, 0.8, 0.7], [0.6, 0.65, 0.9]):
+        made = store.create_run(TrainConfig(dataset="digits"), status="finished")
+        store.append_curves(made.id, {"epoch": [1.0, 2.0, 3.0], "val_accuracy": val})
+    runs = Runs(store.load_runs())  # listed without curves, as at launch
+    tab = ResultsTab(runs)
+    qtbot.addWidget(tab)
+    model = tab.runs_panel.model
+    tab.set_store(store)
+    qtbot.waitUntil(lambda: model.index(model.row_of(1), BEST_EPOCH).data() == "2", timeout=5000)
+    assert model.index(model.row_of(1), BEST).data() == "80.00%"
+    assert model.index(model.row_of(2), BEST_EPOCH).data() == "3"
+
+
+def test_the_settings_table_is_built_when_looked_at(tab):
+    tab.compare_tabs.setCurrentWidget(tab.parallel)
+    tab.runs_panel.select_many([1, 2, 3])
+    assert tab.hyperparams.rowCount() == 0  # not built while another view is shown
+    tab.compare_tabs.setCurrentWidget(tab.hyperparams)
+    assert tab.hyperparams.rowCount() == 3 and "Cell" in tab.hyperparams.columns

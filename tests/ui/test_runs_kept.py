@@ -54,6 +54,7 @@ def test_two_window_runs_and_a_cli_run_are_all_there_after_a_relaunch(qtbot, mak
     assert sorted(second.runs_panel.selected_ids()) == sorted(runs)
     assert second.results.comparison.datasets == ["digits", "synthetic"] or \
         sorted(second.results.comparison.datasets) == ["digits", "synthetic"]
+    second.results.compare_tabs.setCurrentWidget(second.results.hyperparams)  # built when looked at
     columns = second.results.hyperparams.columns
     assert "Hidden size" in columns and "Dataset" in columns and "Accuracy" in columns
     assert second.results.hyperparams.rowCount() == 3

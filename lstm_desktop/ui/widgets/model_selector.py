@@ -1,5 +1,6 @@
-"""The Draw tab's choice of model: the shipped one (always first, one click away) and every kept run
-whose model reads 28x28 drawings. It follows the Runs model by itself."""
+"""The Draw tab's choice of model: the shipped one (always first, one click away) and the newest kept
+runs (up to MAX_LISTED, and the one in use) whose model reads 28x28 drawings; any other run is one
+click away in Results (Use on pad). It follows the Runs model by itself."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from lstm_desktop.ui.widgets.number_field import WheelSafeComboBox
 
 SHIPPED = -1
 DRAWING_DATASETS = ("mnist", "synthetic")
+MAX_LISTED = 500  # the newest runs that read drawings; with 10,000 runs a full list took seconds to build
 
 
 def reads_drawings(run: Run) -> bool:
     """A run whose model can read the pad: trained on 28x28 images, with a model, not training now."""
     has_model = bool(run.checkpoint_path or run.extra.get("checkpoint"))
-    image_data = run.dataset in DRAWING_DATASETS or (run.config is None and run.dataset in ("", "mnist"))
+    # the dataset first: a stored run's config is then never decoded just to list it
+    image_data = run.dataset in DRAWING_DATASETS or (run.dataset in ("", "mnist") and run.config is None)
     return has_model and image_data and not run.status.active and run.epochs_done > 0 or (
         run.source == "opened" and has_model and image_data)
 
@@ -47,9 +50,12 @@ class ModelSelector(WheelSafeComboBox):
         self.blockSignals(True)
         self.clear()
         self.addItem("Shipped model (MNIST, BiLSTM + attention)", SHIPPED)
+        listed = 0
         for run in sorted(self.runs, key=lambda r: -r.id):
-            if reads_drawings(run):
-                self.addItem(run.label, run.id)
+            if listed < MAX_LISTED or run.id == self._current:
+                if reads_drawings(run):
+                    self.addItem(run.label, run.id)
+                    listed += 1
         index = self.findData(self._current)
         self.setCurrentIndex(max(index, 0))
         self.blockSignals(False)

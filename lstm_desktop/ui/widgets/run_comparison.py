@@ -28,6 +28,7 @@ METRICS = [
     ("batch_loss", "Batch loss (smoothed)"),
 ]
 LEGEND_WIDTH = 170
+MAX_MARKED_RUNS = 8  # above this many runs the epoch markers are left out
 
 
 def swatch(color: str, size: int = 12) -> QIcon:
@@ -152,7 +153,9 @@ class RunComparisonPlot(QWidget):
         series = [s for s in series if len(s[1])]
         while len(self._curves) < len(series):
             self._curves.append(self.plot.plot(antialias=True))
-        symbol = None if key == "batch_loss" else "o"
+        # markers only for a few runs: with more they clutter, and each run's marker item cost about
+        # as much to lay out and paint as its line (20 runs: half of the redraw)
+        symbol = None if key == "batch_loss" or len(series) > MAX_MARKED_RUNS else "o"
         colors = self._theme.runs
         for i, curve in enumerate(self._curves):
             if i >= len(series):

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLay
 
 from lstm_desktop.core.config import DATASET_CHOICES
 from lstm_desktop.core.runs import Run, Runs, RunStatus
-from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsFilter, RunsTableModel, is_hidden, is_pinned
+from lstm_desktop.ui.runs_filter import RunsFilter
+from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsTableModel, is_hidden, is_pinned
 from lstm_desktop.ui.widgets.common import heading, muted, named
 
 
