@@ -30,7 +30,7 @@ class ConfusionMatrixView(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(300, 300)
+        self.setMinimumSize(240, 240)  # beside the gallery in a 1024 px window: the cells scale
         self._matrix = np.zeros((0, 0), dtype=np.int64)
         self._hover: tuple[int, int] | None = None
         self._current: tuple[int, int] | None = None

@@ -31,6 +31,7 @@ class SampleGallery(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = heading("Test images", 0)
+        self.title.setWordWrap(True)  # "Correctly classified 3s: 34" must not widen the pane past the window
         layout.addWidget(self.title)
         self.caption = named(muted("Click a cell of the confusion matrix to see its images."),
                              "galleryCaption", "Gallery caption")
@@ -53,7 +54,7 @@ class SampleGallery(QWidget):
         self.misclassified_button = named(QPushButton("All misclassified"), "misclassifiedButton",
                                           "Show all misclassified images")
         self.misclassified_button.clicked.connect(self.show_misclassified)
-        self.explain_button = named(QPushButton("Explain in 'Inside the LSTM'"), "explainImageButton",
+        self.explain_button = named(QPushButton("Explain"), "explainImageButton",
                                     "Explain the selected image", "Open the selected image in the "
                                     "'Inside the LSTM' tab")
         self.explain_button.clicked.connect(self._explain_current)
