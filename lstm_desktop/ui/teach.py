@@ -71,10 +71,11 @@ class TeachRow(QWidget):
         self.progress.hide()
         row = QHBoxLayout()
         row.addWidget(self.count_label, 1)
-        row.addWidget(self.progress, 1)
         row.addWidget(self.browse_button)
         row.addWidget(self.adapt_button)
         grid.addLayout(row, 1, 0, 1, 11)
+        # a row of its own, the full width: "preparing replay digits (0%)" is read, not clipped
+        grid.addWidget(self.progress, 2, 0, 1, 11)
 
     def set_enabled_for_drawing(self, has_drawing: bool) -> None:
         for b in self.digit_buttons:

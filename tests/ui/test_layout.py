@@ -122,3 +122,16 @@ def test_the_pad_keeps_its_size_after_the_first_stroke(qtbot, window):
     assert window.pad_panel.settle(5000)
     qtbot.wait(100)
     assert pad.size() == before, "the pad changed size when the prediction replaced the hint"
+
+
+def test_the_adapt_progress_text_is_not_clipped(qtbot, window):
+    window.resize(1024, 700)
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    progress = window.draw.teach_row.progress
+    progress.setFormat("preparing replay digits (%p%)")
+    progress.show()
+    qtbot.wait(100)
+    text = progress.format().replace("%p", "0")
+    assert progress.width() >= progress.fontMetrics().horizontalAdvance(text) + 16, "the progress text is cut"
+    assert fully_visible(progress, window)
