@@ -135,3 +135,12 @@ def test_the_adapt_progress_text_is_not_clipped(qtbot, window):
     text = progress.format().replace("%p", "0")
     assert progress.width() >= progress.fontMetrics().horizontalAdvance(text) + 16, "the progress text is cut"
     assert fully_visible(progress, window)
+
+
+def test_on_a_big_screen_the_pad_grows_too(qtbot, window):
+    window.resize(2400, 1300)
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.width() == 2400, timeout=3000)
+    qtbot.wait(100)
+    assert window.draw.splitter.sizes()[0] >= 0.35 * window.draw.splitter.width()
+    assert window.pad_panel.pad.canvas_rect().width() >= 500
