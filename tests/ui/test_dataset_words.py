@@ -46,3 +46,17 @@ def test_temporal_order_results_speak_of_classes_and_sequences(qtbot, window):
     assert not view.gallery.explain_button.isVisibleTo(view.gallery)
     view.set_result("Run 2", compute_metrics(labels, preds, 4), dataset="mnist")
     assert view.captions["samples"].text() == "Test images" and view.table.horizontalHeaderItem(0).text() == "Digit"
+
+
+def test_a_temporal_order_run_shows_its_own_words_in_results(qtbot, window):
+    from lstm_desktop.core.config import TrainConfig
+
+    config = TrainConfig.for_dataset("temporal-order", seq_len=10, hidden=8, epochs=1, device="cpu", threads=1)
+    with qtbot.waitSignal(window.trainingFinished, timeout=90_000):
+        window.start_training(config)
+    window.tabs.setCurrentIndex(1)
+    view = window.results.metrics_view
+    qtbot.waitUntil(lambda: view.metrics is not None, timeout=10_000)
+    assert view.captions["samples"].text() == "Test sequences"
+    assert view.table.horizontalHeaderItem(0).text() == "Class"
+    assert "Draw a digit" not in window.plots.probe_hint.textItem.toPlainText()

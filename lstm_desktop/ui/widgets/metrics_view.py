@@ -69,6 +69,7 @@ class MetricsView(QWidget):
         super().__init__(parent)
         self.setObjectName("metricsView")
         self.metrics = None
+        self.dataset: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -137,11 +138,8 @@ class MetricsView(QWidget):
     def set_result(self, title: str, metrics, images: np.ndarray | None = None, labels: np.ndarray | None = None,
                    predictions: np.ndarray | None = None, mean: float = 0.5, std: float = 0.5,
                    status: str = "", dataset: str | None = None) -> None:
-        """dataset: whose words to use (classes and "sequences" for temporal order; digits by default)."""
-        words = words_for(dataset)
-        self.captions["samples"].setText(f"Test {words.items}")
-        self.matrix.set_words(words)
-        self.gallery.set_words(words)
+        """dataset: whose words to use (classes and "sequences" for temporal order); None: set_dataset's."""
+        words = self._apply_words(dataset or self.dataset)
         self.title.setText(title)
         self.status.setText(status)
         self.metrics = metrics
@@ -163,6 +161,20 @@ class MetricsView(QWidget):
         if images is None:
             self.gallery.clear(f"The test {words.items} are not loaded for this model, so cells cannot be "
                                "opened" + (f": {status}" if status else "."))
+
+    def set_dataset(self, dataset: str | None) -> None:
+        """The shown run's dataset (the window sets it when the current run changes): its words."""
+        self.dataset = dataset
+        words = self._apply_words(dataset)
+        if self.metrics is not None:
+            self.table.set_metrics(self.metrics, words)
+
+    def _apply_words(self, dataset: str | None) -> Words:
+        words = words_for(dataset)
+        self.captions["samples"].setText(f"Test {words.items}")
+        self.matrix.set_words(words)
+        self.gallery.set_words(words)
+        return words
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
