@@ -60,3 +60,15 @@ def test_a_temporal_order_run_shows_its_own_words_in_results(qtbot, window):
     assert view.captions["samples"].text() == "Test sequences"
     assert view.table.horizontalHeaderItem(0).text() == "Class"
     assert "Draw a digit" not in window.plots.probe_hint.textItem.toPlainText()
+
+
+def test_settings_that_differ_has_one_epochs_column(qtbot):
+    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.runs import Run, RunStatus
+    from lstm_desktop.ui.widgets.hyperparam_table import HyperparameterTable
+
+    table = HyperparameterTable()
+    qtbot.addWidget(table)
+    table.set_runs([Run(1, "a", RunStatus.FINISHED, TrainConfig(epochs=2)),
+                    Run(2, "b", RunStatus.FINISHED, TrainConfig(epochs=5))])
+    assert "Epochs" in table.columns and len(table.columns) == len(set(table.columns)), table.columns
