@@ -207,8 +207,11 @@ class Teacher(QObject):
         ckpt = result.checkpoint
         name = f"Adapted ({base_name}, {result.examples} drawings)"
         store = self.w.store
-        fields = dict(status=RunStatus.FINISHED, dataset="mnist", seconds=result.seconds, epochs_done=1,
-                      message=f"fine-tuned on {result.examples} of your drawings in {result.seconds:.1f} s")
+        # every epoch of the model it started from, then the fine-tuning: a finished run, not "1/30"
+        fields = dict(status=RunStatus.FINISHED, dataset="mnist", seconds=result.seconds,
+                      epochs_done=ckpt.config.epochs,
+                      message=f"fine-tuned on {result.examples} of your drawings in {result.seconds:.1f} s; it "
+                      f"reads {result.final_user_accuracy * 100:.0f}% of them right (not re-scored on the test set)")
         try:
             if store is not None:
                 run = store.create_run(ckpt.config, source="adapted", name=name, **fields)

@@ -62,3 +62,16 @@ def test_my_digits_can_be_browsed_and_deleted(qtbot, window):
     dialog.list.item(0).setSelected(True)
     dialog.delete_selected()
     assert dialog.list.count() == 0 and not list(my_digits_dir().rglob("*.png"))
+
+
+def test_an_adapted_run_reads_as_finished(qtbot, window):
+    from lstm_desktop.core.adapt import AdaptResult
+
+    qtbot.waitUntil(lambda: window.shipped_checkpoint is not None, timeout=60_000)
+    ckpt = window.shipped_checkpoint
+    window.teacher._base_name = "Shipped model"
+    with qtbot.waitSignal(window.teacher.adaptFinished, timeout=10_000) as blocker:
+        window.teacher._on_adapted(AdaptResult(ckpt, 2.0, 10, 12, "synthetic", 0.9))
+    run = window.runs.get(blocker.args[0])
+    assert run.epochs_done == run.config.epochs, "an adapted model read as a run stopped after 1 epoch"
+    assert "90%" in run.message
