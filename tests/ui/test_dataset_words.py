@@ -72,3 +72,11 @@ def test_settings_that_differ_has_one_epochs_column(qtbot):
     table.set_runs([Run(1, "a", RunStatus.FINISHED, TrainConfig(epochs=2)),
                     Run(2, "b", RunStatus.FINISHED, TrainConfig(epochs=5))])
     assert "Epochs" in table.columns and len(table.columns) == len(set(table.columns)), table.columns
+
+
+def test_a_given_config_beyond_the_datasets_limit_shows_what_it_uses(window):
+    from lstm_desktop.core.config import TrainConfig
+
+    window.config_panel.set_config(TrainConfig(dataset="digits", val_size=5000))  # a digits run saved before limits
+    assert window.config_panel.val_spin.value() == 200 and window.config_panel.validation_error() is None
+    assert window.controls.train_button.isEnabled()
