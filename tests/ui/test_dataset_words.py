@@ -80,3 +80,14 @@ def test_a_given_config_beyond_the_datasets_limit_shows_what_it_uses(window):
     window.config_panel.set_config(TrainConfig(dataset="digits", val_size=5000))  # a digits run saved before limits
     assert window.config_panel.val_spin.value() == 200 and window.config_panel.validation_error() is None
     assert window.controls.train_button.isEnabled()
+
+
+def test_a_run_that_reads_no_drawings_is_not_offered_to_the_pad(window):
+    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.runs import Run, RunStatus
+
+    run = Run(window.runs.next_id(), "lab", RunStatus.FINISHED, TrainConfig.for_dataset("temporal-order"),
+              epochs_done=6, checkpoint_path="lab.pt")
+    window.runs.add(run)
+    window.runs_panel.select(run.id)
+    assert window.runs_panel.save_button.isEnabled() and not window.runs_panel.pad_button.isEnabled()

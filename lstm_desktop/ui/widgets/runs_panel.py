@@ -14,6 +14,7 @@ from lstm_desktop.core.config import DATASET_CHOICES
 from lstm_desktop.core.runs import Run, Runs, RunStatus
 from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsFilter, RunsTableModel
 from lstm_desktop.ui.widgets.common import heading, muted, named
+from lstm_desktop.ui.widgets.model_selector import reads_drawings
 
 
 class RunsPanel(QWidget):
@@ -164,7 +165,7 @@ class RunsPanel(QWidget):
         ids = self.selected_ids()
         has_model = run is not None and bool(run.checkpoint_path or run.extra.get("checkpoint"))
         self.save_button.setEnabled(has_model and not run.status.active)
-        self.pad_button.setEnabled(has_model and not run.status.active)
+        self.pad_button.setEnabled(run is not None and reads_drawings(run))  # not temporal order's sequences
         self.copy_button.setEnabled(run is not None and run.config is not None)
         self.copy_torchrun_button.setEnabled(run is not None and run.config is not None)
         self.notes_button.setEnabled(run is not None)
