@@ -87,6 +87,8 @@ def good_model(tmp_path) -> Path:
 
 
 def temp_files(folder: Path) -> list[str]:
+    if not folder.exists():  # a failed download removes the empty folders it made
+        return []
     return sorted(p.name for p in folder.iterdir() if p.name.endswith((".tmp", ".part", ".lock")))
 
 
