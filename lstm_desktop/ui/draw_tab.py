@@ -86,7 +86,11 @@ class DrawTab(QObject):
             self.splitter.setStretchFactor(0, 1)
             self.splitter.setStretchFactor(1, 1)
             width = max(self.splitter.width(), 1000)
-            self.splitter.setSizes([int(width * 0.52), int(width * 0.48)])
+            pad_side = self.splitter.widget(0)
+            tools = self.pad_panel.tools.sizeHint().width() + 24  # Pen, Undo, Redo, Clear, Open unsqueezed
+            # what the pad's tools need (the rest shows every inside panel whole), and on a big screen 40%
+            left = max(pad_side.minimumSizeHint().width(), tools, int(width * 0.4))
+            self.splitter.setSizes([left, width - left])  # the pad needs less room than the panels
         elif not on_draw_tab and view.parent() is not self.inside_tab:
             self.inside_tab.layout().addWidget(view)
 

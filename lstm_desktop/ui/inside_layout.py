@@ -108,8 +108,20 @@ def build_body(view) -> None:
     help_scroll.setWidgetResizable(True)
     help_scroll.setMinimumWidth(220)
     view._help_button.toggled.connect(help_scroll.setVisible)
+    view._help_chosen = None  # the user's own Help choice (None: fold it away when the view is narrow)
+    view._help_button.clicked.connect(lambda on: setattr(view, "_help_chosen", on))
+    # the plots never shrink below what shows every panel whole (digit, attention, readout, occlusion;
+    # three gate heatmaps a row): narrower than that, beside the pad or in a small window, they scroll
+    plots.setMinimumSize(PLOTS_MIN_WIDTH, PLOTS_MIN_HEIGHT)
+    plots_scroll = QScrollArea()
+    plots_scroll.setObjectName("insidePlotsScroll")
+    plots_scroll.setWidget(plots)
+    plots_scroll.setWidgetResizable(True)
+    plots_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    view._plots_scroll = plots_scroll
     body = QSplitter(Qt.Orientation.Horizontal)
-    body.addWidget(plots)
+    body.setChildrenCollapsible(False)
+    body.addWidget(plots_scroll)
     body.addWidget(help_scroll)
     body.setStretchFactor(0, 4)
     body.setStretchFactor(1, 1)
@@ -119,3 +131,16 @@ def build_body(view) -> None:
     layout.addWidget(body, 1)
     for w in (view._top, view._gates_widget):
         w.scene().sigMouseMoved.connect(partial(view._on_mouse_moved, w.scene()))
+
+
+PLOTS_MIN_WIDTH, PLOTS_MIN_HEIGHT = 730, 480
+COMPACT_WIDTH = 900  # narrower than this (beside the pad, a small window) the help would take the plots' room
+
+
+def fit_help(view) -> None:
+    """Fold the help panel away when the view is narrow, open it when wide; "? Help" still opens it,
+    and a choice the user made with it wins."""
+    if view._help_chosen is None:
+        wide = view.width() >= COMPACT_WIDTH
+        if view._help_button.isChecked() != wide:
+            view._help_button.setChecked(wide)

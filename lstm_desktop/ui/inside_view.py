@@ -26,7 +26,7 @@ from lstm_desktop.core.models import LSTMClassifier
 from lstm_desktop.ui import inside_panels as panels
 from lstm_desktop.ui.inside_help import legend_html
 from lstm_desktop.ui.inside_hover import describe_point
-from lstm_desktop.ui.inside_layout import build_body, build_controls
+from lstm_desktop.ui.inside_layout import build_body, build_controls, fit_help
 from lstm_desktop.ui.theme import Theme, theme_for
 from lstm_desktop.ui.unit_order import BY_CHANGE, BY_NUMBER, unit_order
 from lstm_desktop.ui.widgets.plot_axes import end_ticks
@@ -78,6 +78,10 @@ class InsideView(QWidget):
         self._update_legend()
         if self._explanation is not None:
             self._draw_occlusion(self._explanation)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        fit_help(self)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
         super().changeEvent(event)

@@ -26,7 +26,7 @@ the update gate z plays the forget gate's part, so it also keeps a path open.</p
 <h3>Try it</h3>
 <ol><li>Training › Compare cells: an RNN, a GRU and an LSTM train one after another on <i>temporal
 order</i>, with the task's own settings (Stop ends the comparison; your settings come back after).</li>
-<li>Watch the gradient-flow plot per cell, then the Results tab: select the three runs to overlay their
-accuracy curves.</li></ol>
+<li>Watch the gradient-flow plot per cell, then the Results tab: the three runs end selected together,
+their accuracy curves overlaid.</li></ol>
 <p>Hochreiter &amp; Schmidhuber (1997), <i>Long Short-Term Memory</i>, experiment 6a.</p>
 """

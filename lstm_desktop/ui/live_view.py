@@ -11,9 +11,11 @@ import numpy as np
 from PySide6.QtCore import QTimer
 
 from lstm_desktop.core import events as ev
+from lstm_desktop.core.dataset_words import words_for
 from lstm_desktop.core.estimate import describe_epoch_time
 from lstm_desktop.ui.training_controller import BatchObserver
 from lstm_desktop.ui.widgets.common import format_percent
+from lstm_desktop.ui.widgets.live_plots import PROBE_HINT
 
 
 
@@ -34,6 +36,9 @@ class LiveView(BatchObserver):
         if plots is not None:
             plots.clear()
             plots.set_x_extent(float(event.config.epochs))
+            words = words_for(event.config.dataset)  # temporal order: 4 classes of sequences, nothing to draw
+            plots.probe_hint.setText(PROBE_HINT if words.drawable else f"This run reads {words.items}, not "
+                                     "drawings:\nthe pad's digit is not scored here.")
         if self.w.gradient_view is not None:
             self.w.gradient_view.clear()
         self.w.controls.reset(event.config.epochs)

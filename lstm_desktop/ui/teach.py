@@ -74,10 +74,11 @@ class TeachRow(QWidget):
         self.progress.hide()
         row = QHBoxLayout()
         row.addWidget(self.count_label, 1)
-        row.addWidget(self.progress, 1)
         row.addWidget(self.browse_button)
         row.addWidget(self.adapt_button)
         grid.addLayout(row, 1, 0, 1, 11)
+        # a row of its own, the full width: "preparing replay digits (0%)" is read, not clipped
+        grid.addWidget(self.progress, 2, 0, 1, 11)
 
     def set_enabled_for_drawing(self, has_drawing: bool) -> None:
         for b in self.digit_buttons:
@@ -219,8 +220,11 @@ class Teacher(QObject):
         ckpt = result.checkpoint
         name = f"Adapted ({base_name}, {result.examples} drawings)"
         store = self.w.store
-        fields = dict(status=RunStatus.FINISHED, dataset="mnist", seconds=result.seconds, epochs_done=1,
-                      message=f"fine-tuned on {result.examples} of your drawings in {result.seconds:.1f} s")
+        # every epoch of the model it started from, then the fine-tuning: a finished run, not "1/30"
+        fields = dict(status=RunStatus.FINISHED, dataset="mnist", seconds=result.seconds,
+                      epochs_done=ckpt.config.epochs,
+                      message=f"fine-tuned on {result.examples} of your drawings in {result.seconds:.1f} s; it "
+                      f"reads {result.final_user_accuracy * 100:.0f}% of them right (not re-scored on the test set)")
         try:
             if store is not None:
                 run = store.create_run(ckpt.config, source="adapted", name=name, **fields)

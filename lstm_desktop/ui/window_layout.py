@@ -34,6 +34,9 @@ def build_layout(w: QMainWindow) -> None:
     w.tabs.addTab(w.train_tab, "Train")
     w.results = ResultsTab(w.runs)
     w.runs_panel, w.metrics_view = w.results.runs_panel, w.results.metrics_view
+    # the results speak the shown run's dataset's words (classes XX..YY of test sequences, or digits)
+    w.runs_panel.currentRunChanged.connect(
+        lambda rid: w.metrics_view.set_dataset(getattr(w.runs.get(rid), "dataset", None)))
     w.comparison = w.results.comparison
     w.results_splitter = w.results
     w.tabs.addTab(w.results, "Results")

@@ -22,7 +22,8 @@ def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
     assert kept.is_dir() and not any(kept.iterdir())  # the user's own folder stays, emptied of ours
 
 
-@pytest.mark.parametrize("nesting", [("MNIST", "MNIST", "raw"), ("MNIST", "raw", "raw"), ("MNIST", "raw", "MNIST", "raw")])
+@pytest.mark.parametrize("nesting", [("MNIST", "MNIST", "raw"), ("MNIST", "raw", "raw"),
+                                     ("MNIST", "raw", "MNIST", "raw")])
 def test_a_copy_nested_one_level_too_deep_is_found(tmp_path, nesting):
     root = tmp_path / "MNIST_data"
     (root / "MNIST" / "raw").mkdir(parents=True)  # what a failed download used to leave

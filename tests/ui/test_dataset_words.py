@@ -46,3 +46,48 @@ def test_temporal_order_results_speak_of_classes_and_sequences(qtbot, window):
     assert not view.gallery.explain_button.isVisibleTo(view.gallery)
     view.set_result("Run 2", compute_metrics(labels, preds, 4), dataset="mnist")
     assert view.captions["samples"].text() == "Test images" and view.table.horizontalHeaderItem(0).text() == "Digit"
+
+
+def test_a_temporal_order_run_shows_its_own_words_in_results(qtbot, window):
+    from lstm_desktop.core.config import TrainConfig
+
+    config = TrainConfig.for_dataset("temporal-order", seq_len=10, hidden=8, epochs=1, device="cpu", threads=1)
+    with qtbot.waitSignal(window.trainingFinished, timeout=90_000):
+        window.start_training(config)
+    window.tabs.setCurrentIndex(1)
+    view = window.results.metrics_view
+    qtbot.waitUntil(lambda: view.metrics is not None, timeout=10_000)
+    assert view.captions["samples"].text() == "Test sequences"
+    assert view.table.horizontalHeaderItem(0).text() == "Class"
+    assert "Draw a digit" not in window.plots.probe_hint.textItem.toPlainText()
+
+
+def test_settings_that_differ_has_one_epochs_column(qtbot):
+    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.runs import Run, RunStatus
+    from lstm_desktop.ui.widgets.hyperparam_table import HyperparameterTable
+
+    table = HyperparameterTable()
+    qtbot.addWidget(table)
+    table.set_runs([Run(1, "a", RunStatus.FINISHED, TrainConfig(epochs=2)),
+                    Run(2, "b", RunStatus.FINISHED, TrainConfig(epochs=5))])
+    assert "Epochs" in table.columns and len(table.columns) == len(set(table.columns)), table.columns
+
+
+def test_a_given_config_beyond_the_datasets_limit_shows_what_it_uses(window):
+    from lstm_desktop.core.config import TrainConfig
+
+    window.config_panel.set_config(TrainConfig(dataset="digits", val_size=5000))  # a digits run saved before limits
+    assert window.config_panel.val_spin.value() == 200 and window.config_panel.validation_error() is None
+    assert window.controls.train_button.isEnabled()
+
+
+def test_a_run_that_reads_no_drawings_is_not_offered_to_the_pad(window):
+    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.runs import Run, RunStatus
+
+    run = Run(window.runs.next_id(), "lab", RunStatus.FINISHED, TrainConfig.for_dataset("temporal-order"),
+              epochs_done=6, checkpoint_path="lab.pt")
+    window.runs.add(run)
+    window.runs_panel.select(run.id)
+    assert window.runs_panel.save_button.isEnabled() and not window.runs_panel.pad_button.isEnabled()

@@ -62,3 +62,85 @@ def test_why_train_is_greyed_shows_beside_the_train_button(qtbot, window):
     assert "(0, 10]" in label.text()
     assert fully_visible(label, window), "the reason Train is greyed is off-screen"
     assert not window.train_tab.scroll.isAncestorOf(label)
+
+
+def _rect(widget, window) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def not_clipped(widget) -> bool:
+    """As wide and high as it needs to show its content (a squeezed button cuts its text)."""
+    hint = widget.minimumSizeHint()
+    return widget.width() >= hint.width() and widget.height() >= hint.height()
+
+
+def test_results_at_1024x700_matrix_and_images_do_not_overlap(qtbot, window, tiny_config):
+    window.resize(1024, 700)
+    with qtbot.waitSignal(window.trainingFinished, timeout=90_000):
+        window.start_training(tiny_config(epochs=1))
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    qtbot.wait(100)
+    view = window.results.metrics_view
+    gallery = view.gallery
+    assert not _rect(view.matrix, window).intersects(_rect(gallery, window)), "the matrix paints over the images"
+    for w in (gallery.misclassified_button, gallery.explain_button, gallery.title):
+        assert not_clipped(w), f"{w.objectName() or w.text()} is clipped at 1024x700"
+        assert _rect(w, window).right() <= window.centralWidget().geometry().right()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1320, 860)])
+def test_the_inside_view_beside_the_pad_shows_every_panel_whole(qtbot, window, size):
+    window.resize(*size)
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.width() == size[0], timeout=3000)
+    qtbot.wait(100)
+    view = window.inside_view
+    plots = view._plots_scroll.widget()
+    assert plots.width() >= plots.minimumWidth() > 0, "the panels are squeezed instead of scrolling"
+    top = view._top
+    for plot in (view.digit_plot, view.attention_plot, view.readout_plot, view.occlusion_plot):
+        right = plot.mapRectToScene(plot.boundingRect()).right()
+        assert right <= top.width() + 1, f"{plot} is cut off at {size}"
+    if size[0] >= 1320:  # at the default size nothing needs scrolling
+        assert view._plots_scroll.viewport().width() >= plots.width()
+    for w in (window.pad_panel.pen_slider, window.pad_panel.undo_button, window.pad_panel.open_button):
+        assert not_clipped(w) and w.width() >= w.sizeHint().width() * 0.9, f"{w.objectName()} is squeezed"
+
+
+def test_the_pad_keeps_its_size_after_the_first_stroke(qtbot, window):
+    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.testing import replay_strokes
+
+    window.resize(1024, 700)
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    qtbot.wait(100)
+    pad = window.pad_panel.pad
+    before = pad.size()
+    replay_strokes(pad, generate_digits(1, seed=4)[0].strokes)
+    assert window.pad_panel.settle(5000)
+    qtbot.wait(100)
+    assert pad.size() == before, "the pad changed size when the prediction replaced the hint"
+
+
+def test_the_adapt_progress_text_is_not_clipped(qtbot, window):
+    window.resize(1024, 700)
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    progress = window.draw.teach_row.progress
+    progress.setFormat("preparing replay digits (%p%)")
+    progress.show()
+    qtbot.wait(100)
+    text = progress.format().replace("%p", "0")
+    assert progress.width() >= progress.fontMetrics().horizontalAdvance(text) + 16, "the progress text is cut"
+    assert fully_visible(progress, window)
+
+
+def test_on_a_big_screen_the_pad_grows_too(qtbot, window):
+    window.resize(2400, 1300)
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.width() == 2400, timeout=3000)
+    qtbot.wait(100)
+    assert window.draw.splitter.sizes()[0] >= 0.35 * window.draw.splitter.width()
+    assert window.pad_panel.pad.canvas_rect().width() >= 500

@@ -93,3 +93,21 @@ def test_a_new_run_is_offered_to_the_pad_not_swapped_in(qtbot, window, tiny_conf
     window.draw.model_selector.setCurrentIndex(0)
     window.draw.model_selector.activated.emit(0)
     assert window.pad_panel.model_label.text() == shipped_label
+
+
+def test_runs_without_a_model_are_hidden_unless_asked_for(qtbot, window):
+    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.runs import Run, RunStatus
+
+    panel = window.runs_panel
+    before = panel.proxy.rowCount()
+    failed = Run(window.runs.next_id(), "failed at once", RunStatus.FAILED, TrainConfig(), epochs_done=0)
+    window.runs.add(failed)
+    kept = Run(window.runs.next_id(), "stopped after 2", RunStatus.STOPPED, TrainConfig(), epochs_done=2)
+    window.runs.add(kept)
+    assert panel.proxy.rowCount() == before + 1, "a run without a model piles up in the table"
+    panel.modelless_check.setChecked(True)
+    assert panel.proxy.rowCount() == before + 2
+    panel.modelless_check.setChecked(False)
+    panel.select(failed.id)  # asked for by id (a link, a test): shown anyway
+    assert panel.modelless_check.isChecked() and panel.current_id() == failed.id

@@ -101,3 +101,16 @@ def test_adapt_says_plainly_when_it_could_not_learn_a_drawing(qtbot, window):
     text = window.error_banner.text
     assert "did not learn all your drawings" in text and "Could not learn" in text
     assert "reads your handwriting better" not in text and "reads all" not in text
+
+
+def test_an_adapted_run_reads_as_finished(qtbot, window):
+    from lstm_desktop.core.adapt import AdaptResult
+
+    qtbot.waitUntil(lambda: window.shipped_checkpoint is not None, timeout=60_000)
+    ckpt = window.shipped_checkpoint
+    window.teacher._base_name = "Shipped model"
+    with qtbot.waitSignal(window.teacher.adaptFinished, timeout=10_000) as blocker:
+        window.teacher._on_adapted(AdaptResult(ckpt, 2.0, 10, 12, "synthetic", 0.9))
+    run = window.runs.get(blocker.args[0])
+    assert run.epochs_done == run.config.epochs, "an adapted model read as a run stopped after 1 epoch"
+    assert "90%" in run.message

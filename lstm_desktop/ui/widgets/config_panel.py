@@ -171,6 +171,7 @@ class ConfigPanel(QWidget):
             return exc.message
 
     def set_config(self, cfg: TrainConfig) -> None:
+        cfg = cfg.within_dataset_limits()  # a saved or given config shows what its dataset can use
         for w in self.fields.values():
             w.blockSignals(True)
         try:

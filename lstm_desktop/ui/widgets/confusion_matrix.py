@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from lstm_desktop.core.dataset_words import DIGITS, Words
 from lstm_desktop.ui.theme import Theme, theme_for
 from lstm_desktop.ui.widgets.common import named
 
@@ -30,11 +31,12 @@ class ConfusionMatrixView(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(300, 300)
+        self.setMinimumSize(240, 240)  # beside the gallery in a 1024 px window: the cells scale
         self._matrix = np.zeros((0, 0), dtype=np.int64)
         self._hover: tuple[int, int] | None = None
         self._current: tuple[int, int] | None = None
         self._message = "No metrics yet: train a model or open a checkpoint."
+        self._words: Words = DIGITS
         self._theme: Theme = theme_for(self.palette())
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
@@ -53,6 +55,13 @@ class ConfusionMatrixView(QWidget):
             self._matrix = np.zeros((0, 0), np.int64)
         self._hover = None
         self._current = None
+        self.update()
+
+    def set_words(self, words: Words) -> None:
+        """The dataset's names for its classes (XX, XY… for temporal order) and its samples."""
+        self._words = words
+        self.setToolTip(f"Rows: true {words.kind}, columns: predicted {words.kind}. Click a cell to see its "
+                        f"test {words.items}.")
         self.update()
 
     def clear(self, message: str) -> None:
@@ -134,9 +143,9 @@ class ConfusionMatrixView(QWidget):
         painter.setPen(QColor(self._theme.text))
         for i in range(n):
             painter.drawText(QRectF(grid.left() - 22, grid.top() + i * size, 18, size),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._words.name(i))
             painter.drawText(QRectF(grid.left() + i * size, grid.top() - 18, size, 16),
-                             Qt.AlignmentFlag.AlignCenter, str(i))
+                             Qt.AlignmentFlag.AlignCenter, self._words.name(i))
         bold = QFont(self.font())
         bold.setBold(True)
         painter.setFont(bold)
@@ -157,9 +166,10 @@ class ConfusionMatrixView(QWidget):
     def describe(self, row: int, col: int) -> str:
         count = int(self._matrix[row, col])
         total = int(self._matrix[row].sum())
-        share = f" ({count / total * 100:.1f}% of the {row}s)" if total else ""
-        what = "correct" if row == col else f"true {row}, predicted {col}"
-        return f"{what}: {count} image{'s' if count != 1 else ''}{share}"
+        words = self._words
+        share = f" ({count / total * 100:.1f}% of the {words.name(row)}s)" if total else ""
+        what = "correct" if row == col else f"true {words.name(row)}, predicted {words.name(col)}"
+        return f"{what}: {count} {words.item}{'s' if count != 1 else ''}{share}"
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         cell = self.cell_at(event.position())

@@ -10,7 +10,8 @@ from lstm_desktop.core.config import EXPOSED
 from lstm_desktop.ui.widgets.common import format_duration, format_percent, named
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-RESULTS = (("accuracy", "Accuracy"), ("f1", "F1"), ("epochs", "Epochs"), ("seconds", "Time"))
+# "Epochs trained", not a second "Epochs" beside the setting when the runs' epochs differ
+RESULTS = (("accuracy", "Accuracy"), ("f1", "F1"), ("epochs", "Epochs trained"), ("seconds", "Time"))
 
 
 class _Item(QTableWidgetItem):

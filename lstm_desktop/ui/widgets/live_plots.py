@@ -35,6 +35,7 @@ from lstm_desktop.ui.widgets.plot_export import EXPORT_SCALE, hidden, save_csv, 
 
 __all__ = ["LivePlots", "GrowingBuffer", "ema", "cache_static_parts"]  # the last three: old imports
 
+PROBE_HINT = "Draw a digit on the Draw tab: its scores\nare plotted here after every epoch."
 REFRESH_MS = 100  # at most 10 redraws per second
 
 pg.setConfigOptions(antialias=False)
@@ -140,8 +141,7 @@ class LivePlots(QWidget):
         self.probe_plot.addLegend(offset=(-10, 10), colCount=5)
         self.probe_curves = [self.probe_plot.plot(symbol="o", symbolSize=4, name=str(d), antialias=True)
                              for d in range(10)]
-        self.probe_hint = pg.TextItem("Draw a digit on the Draw tab: its scores\nare plotted here after "
-                                      "every epoch.", anchor=(0.5, 0.5))
+        self.probe_hint = pg.TextItem(PROBE_HINT, anchor=(0.5, 0.5))
         self.probe_plot.addItem(self.probe_hint, ignoreBounds=True)
         self.probe_plot.getViewBox().sigRangeChanged.connect(self._center_probe_hint)
         self._center_probe_hint()

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHeaderView, QLabel,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from lstm_desktop.core.dataset_words import DIGITS, Words, words_for
 from lstm_desktop.ui.widgets.common import big_number_font, format_percent, heading, muted, named
 from lstm_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
 from lstm_desktop.ui.widgets.sample_gallery import SampleGallery
@@ -45,12 +46,13 @@ class PerClassTable(QTableWidget):
         self.setAlternatingRowColors(True)
         self.setSortingEnabled(True)
 
-    def set_metrics(self, metrics) -> None:
+    def set_metrics(self, metrics, words: Words = DIGITS) -> None:
+        self.setHorizontalHeaderLabels([words.kind.title(), *self.HEADERS[1:]])
         self.setSortingEnabled(False)
         rows = list(metrics.per_class) if metrics is not None else []
         self.setRowCount(len(rows))
         for r, c in enumerate(rows):
-            self.setItem(r, 0, NumericItem(c.label, str(c.label)))
+            self.setItem(r, 0, NumericItem(c.label, words.name(c.label)))
             self.setItem(r, 1, NumericItem(c.precision, f"{c.precision:.4f}"))
             self.setItem(r, 2, NumericItem(c.recall, f"{c.recall:.4f}"))
             self.setItem(r, 3, NumericItem(c.f1, f"{c.f1:.4f}"))
@@ -67,6 +69,7 @@ class MetricsView(QWidget):
         super().__init__(parent)
         self.setObjectName("metricsView")
         self.metrics = None
+        self.dataset: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -81,10 +84,12 @@ class MetricsView(QWidget):
         grid = QGridLayout(summary)
         grid.setHorizontalSpacing(24)
         self.values: dict[str, QLabel] = {}
+        self.captions: dict[str, QLabel] = {}
         for col, (key, text) in enumerate((("accuracy", "Accuracy"), ("precision", "Precision (macro)"),
                                            ("recall", "Recall (macro)"), ("f1", "F1 (macro)"),
                                            ("samples", "Test images"))):
-            grid.addWidget(muted(text, wrap=False), 0, col)
+            self.captions[key] = muted(text, wrap=False)
+            grid.addWidget(self.captions[key], 0, col)
             value = named(QLabel("–"), f"{key}Value", text)
             value.setFont(big_number_font(value.font()))
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -132,7 +137,9 @@ class MetricsView(QWidget):
 
     def set_result(self, title: str, metrics, images: np.ndarray | None = None, labels: np.ndarray | None = None,
                    predictions: np.ndarray | None = None, mean: float = 0.5, std: float = 0.5,
-                   status: str = "") -> None:
+                   status: str = "", dataset: str | None = None) -> None:
+        """dataset: whose words to use (classes and "sequences" for temporal order); None: set_dataset's."""
+        words = self._apply_words(dataset or self.dataset)
         self.title.setText(title)
         self.status.setText(status)
         self.metrics = metrics
@@ -149,11 +156,25 @@ class MetricsView(QWidget):
         self.values["f1"].setText(f"{metrics.f1:.4f}")
         self.values["samples"].setText(f"{metrics.samples:,}")
         self.matrix.set_matrix(metrics.confusion)
-        self.table.set_metrics(metrics)
+        self.table.set_metrics(metrics, words)
         self.gallery.set_source(images, labels, predictions, mean, std)
         if images is None:
-            self.gallery.clear("The test images are not loaded for this model, so cells cannot be "
+            self.gallery.clear(f"The test {words.items} are not loaded for this model, so cells cannot be "
                                "opened" + (f": {status}" if status else "."))
+
+    def set_dataset(self, dataset: str | None) -> None:
+        """The shown run's dataset (the window sets it when the current run changes): its words."""
+        self.dataset = dataset
+        words = self._apply_words(dataset)
+        if self.metrics is not None:
+            self.table.set_metrics(self.metrics, words)
+
+    def _apply_words(self, dataset: str | None) -> Words:
+        words = words_for(dataset)
+        self.captions["samples"].setText(f"Test {words.items}")
+        self.matrix.set_words(words)
+        self.gallery.set_words(words)
+        return words
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)

@@ -34,6 +34,8 @@ class PredictionView(QFrame):
         self.status_label.setAccessibleName("Prediction status")
         self.status_label.setWordWrap(True)
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # its text never sets the column's width: a message must not shrink the pad (nor a prediction grow it)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         # room for three lines, always: a longer message must not move the bars (nor the pad)
         self.status_label.setFixedHeight(self.fontMetrics().height() * 3 + 6)
         self.bars = ProbabilityBars(self)
@@ -62,7 +64,9 @@ class PredictionView(QFrame):
         layout.addWidget(self.status_label)
         layout.addWidget(self.bars)
         layout.addStretch(1)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        # one width whatever it shows, so the pad beside it keeps its size from the first stroke on
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.setFixedWidth(max(240, self.fontMetrics().horizontalAdvance("0" * 26)))
 
     def show_empty(self, text: str) -> None:
         self.digit_label.setText("–")

@@ -15,6 +15,7 @@ from lstm_desktop.core.runs import Run, Runs, RunStatus
 from lstm_desktop.ui.runs_filter import RunsFilter
 from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsTableModel, is_hidden, is_pinned
 from lstm_desktop.ui.widgets.common import heading, muted, named
+from lstm_desktop.ui.widgets.model_selector import reads_drawings
 
 
 class RunsPanel(QWidget):
@@ -59,9 +60,13 @@ class RunsPanel(QWidget):
         filters.addWidget(self.status_filter, 1)
         filters.addWidget(self.show_hidden)
         layout.addLayout(filters)
+        self.modelless_check = named(QCheckBox("Show runs without a model"), "runsShowModellessCheck",
+                                     "Show runs without a model", "Failed or stopped runs that never finished an "
+                                     "epoch have no model; they are kept, and hidden unless this is ticked")
+        layout.addWidget(self.modelless_check)
 
         self.model = RunsTableModel(runs, self)
-        self.proxy = RunsFilter(self)
+        self.proxy = _RunsWithModelFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = named(QTableView(), "runsTable", "Runs", "Every run trained here, on the command line "
                            "or opened from a file")
@@ -111,6 +116,7 @@ class RunsPanel(QWidget):
         layout.addLayout(buttons)
 
         self.search.textChanged.connect(lambda t: self.proxy.set_filter(text=t))
+        self.modelless_check.toggled.connect(self.proxy.show_modelless)
         self.dataset_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_filter(dataset=self.dataset_filter.currentData() or ""))
         self.status_filter.currentIndexChanged.connect(
@@ -165,6 +171,7 @@ class RunsPanel(QWidget):
             self.search.clear()
             self.dataset_filter.setCurrentIndex(0)
             self.status_filter.setCurrentIndex(0)
+            self.modelless_check.setChecked(True)
             index = self.proxy.mapFromSource(self.model.index(row, 0))
         flags = QItemSelectionModel.SelectionFlag.Rows | (
             QItemSelectionModel.SelectionFlag.Select if add else QItemSelectionModel.SelectionFlag.ClearAndSelect)
@@ -198,7 +205,7 @@ class RunsPanel(QWidget):
         ids = self.selected_ids()
         has_model = run is not None and bool(run.checkpoint_path or run.extra.get("checkpoint"))
         self.save_button.setEnabled(has_model and not run.status.active)
-        self.pad_button.setEnabled(has_model and not run.status.active)
+        self.pad_button.setEnabled(run is not None and reads_drawings(run))  # not temporal order's sequences
         self.copy_button.setEnabled(run is not None and run.config is not None)
         self.copy_torchrun_button.setEnabled(run is not None and run.config is not None)
         self.notes_button.setEnabled(run is not None)
@@ -238,3 +245,26 @@ class RunsPanel(QWidget):
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
         menu.exec(self.table.viewport().mapToGlobal(pos))
+
+
+class _RunsWithModelFilter(RunsFilter):
+    """RunsFilter, and runs that ended without a finished epoch (no model) hidden unless asked for:
+    a Train pressed without data or stopped at once must not pile up rows to scroll past."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.modelless = False
+
+    def show_modelless(self, on: bool) -> None:
+        self.modelless = on
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 - Qt name
+        if not super().filterAcceptsRow(row, parent):
+            return False
+        run = self.sourceModel().run_at(row)
+        return self.modelless or run is None or not has_no_model(run)
+
+
+def has_no_model(run) -> bool:
+    return run.status in (RunStatus.FAILED, RunStatus.STOPPED, RunStatus.INTERRUPTED) and run.epochs_done == 0

@@ -8,6 +8,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
+from lstm_desktop.core.dataset_words import DIGITS, Words
 from lstm_desktop.ui.widgets.common import heading, image_to_pixmap, muted, named
 
 MAX_THUMBNAILS = 600
@@ -28,9 +29,11 @@ class SampleGallery(QWidget):
         self._labels: np.ndarray | None = None
         self._preds: np.ndarray | None = None
         self._mean, self._std = 0.5, 0.5
+        self._words: Words = DIGITS
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = heading("Test images", 0)
+        self.title.setWordWrap(True)  # "Correctly classified 3s: 34" must not widen the pane past the window
         layout.addWidget(self.title)
         self.caption = named(muted("Click a cell of the confusion matrix to see its images."),
                              "galleryCaption", "Gallery caption")
@@ -53,7 +56,7 @@ class SampleGallery(QWidget):
         self.misclassified_button = named(QPushButton("All misclassified"), "misclassifiedButton",
                                           "Show all misclassified images")
         self.misclassified_button.clicked.connect(self.show_misclassified)
-        self.explain_button = named(QPushButton("Explain in 'Inside the LSTM'"), "explainImageButton",
+        self.explain_button = named(QPushButton("Explain"), "explainImageButton",
                                     "Explain the selected image", "Open the selected image in the "
                                     "'Inside the LSTM' tab")
         self.explain_button.clicked.connect(self._explain_current)
@@ -78,8 +81,15 @@ class SampleGallery(QWidget):
             self.caption.setText("Click a cell of the confusion matrix to see its images.")
         else:
             self.misclassified_button.setText("All misclassified")
-        self.title.setText("Test images")
+        self.title.setText(f"Test {self._words.items}")
         self._update_buttons()
+
+    def set_words(self, words: Words) -> None:
+        """The dataset's words: "Test sequences", classes XX…YY, no "Explain" for what the pad cannot show."""
+        self._words = words
+        self.title.setText(f"Test {words.items}")
+        self.list.setAccessibleName(f"Test {words.items} in the selected cell")
+        self.explain_button.setVisible(words.drawable)
 
     def clear(self, message: str) -> None:
         self.set_source(None, None, None)
@@ -90,8 +100,9 @@ class SampleGallery(QWidget):
             self.caption.setText("The test images are not available for this model (see above).")
             return 0
         idx = np.flatnonzero((self._labels == true_label) & (self._preds == predicted))
-        what = f"True {true_label}, predicted {predicted}" if true_label != predicted \
-            else f"Correctly classified {true_label}s"
+        name = self._words.name
+        what = f"True {name(true_label)}, predicted {name(predicted)}" if true_label != predicted \
+            else f"Correctly classified {name(true_label)}s"
         self._fill(idx, what)
         return len(idx)
 
@@ -99,23 +110,24 @@ class SampleGallery(QWidget):
         if self._images is None:
             return 0
         idx = np.flatnonzero(self._labels != self._preds)
-        self._fill(idx, "Misclassified test images")
+        self._fill(idx, f"Misclassified test {self._words.items}")
         return len(idx)
 
     def _fill(self, indices: np.ndarray, title: str) -> None:
         self.list.clear()
         self.title.setText(f"{title}: {len(indices):,}")
         shown = indices[:MAX_THUMBNAILS]
-        self.caption.setText("No images in this cell." if not len(indices) else
+        name, items = self._words.name, self._words.items
+        self.caption.setText(f"No {items} in this cell." if not len(indices) else
                              f"Showing the first {len(shown):,} of {len(indices):,}." if len(indices) > len(shown)
-                             else "Click an image to explain it in 'Inside the LSTM'.")
+                             else "Click an image to explain it in 'Inside the LSTM'." if self._words.drawable else "")
         self.list.setUpdatesEnabled(False)
         for i in shown:
             i = int(i)
             t, p = int(self._labels[i]), int(self._preds[i])
             item = QListWidgetItem(QIcon(image_to_pixmap(self._images[i], THUMB, self._mean, self._std)),
-                                   f"{t}→{p}" if t != p else str(t))
-            item.setToolTip(f"Test image #{i}: true {t}, predicted {p}")
+                                   f"{name(t)}→{name(p)}" if t != p else name(t))
+            item.setToolTip(f"Test {self._words.item} #{i}: true {name(t)}, predicted {name(p)}")
             item.setData(INDEX_ROLE, i)
             self.list.addItem(item)
         self.list.setUpdatesEnabled(True)
