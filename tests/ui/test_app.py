@@ -26,7 +26,7 @@ def test_train_to_end_fills_curves_and_metrics(qtbot, window, monkeypatch, tiny_
     probe[5:23, 12:16] = 1.0
     window.pad_panel.probe.set(probe)  # what the training thread reads: never the widget
 
-    record = train(qtbot, window, tiny_config(epochs=2))
+    record = train(qtbot, window, tiny_config(epochs=2, dataset="synthetic"))  # 28x28: the pad can use it
 
     assert record.status == "finished"
     assert record.epochs_done == 2
