@@ -45,7 +45,6 @@ class RunLifecycle(QObject):
         panel.notesRequested.connect(self.edit_notes)
         panel.trashRequested.connect(self.show_trash)
         panel.model.renamed.connect(self.rename)
-        w.results.runs_panel.currentRunChanged.connect(self._on_run_selected)
 
     # ---- the store ----------------------------------------------------------------------------
     def open_store(self) -> None:
@@ -107,8 +106,7 @@ class RunLifecycle(QObject):
             w.runs.add(run)
             observers = [w.live, RunTracker(w.runs, run)]
         self.live = run
-        if w.plots is not None and hasattr(w.plots, "set_run_label"):
-            w.plots.set_run_label(f"run {run.id}")  # the CSV export names the run its rows are from
+        w.live.show_run(run)
         probe = w.pad_panel.probe.get if w.pad_panel is not None else None
         run_dir = str(self.recording.run_dir) if self.recording is not None else None
         w.training.start(config, observers, probe=probe, download=download, callbacks=callbacks, control=control,
@@ -218,16 +216,6 @@ class RunLifecycle(QObject):
             w.draw.model_selector.show_current(run.id if run is not None else -1)
         if switch:
             w.tabs.setCurrentIndex(2)
-
-    def _on_run_selected(self, run_id: int) -> None:
-        run = self.w.runs.get(run_id)
-        if run is None or self.w.training.is_training() or self.w.plots is None:
-            return
-        if not run.history and self.w.store is not None:
-            store_bridge.load_curves(self.w.store, run)
-        self.w.plots.show_history(run.history, run.probe, run=f"run {run.id}")
-        if self.w.gradient_view is not None:
-            self.w.gradient_view.set_history(run.gradient_flow)
 
     # ---- editing ------------------------------------------------------------------------------
     def rename(self, run_id: int, name: str) -> None:
