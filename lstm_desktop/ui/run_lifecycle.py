@@ -33,6 +33,7 @@ class RunLifecycle(QObject):
         self.recording = None
         self.queue: list[TrainConfig] = []
         self.pad_run: Run | None = None
+        self.watch = None  # ui/store_watch.StoreWatch, once the store is open
         w = window
         w.training.outcomeReady.connect(self._on_outcome)
         w.training.runFailed.connect(self._on_failed)
@@ -45,6 +46,7 @@ class RunLifecycle(QObject):
         panel.notesRequested.connect(self.edit_notes)
         panel.trashRequested.connect(self.show_trash)
         panel.model.renamed.connect(self.rename)
+        w.runs.events.removed.connect(self._on_removed)
 
     # ---- the store ----------------------------------------------------------------------------
     def open_store(self) -> None:
@@ -60,8 +62,20 @@ class RunLifecycle(QObject):
             finally:
                 model.end_bulk()
             self.w.results.set_store(self.w.store)  # best epochs of every run, curves and pins
+            from lstm_desktop.ui.store_watch import StoreWatch
+
+            # runs the CLI or another window adds or changes appear here too
+            self.watch = StoreWatch(self.w.store.path, self.w.runs, skip=self._is_recording, parent=self)
+            self.w.closed.connect(self.watch.stop)
+            self.watch.start()
+
+    def _is_recording(self, run_id: int) -> bool:
+        """This window writes the run itself: the store may lag behind what it shows."""
+        return self.live is not None and self.live.id == run_id
 
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
         if self.recording is not None:
             self.recording.close()
             self.recording = None
@@ -217,6 +231,10 @@ class RunLifecycle(QObject):
         if switch:
             w.tabs.setCurrentIndex(2)
 
+    def _on_removed(self, run: Run) -> None:
+        if self.pad_run is run:  # trashed here or by another process: the pad goes back to the shipped model
+            self.use_on_pad(None)
+
     # ---- editing ------------------------------------------------------------------------------
     def rename(self, run_id: int, name: str) -> None:
         run = self.w.runs.get(run_id)
@@ -249,8 +267,6 @@ class RunLifecycle(QObject):
                 return 0
         for run in runs:
             store_bridge.trash(self.w.store, run.id)
-            if self.pad_run is run:
-                self.use_on_pad(None)
             self.w.runs.remove(run.id)
         self.w.set_status(f"Moved {len(runs)} run{'s' if len(runs) > 1 else ''} to the trash (Results › Trash… "
                           "restores them)")
