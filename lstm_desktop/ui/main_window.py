@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
     def _threads(self) -> list[WorkerThread]:
         teacher = getattr(self, "teacher", None)
         jobs = [self._startup, self.training._job, self.data.job, *self.files.tasks,
-                teacher.job if teacher is not None else None]
+                teacher.job if teacher is not None else None, *self.lifecycle.tests.threads()]
         return [t for t in jobs if t is not None]
 
     def running_threads(self) -> list[WorkerThread]:

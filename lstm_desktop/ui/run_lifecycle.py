@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
 
 import logging
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -34,6 +35,7 @@ class RunLifecycle(QObject):
         self.queue: list[TrainConfig] = []
         self.pad_run: Run | None = None
         self.watch = None  # ui/store_watch.StoreWatch, once the store is open
+        self._recorded: dict[int, tuple[Any, float | None]] = {}  # run id: (its Recording, when all written)
         w = window
         w.training.outcomeReady.connect(self._on_outcome)
         w.training.runFailed.connect(self._on_failed)
@@ -47,6 +49,13 @@ class RunLifecycle(QObject):
         panel.trashRequested.connect(self.show_trash)
         panel.model.renamed.connect(self.rename)
         w.runs.events.removed.connect(self._on_removed)
+        from lstm_desktop.ui.run_views import TestSetLoader
+
+        # a stored run's confusion cells, "All misclassified" and "Explain" need its test set back
+        self.tests = TestSetLoader(w.runs, lambda run: store_bridge.absolute(w.store, run.checkpoint_path),
+                                   lambda: w.config_panel.values().get("data_dir"), w.shared_test_images, self)
+        self.tests.failed.connect(self._on_test_set_failed)
+        panel.currentRunChanged.connect(self._on_run_selected)
 
     # ---- the store ----------------------------------------------------------------------------
     def open_store(self) -> None:
@@ -69,9 +78,20 @@ class RunLifecycle(QObject):
             self.w.closed.connect(self.watch.stop)
             self.watch.start()
 
-    def _is_recording(self, run_id: int) -> bool:
-        """This window writes the run itself: the store may lag behind what it shows."""
-        return self.live is not None and self.live.id == run_id
+    def _is_recording(self, run_id: int, read_at: float) -> bool:
+        """This window writes the run itself and the store may lag behind what it shows: while it
+        trains, and for reads begun before its queued writes were all seen in the store."""
+        if self.live is not None and self.live.id == run_id:
+            return True
+        entry = self._recorded.get(run_id)
+        if entry is None:
+            return False
+        recording, done_at = entry
+        if done_at is None:  # its last writes waited for a locked store: skip until they are in
+            if not recording.recorder.writer.pending:
+                self._recorded[run_id] = (None, time.monotonic())
+            return True
+        return read_at < done_at
 
     def close(self) -> None:
         if self.watch is not None:
@@ -114,6 +134,7 @@ class RunLifecycle(QObject):
             self.recording = None
         if self.recording is not None:
             run = self.recording.run
+            self._recorded[run.id] = (self.recording, None)
             observers = [w.live, *self.recording.callbacks]
         else:
             run = Run(w.runs.next_id(), "", RunStatus.QUEUED, config, source="window", created=now_iso())
@@ -169,6 +190,8 @@ class RunLifecycle(QObject):
         run, self.live = self.live, None
         if self.recording is not None:
             self.recording.close()
+            if not self.recording.recorder.writer.pending:  # all in the store: later reads are current
+                self._recorded[self.recording.run_id] = (None, time.monotonic())
             self.recording = None
         w = self.w
         if run is not None:
@@ -230,6 +253,16 @@ class RunLifecycle(QObject):
             w.draw.model_selector.show_current(run.id if run is not None else -1)
         if switch:
             w.tabs.setCurrentIndex(2)
+
+    def _on_run_selected(self, run_id: int) -> None:
+        run = self.w.runs.get(run_id)
+        if self.tests.ensure(run):
+            self.w.metrics_view.gallery.clear(f"Loading {run.dataset}'s test images to score {run.name} again…")
+
+    def _on_test_set_failed(self, run_id: int, why: str) -> None:
+        if run_id in self.w.runs_panel.selected_ids():
+            self.w.metrics_view.gallery.clear(f"The test images could not be loaded: {why}")
+        self.w.set_status(f"Could not load the test images of run {run_id}: {why}")
 
     def _on_removed(self, run: Run) -> None:
         if self.pad_run is run:  # trashed here or by another process: the pad goes back to the shipped model

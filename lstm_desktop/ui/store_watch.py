@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -42,8 +43,10 @@ class RowReader:
         self.rows: dict[int, tuple] | None = None
         self._initial_ids = known_ids
 
-    def poll(self) -> tuple[list[Run], list[int]] | None:
-        """(runs added or changed, ids gone) since the last poll, or None when nothing was committed."""
+    def poll(self) -> tuple[list[Run], list[int], float] | None:
+        """(runs added or changed, ids gone, when the read began: time.monotonic()) since the last
+        poll, or None when nothing was committed."""
+        read_at = time.monotonic()
         if self.conn is None:
             self.conn = connect(self.path)
         version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
@@ -60,7 +63,7 @@ class RowReader:
         self.rows = rows
         if not changed and not gone:
             return None
-        return [StoredRun(**dict(zip(LIST_COLUMNS, row))) for row in changed], gone
+        return [StoredRun(**dict(zip(LIST_COLUMNS, row))) for row in changed], gone, read_at
 
     def close(self) -> None:
         if self.conn is not None:
@@ -69,12 +72,13 @@ class RowReader:
 
 
 class StoreWatch(QObject):
-    """Keeps `runs` in step with the store. `skip(run_id)` names runs this window writes itself (the
-    one it is recording): the store may lag behind them, so they are never overwritten from it."""
+    """Keeps `runs` in step with the store. `skip(run_id, read_at)` is True for a run this window
+    writes itself when the store may not yet hold what it shows (the run it records, until its
+    queued writes are in): such a read is older than the window's run, so it never overwrites it."""
 
-    changed = Signal(object, object)  # (runs added or changed, ids gone): from the thread, queued
+    changed = Signal(object, object, float)  # (runs added or changed, ids gone, read at): queued
 
-    def __init__(self, path: Path, runs: Runs, skip: Callable[[int], bool] = lambda _i: False,
+    def __init__(self, path: Path, runs: Runs, skip: Callable[[int, float], bool] = lambda _i, _t: False,
                  parent: QObject | None = None, interval: float = POLL_SECONDS) -> None:
         super().__init__(parent)
         self.path = Path(path)
@@ -116,11 +120,11 @@ class StoreWatch(QObject):
         finally:
             reader.close()
 
-    def apply(self, runs: list[Run], gone: list[int]) -> None:
+    def apply(self, runs: list[Run], gone: list[int], read_at: float) -> None:
         """On the GUI thread: add new runs, update changed ones in place (the window's extras stay),
         remove trashed ones."""
         for stored in runs:
-            if self.skip(stored.id):
+            if self.skip(stored.id, read_at):
                 continue
             run = self.runs.get(stored.id)
             if run is None:
@@ -132,5 +136,5 @@ class StoreWatch(QObject):
                 run.history, run.probe, run.gradient_flow = {}, [], []  # stale: read again when viewed
                 self.runs.touch(run, "history")
         for run_id in gone:
-            if run_id in self.runs and not self.skip(run_id):
+            if run_id in self.runs and not self.skip(run_id, read_at):
                 self.runs.remove(run_id)
