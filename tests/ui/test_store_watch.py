@@ -64,3 +64,46 @@ def test_a_run_trashed_by_another_process_leaves_the_table(qtbot, window, tiny_c
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     qtbot.waitUntil(lambda: run.id not in table_ids(window), timeout=NOTICE_MS)
+
+
+def test_the_reader_reports_only_what_changed_since_its_last_read(tmp_path, qapp):
+    from lstm_desktop.core.store import open_store
+    from lstm_desktop.ui.store_watch import RowReader
+
+    store = open_store(tmp_path / "home")
+    kept = store.create_run(None, source="cli", name="kept")
+    reader = RowReader(store.path, {kept.id})
+    try:
+        assert reader.poll() is None  # the first read finds only what the window loaded
+        assert reader.poll() is None  # nothing committed since
+        added = store.create_run(None, source="cli", name="added")
+        runs, gone, _ = reader.poll()
+        assert [r.id for r in runs] == [added.id] and gone == []
+        store.rename(kept.id, "renamed")
+        runs, gone, _ = reader.poll()
+        assert [(r.id, r.name) for r in runs] == [(kept.id, "renamed")] and gone == []
+        store.delete(added.id)
+        runs, gone, _ = reader.poll()
+        assert runs == [] and gone == [added.id]
+    finally:
+        reader.close()
+        store.close()
+
+
+def test_a_read_older_than_the_windows_own_writes_never_overwrites_them(tmp_path, qapp):
+    from lstm_desktop.core.runs import Run, Runs, RunStatus
+    from lstm_desktop.ui.store_watch import StoreWatch
+
+    mine = Run(1, "mine", RunStatus.FINISHED)
+    other = Run(2, "other", RunStatus.RUNNING)
+    runs = Runs([mine, other])
+    written_at = 100.0  # when the window's last write to run 1 was in the store
+    watch = StoreWatch(tmp_path / "runs.sqlite", runs, skip=lambda rid, read_at: rid == 1 and read_at < written_at)
+    stale_mine, newer_other = Run(1, "mine", RunStatus.RUNNING), Run(2, "other", RunStatus.FINISHED)
+    watch.apply([stale_mine, newer_other], [], 99.0)
+    assert mine.status is RunStatus.FINISHED  # the stale row was ignored
+    assert other.status is RunStatus.FINISHED  # another process's change was taken
+    watch.apply([Run(1, "mine again", RunStatus.FINISHED)], [], 101.0)
+    assert mine.name == "mine again"
+    watch.apply([], [2], 101.0)
+    assert 2 not in runs and 1 in runs
