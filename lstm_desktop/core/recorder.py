@@ -30,7 +30,8 @@ from lstm_desktop.core.store_writer import StoreWriter, is_busy, reserve_run
 log = logging.getLogger(__name__)
 
 EPOCH_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_second")
-END_STATUS = {"finished": RunStatus.FINISHED, "stopped": RunStatus.STOPPED, "failed": RunStatus.FAILED}
+END_STATUS = {"finished": RunStatus.FINISHED, "stopped": RunStatus.STOPPED, "failed": RunStatus.FAILED,
+              "interrupted": RunStatus.INTERRUPTED}
 
 
 def machine_fields() -> dict[str, str]:
@@ -46,7 +47,8 @@ def machine_fields() -> dict[str, str]:
 
 class RunRecorder(ev.Callback):
     """Writes one run's events to the store. With `runs` (an in-memory Runs model), also updates the
-    Run there through `runs.update`, on the thread that delivers the events."""
+    Run there through `runs.update`, on the thread that delivers the events: the one thing that
+    turns a run's events into a Run. Its final status is written by `on_run_end` alone."""
 
     def __init__(self, store: RunStore, run_id: int, runs: Runs | None = None,
                  writer: StoreWriter | None = None) -> None:
@@ -187,8 +189,8 @@ class Recording:
                 elif not self.recorder.ended:
                     run = self.store.get_run(self.run_id)
                     if run.status.active:
-                        self.recorder._write(status=RunStatus.INTERRUPTED, ended=now_iso(),
-                                             message="The training ended without reporting how.")
+                        self.recorder.on_run_end(ev.RunEnded("interrupted", "The training ended without "
+                                                                            "reporting how."))
                         writer.flush()
             except Exception:  # noqa: BLE001 - releasing the lock matters more
                 log.exception("could not finish run %s in the store", self.run_id)
@@ -207,11 +209,12 @@ class Recording:
 
 def open_recording(config: Any, source: str = "cli", store: RunStore | None = None, runs: Runs | None = None,
                    name: str | None = None, status: str | RunStatus = RunStatus.RUNNING,
-                   home: str | os.PathLike[str] | None = None) -> Recording:
+                   home: str | os.PathLike[str] | None = None, run_id: int | None = None) -> Recording:
     """Create the run in the store (default: the one in paths.home_dir()) with its folder and lock.
 
     The lock is taken inside the creating transaction, so no other process ever sees the run active
-    without its lock. With `runs`, the new Run is added there and kept up to date.
+    without its lock. With `runs`, the new Run is added there and kept up to date. `run_id`: the id
+    to give it (a session store's run among a window's other runs).
     """
     own = store is None
     store = store or open_store(home)
@@ -232,7 +235,7 @@ def open_recording(config: Any, source: str = "cli", store: RunStore | None = No
     try:
         with store.without_waiting():
             run = store.create_run(config, source=source, name=name, status=status, before_commit=take_lock,
-                                   **fields)
+                                   run_id=run_id, **fields)
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             from lstm_desktop.core.errors import StoreError

@@ -1,5 +1,8 @@
 """The Train tab's live view of a run: an observer (a core Callback, on the GUI thread) that feeds
-the curves, the progress bars, the throughput and ETA, and the messages."""
+the curves, the progress bars, the throughput and ETA, and the messages.
+
+The Train tab shows one run, the one training (or the last one trained in this window), and names
+it above the curves; choosing a run in the Results tab never changes it (Results has its own curves)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from PySide6.QtCore import QTimer
 from lstm_desktop.core import events as ev
 from lstm_desktop.core.dataset_words import words_for
 from lstm_desktop.core.estimate import describe_epoch_time
+from lstm_desktop.core.runs import Run
 from lstm_desktop.ui.training_controller import BatchObserver
 from lstm_desktop.ui.widgets.common import format_percent
 from lstm_desktop.ui.widgets.live_plots import PROBE_HINT
@@ -25,9 +29,35 @@ class LiveView(BatchObserver):
         self.fit_info: dict = {}
         self.last_row: np.ndarray | None = None
         self.epochs_done = 0
+        self.run: Run | None = None  # the run the Train tab shows
+        window.runs.events.changed.connect(self._on_run_changed)
         self.timer = QTimer(window)
         self.timer.setInterval(250)  # progress bars and times; QProgressBar repaints at once
         self.timer.timeout.connect(self.tick)
+
+    # ---- which run ----------------------------------------------------------------------------
+    def show_run(self, run: Run) -> None:
+        """The Train tab now shows `run` (the one about to train): named above the curves and in the CSV."""
+        self.run = run
+        if self.w.plots is not None:
+            self.w.plots.set_run_label(f"run {run.id}")  # the CSV export names the run its rows are from
+        self._name_run()
+
+    def run_text(self) -> str:
+        """'Run 12 · digits · LSTM (128) · running': what the Train tab's curves are."""
+        run = self.run
+        if run is None:
+            return ""
+        parts = [run.name] + [p for p in (run.dataset, run.variant) if p] + [str(run.status)]
+        return " · ".join(parts)
+
+    def _name_run(self) -> None:
+        if self.run is not None:
+            self.w.train_tab.run_label.setText(self.run_text())
+
+    def _on_run_changed(self, run: Run, names: tuple[str, ...]) -> None:
+        if run is self.run and set(names) & {"name", "status", "dataset", "variant"}:
+            self._name_run()
 
     # ---- events ------------------------------------------------------------------------------
     def on_run_start(self, event: ev.RunStarted) -> None:
@@ -108,7 +138,8 @@ class LiveView(BatchObserver):
         if self.w.plots is not None:
             self.w.plots.refresh()
         what = {"finished": "finished", "stopped": "stopped", "failed": "failed"}.get(event.status, event.status)
-        self.w.controls.set_message(f"Run {what}" + (f": {event.message}" if event.message else "."))
+        name = self.run.name if self.run is not None else "Run"
+        self.w.controls.set_message(f"{name} {what}" + (f": {event.message}" if event.message else "."))
 
     # ---- clock ---------------------------------------------------------------------------------
     def tick(self) -> None:

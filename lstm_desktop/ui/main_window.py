@@ -6,7 +6,7 @@ shipped model (`worker.preload`), then the plots, the pad and the inside view ar
 `ready` is emitted. Where each responsibility lives:
 
 - training: ui/training_controller.py (worker, thread, pause/stop, shutdown), fed to observers:
-  ui/live_view.py (curves, progress) and core/run_tracker.py (the run's record in core/runs.py);
+  ui/live_view.py (curves, progress) and core/recorder.py (the run's record, in the store and core/runs.py);
 - runs and results: ui/results_tab.py over the Runs model; files: ui/file_actions.py;
 - data on disk and the download: ui/data_controller.py; settings: ui/window_settings.py;
 - the pad and the inside view: ui/draw_tab.py, computed on ui/inference_worker.py's thread.
@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
     def _threads(self) -> list[WorkerThread]:
         teacher = getattr(self, "teacher", None)
         jobs = [self._startup, self.training._job, self.data.job, *self.files.tasks,
-                teacher.job if teacher is not None else None]
+                teacher.job if teacher is not None else None, *self.lifecycle.tests.threads()]
         return [t for t in jobs if t is not None]
 
     def running_threads(self) -> list[WorkerThread]:

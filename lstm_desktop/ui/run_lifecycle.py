@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
 
 import logging
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -17,8 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.run_tracker import RunTracker, now_iso
-from lstm_desktop.core.runs import Run, RunStatus
+from lstm_desktop.core.runs import Run, now_iso
 from lstm_desktop.ui import store_bridge
 
 
@@ -33,6 +33,9 @@ class RunLifecycle(QObject):
         self.recording = None
         self.queue: list[TrainConfig] = []
         self.pad_run: Run | None = None
+        self.watch = None  # ui/store_watch.StoreWatch, once the store is open
+        self._session = None  # a session store, for runs the window's store cannot take
+        self._recorded: dict[int, tuple[Any, float | None]] = {}  # run id: (its Recording, when all written)
         w = window
         w.training.outcomeReady.connect(self._on_outcome)
         w.training.runFailed.connect(self._on_failed)
@@ -45,11 +48,21 @@ class RunLifecycle(QObject):
         panel.notesRequested.connect(self.edit_notes)
         panel.trashRequested.connect(self.show_trash)
         panel.model.renamed.connect(self.rename)
-        w.results.runs_panel.currentRunChanged.connect(self._on_run_selected)
+        w.runs.events.removed.connect(self._on_removed)
+        from lstm_desktop.ui.run_views import TestSetLoader
+
+        # a stored run's confusion cells, "All misclassified" and "Explain" need its test set back
+        self.tests = TestSetLoader(w.runs, lambda run: store_bridge.absolute(w.store, run.checkpoint_path),
+                                   lambda: w.config_panel.values().get("data_dir"), w.shared_test_images, self)
+        self.tests.failed.connect(self._on_test_set_failed)
+        panel.currentRunChanged.connect(self._on_run_selected)
 
     # ---- the store ----------------------------------------------------------------------------
     def open_store(self) -> None:
-        self.w.store, notice = store_bridge.open_store()
+        try:
+            self.w.store, notice = store_bridge.open_store()
+        except (LstmDesktopError, OSError) as exc:  # not even a session store: runs are not recorded
+            self.w.store, notice = None, f"Runs cannot be recorded: {getattr(exc, 'message', exc)}"
         if notice:
             self.w.show_error(notice, "Your models are untouched.", "warning")
         if self.w.store is not None:
@@ -61,15 +74,38 @@ class RunLifecycle(QObject):
             finally:
                 model.end_bulk()
             self.w.results.set_store(self.w.store)  # best epochs of every run, curves and pins
+            from lstm_desktop.ui.store_watch import StoreWatch
+
+            # runs the CLI or another window adds or changes appear here too
+            self.watch = StoreWatch(self.w.store.path, self.w.runs, skip=self._is_recording, parent=self)
+            self.w.closed.connect(self.watch.stop)
+            self.watch.start()
+
+    def _is_recording(self, run_id: int, read_at: float) -> bool:
+        """This window writes the run itself and the store may lag behind what it shows: while it
+        trains, and for reads begun before its queued writes were all seen in the store."""
+        if self.live is not None and self.live.id == run_id:
+            return True
+        entry = self._recorded.get(run_id)
+        if entry is None:
+            return False
+        recording, done_at = entry
+        if done_at is None:  # its last writes waited for a locked store: skip until they are in
+            if not recording.recorder.writer.pending:
+                self._recorded[run_id] = (None, time.monotonic())
+            return True
+        return read_at < done_at
 
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
         if self.recording is not None:
             self.recording.close()
             self.recording = None
 
     def new_run(self, name: str | None, config: TrainConfig | None, **fields: Any) -> Run:
-        run_id = store_bridge.add_opened(self.w.store, name, config, fields) if fields.get("source") == "opened" \
-            else None
+        run_id = store_bridge.add_opened(self.w.store, name, config, fields) \
+            if fields.get("source") == "opened" and self.w.store is not None else None
         run_id = run_id or self.w.runs.next_id()
         run = Run(run_id, name or "", config=config, created=now_iso(), **fields)
         return self.w.runs.add(run)
@@ -94,28 +130,39 @@ class RunLifecycle(QObject):
     # ---- training -----------------------------------------------------------------------------
     def start(self, config: TrainConfig, download: bool, callbacks=(), control=None) -> Run | None:
         w = self.w
-        try:
-            self.recording = store_bridge.open_recording(w.store, config, w.runs)
-        except LstmDesktopError as exc:  # the store is locked or broken: train anyway, say so
-            w.show_error(f"This run will not be kept: {exc.message}", exc.hint, "warning")
-            self.recording = None
-        if self.recording is not None:
-            run = self.recording.run
-            observers = [w.live, *self.recording.callbacks]
-        else:
-            run = Run(w.runs.next_id(), "", RunStatus.QUEUED, config, source="window", created=now_iso())
-            w.runs.add(run)
-            observers = [w.live, RunTracker(w.runs, run)]
+        self.recording = self._open_recording(config)
+        if self.recording is None:
+            return None
+        run = self.recording.run
+        self._recorded[run.id] = (self.recording, None)
+        observers = [w.live, *self.recording.callbacks]  # the recorder alone turns events into the Run
         self.live = run
-        if w.plots is not None and hasattr(w.plots, "set_run_label"):
-            w.plots.set_run_label(f"run {run.id}")  # the CSV export names the run its rows are from
+        w.live.show_run(run)
         probe = w.pad_panel.probe.get if w.pad_panel is not None else None
-        run_dir = str(self.recording.run_dir) if self.recording is not None else None
+        run_dir = str(self.recording.run_dir)
         w.training.start(config, observers, probe=probe, download=download, callbacks=callbacks, control=control,
                          run_dir=run_dir)
         w.results.runs_panel.select(run.id)
         w.set_status(f"{run.name}: loading {config.dataset}…")
         return run
+
+    def _open_recording(self, config: TrainConfig):
+        """The new run's recording: in the window's store, else (locked or broken) in a session store."""
+        w = self.w
+        try:
+            if w.store is None:
+                raise LstmDesktopError("There is no run store.", "")
+            return store_bridge.open_recording(w.store, config, w.runs)
+        except LstmDesktopError as exc:  # train anyway, say so
+            w.show_error(f"This run will not be kept: {exc.message}", exc.hint, "warning")
+        try:
+            if self._session is None:
+                self._session = store_bridge.session_store()
+            return store_bridge.open_recording(self._session, config, w.runs, run_id=w.runs.next_id())
+        except (LstmDesktopError, OSError) as exc:
+            w.show_error(f"Cannot record a run anywhere: {getattr(exc, 'message', exc)}",
+                         "Free some disk space in the temporary folder, then train again.")
+            return None
 
     def _on_outcome(self, outcome) -> None:
         run = self.live
@@ -146,9 +193,7 @@ class RunLifecycle(QObject):
         if self.recording is not None and not self.recording.recorder.ended:  # the run raised before its end
             from lstm_desktop.core.events import RunEnded
 
-            self.recording.recorder.on_run_end(RunEnded("failed", message, hint))
-        if run is not None:
-            self.w.runs.update(run, status=RunStatus.FAILED, message=message)
+            self.recording.recorder.on_run_end(RunEnded("failed", message, hint))  # its final status
         if "MNIST" in message and self.w.data_banner.isVisible():
             self.w.data_banner.show_error(message, hint)
         self.w.show_error(message, hint)
@@ -156,12 +201,17 @@ class RunLifecycle(QObject):
     def _on_finished(self) -> None:
         run, self.live = self.live, None
         if self.recording is not None:
+            recorder = self.recording.recorder
+            if not recorder.ended:  # the thread ended without the run's end: say how it ended, once
+                from lstm_desktop.core.events import RunEnded
+
+                recorder.on_run_end(RunEnded("stopped" if self.recording.run.epochs_done == 0 else "finished"))
             self.recording.close()
+            if not self.recording.recorder.writer.pending:  # all in the store: later reads are current
+                self._recorded[self.recording.run_id] = (None, time.monotonic())
             self.recording = None
         w = self.w
         if run is not None:
-            if run.status.active:
-                w.runs.update(run, status=RunStatus.STOPPED if run.epochs_done == 0 else RunStatus.FINISHED)
             w.set_status(f"{run.name} {run.status}")
         w.refresh_state()
         w.data.check()
@@ -235,13 +285,17 @@ class RunLifecycle(QObject):
 
     def _on_run_selected(self, run_id: int) -> None:
         run = self.w.runs.get(run_id)
-        if run is None or self.w.training.is_training() or self.w.plots is None:
-            return
-        if not run.history and self.w.store is not None:
-            store_bridge.load_curves(self.w.store, run)
-        self.w.plots.show_history(run.history, run.probe, run=f"run {run.id}")
-        if self.w.gradient_view is not None:
-            self.w.gradient_view.set_history(run.gradient_flow)
+        if self.tests.ensure(run):
+            self.w.metrics_view.gallery.clear(f"Loading {run.dataset}'s test images to score {run.name} again…")
+
+    def _on_test_set_failed(self, run_id: int, why: str) -> None:
+        if run_id in self.w.runs_panel.selected_ids():
+            self.w.metrics_view.gallery.clear(f"The test images could not be loaded: {why}")
+        self.w.set_status(f"Could not load the test images of run {run_id}: {why}")
+
+    def _on_removed(self, run: Run) -> None:
+        if self.pad_run is run:  # trashed here or by another process: the pad goes back to the shipped model
+            self.use_on_pad(None)
 
     # ---- editing ------------------------------------------------------------------------------
     def rename(self, run_id: int, name: str) -> None:
@@ -275,8 +329,6 @@ class RunLifecycle(QObject):
                 return 0
         for run in runs:
             store_bridge.trash(self.w.store, run.id)
-            if self.pad_run is run:
-                self.use_on_pad(None)
             self.w.runs.remove(run.id)
         self.w.set_status(f"Moved {len(runs)} run{'s' if len(runs) > 1 else ''} to the trash (Results › Trash… "
                           "restores them)")
@@ -285,7 +337,7 @@ class RunLifecycle(QObject):
     def show_trash(self) -> None:
         from lstm_desktop.ui.run_dialogs import TrashDialog
 
-        if self.w.store is None:
+        if self.w.store is None or store_bridge.is_temporary(self.w.store):
             self.w.show_error("There is no run store, so there is no trash.", "", "warning")
             return
         TrashDialog(self.w).exec()

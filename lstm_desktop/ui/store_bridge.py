@@ -1,73 +1,85 @@
-"""Between the window's Runs model (core/runs.py) and the run store (core/store.py): open it,
-load its runs, and pass on the edits. Every function accepts store=None (no store: runs live for
-the session only) so the window works the same either way."""
+"""Between the window's Runs model (core/runs.py) and the run store (core/store.py): open it, load
+its runs, and pass on the edits.
+
+The window always records through a store: its own (`paths.home_dir()`) or, when that cannot be
+used (an unwritable folder, a store made by a newer version), a session store in a temporary
+folder that is deleted at exit. A run is therefore turned into a Run by one thing only, the
+recorder (core/recorder.py), whether it is kept or not.
+"""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.runs import Run
+from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.core.store import RunStore
+from lstm_desktop.core.store import open_store as open_run_store
 
 log = logging.getLogger(__name__)
 
 
-def open_store():
-    """(store or None, a notice for the user or '')."""
-    try:
-        from lstm_desktop.core.store import open_store as open_run_store
-    except ModuleNotFoundError:
-        return None, ""
+def session_store() -> RunStore:
+    """A store for this session only (runs recorded as usual, forgotten at exit)."""
+    home = Path(tempfile.mkdtemp(prefix="lstm-desktop-session-"))
+    atexit.register(shutil.rmtree, home, True)
+    store = open_run_store(home, recover=False)
+    store.temporary = True  # type: ignore[attr-defined]
+    return store
+
+
+def is_temporary(store: RunStore) -> bool:
+    return bool(getattr(store, "temporary", False))
+
+
+def open_store() -> tuple[RunStore, str]:
+    """(the window's store, a notice for the user or ''): a session store when the real one fails."""
     try:
         store = open_run_store()
     except LstmDesktopError as exc:
-        return None, f"{exc.message} Runs will not be kept this session."
+        return session_store(), f"{exc.message} Runs will not be kept this session."
     return store, getattr(store, "notice", "") or ""
 
 
-def load_runs(store) -> list[Run]:
-    return list(store.load_runs()) if store is not None and hasattr(store, "load_runs") else []
+def load_runs(store: RunStore) -> list[Run]:
+    return store.load_runs()
 
 
-def load_curves(store, run: Run) -> None:
-    if store is not None and hasattr(store, "fill_curves"):
-        store.fill_curves(run)
+def load_curves(store: RunStore, run: Run) -> None:
+    store.fill_curves(run)
 
 
-def open_recording(store, config, runs):
-    """The store's recording of a new window run; its Run is added to `runs` and kept up to date."""
-    if store is None:
-        return None
+def open_recording(store: RunStore, config, runs: Runs, run_id: int | None = None):
+    """The recording of a new window run; its Run is added to `runs` and kept up to date."""
     from lstm_desktop.core.recorder import open_recording as record
 
-    return record(config, source="window", store=store, runs=runs)
+    return record(config, source="window", store=store, runs=runs, run_id=run_id)
 
 
-def add_opened(store, name: str | None, config, fields: dict[str, Any]) -> int | None:
-    if store is None or not hasattr(store, "add_opened"):
-        return None
+def add_opened(store: RunStore, name: str | None, config, fields: dict[str, Any]) -> int:
     return store.add_opened(name, config, fields)
 
 
-def absolute(store, path: str) -> Path:
+def absolute(store: RunStore | None, path: str) -> Path:
     if store is not None:
         return store.absolute(path) or Path(path)
     return Path(path)
 
 
-def rename(store, run_id: int, name: str) -> None:
-    if store is not None:
-        store.rename(run_id, name)
+def rename(store: RunStore, run_id: int, name: str) -> None:
+    store.rename(run_id, name)
 
 
-def annotate(store, run_id: int, notes: str, tags: tuple[str, ...]) -> None:
-    if store is not None:
+def annotate(store: RunStore | None, run_id: int, notes: str, tags: tuple[str, ...]) -> None:
+    if store is not None:  # the Results tab before the store is open
         store.set_notes(run_id, notes)
         store.set_tags(run_id, list(tags))
 
 
-def trash(store, run_id: int) -> None:
-    if store is not None:
-        store.delete(run_id)
+def trash(store: RunStore, run_id: int) -> None:
+    store.delete(run_id)

@@ -214,8 +214,7 @@ class Teacher(QObject):
     def _on_adapted(self, result) -> None:
         base_name = self._base_name
         from lstm_desktop.core.checkpoint import save_checkpoint
-        from lstm_desktop.core.runs import Run, RunStatus
-        from lstm_desktop.core.run_tracker import now_iso
+        from lstm_desktop.core.runs import Run, RunStatus, now_iso
 
         ckpt = result.checkpoint
         name = f"Adapted ({base_name}, {result.examples} drawings)"

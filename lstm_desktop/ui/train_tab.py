@@ -4,12 +4,15 @@ Train / Pause / Stop and the progress: always visible whatever the window's heig
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from lstm_desktop.ui.widgets.banners import DataBanner
-from lstm_desktop.ui.widgets.common import muted
+from lstm_desktop.ui.widgets.common import muted, named
 from lstm_desktop.ui.widgets.config_panel import ConfigPanel
 from lstm_desktop.ui.widgets.training_controls import TrainingControls
+
+
+NO_RUN = "No run trained in this window yet: the Results tab lists every run."
 
 
 class TrainTab(QSplitter):
@@ -45,6 +48,10 @@ class TrainTab(QSplitter):
         right.setObjectName("trainCurves")
         self.curves_layout = QVBoxLayout(right)
         self.curves_layout.setContentsMargins(4, 4, 4, 4)
+        # which run the curves and the gradient flow are: the one training, or the last one trained here
+        self.run_label = named(QLabel(NO_RUN), "trainRunLabel", "Run shown in the Train tab")
+        self.run_label.setWordWrap(True)
+        self.curves_layout.addWidget(self.run_label)
         self.data_banner = DataBanner()
         self.curves_layout.addWidget(self.data_banner)
         self.plots_placeholder = muted("Loading the plotting library…")
