@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.ui.conftest import TRAIN_TIMEOUT_MS
+from ui_helpers import TRAIN_TIMEOUT_MS
 
 
 def train(qtbot, window, config):
