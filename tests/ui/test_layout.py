@@ -144,3 +144,20 @@ def test_on_a_big_screen_the_pad_grows_too(qtbot, window):
     qtbot.wait(100)
     assert window.draw.splitter.sizes()[0] >= 0.35 * window.draw.splitter.width()
     assert window.pad_panel.pad.canvas_rect().width() >= 500
+
+
+def test_a_message_at_1024x700_leaves_the_pads_buttons_and_the_runs_filter_clickable(qtbot, window):
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    window.error_banner.show_message("Run 1 finished: test accuracy 85.79%, macro F1 0.8564 (3 epochs, "
+                                     "19,726 samples/s).", "The Results tab has the per-class scores and the "
+                                     "confusion matrix; the run and its model are kept.", kind="success")
+    banner = _rect(window.error_banner, window)
+    window.tabs.setCurrentIndex(2)
+    qtbot.wait(50)
+    pad = window.pad_panel
+    for button in (pad.undo_button, pad.redo_button, pad.clear_button, pad.open_button):
+        assert not banner.intersects(_rect(button, window)), f"the message covers {button.text()}"
+    window.tabs.setCurrentIndex(1)
+    qtbot.wait(50)
+    assert not banner.intersects(_rect(window.runs_panel.search, window)), "the message covers the filter"

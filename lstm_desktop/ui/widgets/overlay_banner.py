@@ -10,6 +10,7 @@ from lstm_desktop.ui.widgets.banners import MessageBanner
 
 MARGIN = 12
 MAX_WIDTH = 720
+SHARE = 0.45  # of the host's width at most
 SUCCESS_MS = 12_000  # a success note goes away by itself; errors stay until dismissed or replaced
 
 
@@ -57,8 +58,9 @@ class OverlayBanner(MessageBanner):
 
     def reposition(self) -> None:
         """At the top right of the host, below the tab bar, as tall as its text needs: it covers as
-        little as it can and never moves what is under it."""
-        width = min(MAX_WIDTH, max(240, self.host.width() - 2 * MARGIN))
+        little as it can and never moves what is under it. At most SHARE of the host's width, so the
+        left part of each tab's top row (the pad's Undo and Clear, the runs' filter) stays clickable."""
+        width = min(MAX_WIDTH, max(240, int(self.host.width() * SHARE) - MARGIN))
         layout = self.layout()
         height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
         height = max(height, layout.totalMinimumSize().height())
