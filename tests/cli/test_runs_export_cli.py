@@ -27,6 +27,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def two_runs(capsys, tmp_path, monkeypatch) -> list[int]:
     monkeypatch.setenv("LSTM_DESKTOP_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)  # the default --out (lstm-model.pt) lands here, never in the checkout
     ids = []
     for extra in (["--cell", "gru", "--layers", "2"], ["--bidirectional", "--lr", "3e-3"]):
         code, out, err = run_cli(capsys, "train", "--dataset", "digits", "--hidden", "8", "--epochs", "2",
