@@ -24,6 +24,8 @@ def run_distributed(args: argparse.Namespace, config: TrainConfig) -> int:
                                on_banner=lambda line: print(line, flush=True),
                                run_dir=recording.run_dir if recording else None)
     if recording is not None:
+        if result.outcome is None and result.message:  # refused or broken before training reported its end
+            recording.fail(result.message, result.hint)
         recording.close()
     if result.message and result.say:
         sys.stderr.write(f"lstm-desktop train: {'error: ' if result.code == 2 else ''}{result.message}\n")

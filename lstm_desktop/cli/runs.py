@@ -146,6 +146,7 @@ def remove_runs(args: argparse.Namespace) -> int:
         else:
             store.delete(run.id)
             print(f"moved {run.name} (run {run.id}) to the trash (lstm-desktop runs restore {run.id} undoes it)")
+    _flush(store)
     return 0
 
 
@@ -155,7 +156,15 @@ def restore_runs(args: argparse.Namespace) -> int:
         run = store.find(ref)
         store.restore(run.id)
         print(f"restored {run.name} (run {run.id})")
+    _flush(store)
     return 0
+
+
+def _flush(store) -> None:
+    """Edits queued behind another process's lock on the store land before the command exits."""
+    if not store.flush_edits():
+        raise StoreError("The run store stayed locked by another process; the change was not saved.",
+                         "Close other lstm-desktop windows or trainings, then try again.")
 
 
 def export_run(args: argparse.Namespace) -> int:

@@ -56,6 +56,7 @@ ENV_SHARD_LOG = "LSTM_DESKTOP_SHARD_LOG"
 ENV_FAULT_RANK = "LSTM_DESKTOP_FAULT_RANK"
 ENV_FAULT_KIND = "LSTM_DESKTOP_FAULT_KIND"
 DEFAULT_TIMEOUT_S = 300.0
+MAX_TIMEOUT_S = 604800.0  # a week: timedelta and the backends take no more (1e999 would overflow)
 
 
 @dataclass(frozen=True)
@@ -119,13 +120,16 @@ def backend_for(device: torch.device) -> str:
 
 
 def timeout_from_env() -> timedelta:
+    """$LSTM_DESKTOP_DIST_TIMEOUT as a timedelta: a finite number of seconds in (0, MAX_TIMEOUT_S]."""
     text = os.environ.get(ENV_TIMEOUT, "")
     try:
         seconds = float(text) if text else DEFAULT_TIMEOUT_S
     except ValueError:
-        raise ConfigError(f"{ENV_TIMEOUT} must be a number of seconds, not {text!r}.") from None
-    if not seconds > 0:
-        raise ConfigError(f"{ENV_TIMEOUT} must be > 0 seconds, not {text!r}.")
+        seconds = float("nan")
+    if not 0 < seconds <= MAX_TIMEOUT_S:  # NaN and infinities fail this too
+        raise ConfigError(f"{ENV_TIMEOUT} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:.0f} "
+                          f"(7 days), not {text!r}.",
+                          f"Unset it for the default ({DEFAULT_TIMEOUT_S:g} s), or set e.g. {ENV_TIMEOUT}=600.")
     return timedelta(seconds=seconds)
 
 
@@ -273,7 +277,10 @@ def train_distributed(config: TrainConfig, callbacks: list, out: str | None = No
         device = pick_device(config.device, env.local_rank)
         config = distributed_config(config, env, device)
         timeout = timeout_from_env()
-    except LstmDesktopError as exc:  # the same on every rank: say it once
+    except DeviceError as exc:  # this rank's own device: every rank that cannot start says why
+        return DistributedResult(2, env.rank, env.world, message=f"{env.where()} cannot start: {exc.message}",
+                                 hint=exc.hint)
+    except LstmDesktopError as exc:  # a setting, the same on every rank: rank 0 says it once
         return DistributedResult(2, env.rank, env.world, message=exc.message, hint=exc.hint, say=env.rank == 0)
     backend = backend_for(device)
     try:

@@ -168,6 +168,13 @@ class Recording:
         self._lock = lock
         self._own_store = own_store
 
+    def fail(self, message: str, hint: str = "") -> None:
+        """A run that ended before its training reported an end (refused settings, a broken peer):
+        stored as failed with the reason the user was shown."""
+        if not self.recorder.ended:
+            self.recorder._write(status=RunStatus.FAILED, ended=now_iso(), message=message, hint=hint)
+            self.recorder.ended = True
+
     def close(self) -> None:
         """Wait for the run's queued writes (a locked store), then release the run's lock; a run
         that never reached its end is marked interrupted first. With a store the caller keeps (the

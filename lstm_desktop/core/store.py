@@ -6,8 +6,13 @@ so a crash or `kill -9` at any moment leaves the database consistent, and two ap
 CLI training can write at once. A training process holds an OS lock on `runs/<id>/run.lock` for
 the run's life: opening the store marks every still-active run whose lock it can take as
 `interrupted` (its checkpoint is the last finished epoch's model.pt). Curves are float64 BLOBs in
-their own table, appended per epoch, so listing runs never reads them. Repairs (interrupted runs,
-a damaged file) are in store_recovery.py, the schema and its migrations in store_schema.py.
+their own table, appended per epoch, so listing runs never reads them (store_curves.py).
+
+After each commit the changed runs are mirrored into their folders (`run.json`, `curves.jsonl`:
+store_folder.py), so a lost or damaged database is rebuilt from them with every run. A training
+writes through store_writer.py, which queues its writes while another process holds the lock.
+Repairs (interrupted runs, a damaged file) are in store_recovery.py, the schema and its
+migrations in store_schema.py, names, notes, tags and the trash in store_edit.py.
 """
 
 from __future__ import annotations

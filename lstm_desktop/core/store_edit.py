@@ -16,21 +16,38 @@ from lstm_desktop.core.runs import RunStatus, now_iso
 
 
 class RunEditing:
-    """Editing and trash methods of RunStore."""
+    """Editing and trash methods of RunStore. Names, notes, tags, trash and restore go through a
+    StoreWriter: applied at once when the store is free, queued (never stalling the window's GUI
+    thread, never raising) while another process holds its write lock; `flush_edits` waits."""
+
+    def _edit(self, run_id: int, **fields: Any) -> None:
+        writer = self.__dict__.get("_edits")
+        if writer is None:
+            from lstm_desktop.core.store_writer import StoreWriter
+
+            writer = self.__dict__["_edits"] = StoreWriter(self)
+        writer.write(self.update, run_id, **fields)
+
+    def flush_edits(self, timeout: float | None = None) -> bool:
+        """Wait until queued edits are in the database (a command line does before it exits)."""
+        writer = self.__dict__.get("_edits")
+        if writer is None:
+            return True
+        return writer.flush() if timeout is None else writer.flush(timeout)
 
     # ---- editing -------------------------------------------------------------------------------
     def rename(self, run_id: int, name: str) -> None:
         name = " ".join(str(name).split())[:200]
         if not name:
             raise StoreError("A run's name cannot be empty.", "Type a name, or keep the old one.")
-        self.update(run_id, name=name)
+        self._edit(run_id, name=name)
 
     def set_notes(self, run_id: int, notes: str) -> None:
-        self.update(run_id, notes=str(notes))
+        self._edit(run_id, notes=str(notes))
 
     def set_tags(self, run_id: int, tags: Iterable[str]) -> None:
         clean = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
-        self.update(run_id, tags=clean)
+        self._edit(run_id, tags=clean)
 
     def add_opened(self, name: str | None, config: Any, fields: dict[str, Any]) -> int:
         """Record a model file opened in the window (source "opened"): it stays where it is."""
@@ -44,10 +61,10 @@ class RunEditing:
     def delete(self, run_id: int) -> None:
         """Move to the trash (hidden from lists, files kept): restore() undoes it."""
         self._refuse_if_training(run_id, "deleted")
-        self.update(run_id, deleted_at=now_iso())
+        self._edit(run_id, deleted_at=now_iso())
 
     def restore(self, run_id: int) -> None:
-        self.update(run_id, deleted_at=None)
+        self._edit(run_id, deleted_at=None)
 
     def purge(self, run_id: int) -> None:
         """Delete for good: the row, its curves, then its folder (a crash between leaves only files)."""

@@ -99,3 +99,23 @@ def test_writes_queue_in_order_while_the_store_is_locked_and_never_raise(tmp_pat
     again = open_store(tmp_path).get_run(run.id)
     assert again.status is RunStatus.FINISHED and again.epochs_done == 3
     assert open_store(tmp_path).get_curves(run.id)["epoch"] == [1.0, 2.0, 3.0]
+
+
+def test_edits_on_a_locked_store_return_at_once_and_land_when_it_is_free(tmp_path):
+    """What the window does (rename, notes, tags, trash) must not stall or raise on the GUI thread."""
+    store = open_store(tmp_path)
+    runs = [store.create_run({"dataset": "digits"}, status="finished") for _ in range(2)]
+    holder = _hold(tmp_path / "runs.sqlite")
+    try:
+        store.rename(runs[0].id, "renamed")  # each returns at once, without "database is locked"
+        store.set_notes(runs[0].id, "a note")
+        store.set_tags(runs[0].id, ["a", "b"])
+        store.delete(runs[1].id)
+        assert store.get_run(runs[0].id).name == "Run 1"  # not yet: the lock is held
+    finally:
+        _release(holder)
+    assert store.flush_edits(timeout=60)
+    again = open_store(tmp_path)
+    first = again.get_run(runs[0].id)
+    assert (first.name, first.notes, first.tags) == ("renamed", "a note", ("a", "b"))
+    assert [r.id for r in again.trashed_runs()] == [runs[1].id]
