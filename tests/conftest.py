@@ -21,6 +21,15 @@ import tempfile  # noqa: E402
 # Every run a test trains is recorded in the run store: never in the user's own (core/paths.py).
 os.environ["LSTM_DESKTOP_HOME"] = tempfile.mkdtemp(prefix="lstm-desktop-test-home-")
 atexit.register(shutil.rmtree, os.environ["LSTM_DESKTOP_HOME"], True)
+# Tests run in a folder of their own, so a default output (`train` without --out writes lstm-model.pt
+# where it runs) never lands in the checkout; the checkout stays first on the import path.
+_CHECKOUT = str(Path(__file__).resolve().parents[1])
+import sys  # noqa: E402
+
+if _CHECKOUT not in sys.path:
+    sys.path.insert(0, _CHECKOUT)
+os.chdir(tempfile.mkdtemp(prefix="lstm-desktop-test-cwd-"))
+atexit.register(shutil.rmtree, os.getcwd(), True)
 
 import pytest
 
