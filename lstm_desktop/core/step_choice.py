@@ -110,27 +110,42 @@ class ChoiceCache:
             pass
 
 
-def time_candidate(build: Callable[[], object], x: torch.Tensor, y: torch.Tensor) -> float:
-    """Median seconds a batch over TIMED_BATCHES batches after one warm-up batch (inf if it fails)."""
+def _one_batch(step: object, x: torch.Tensor, y: torch.Tensor) -> float:
+    torch.set_num_threads(getattr(step, "threads_each", torch.get_num_threads()))  # each its own setting
+    start = time.perf_counter()
+    step.train_batch(x, y)  # type: ignore[attr-defined]
+    return time.perf_counter() - start
+
+
+def time_candidates(builds: list[Callable[[], object]], x: torch.Tensor, y: torch.Tensor) -> list[float]:
+    """Median seconds a batch of each candidate (inf where it cannot run). The candidates take
+    turns, one batch each per round after a warm-up batch, so a burst of load on the machine
+    slows them all alike instead of deciding against whichever was being timed then."""
+    steps: list[object | None] = []
+    times: list[list[float]] = []
     try:
-        step = build()
-    except (OSError, RuntimeError, ValueError):
-        return float("inf")
-    try:
-        start = time.perf_counter()
-        step.train_batch(x, y)  # type: ignore[attr-defined]
-        if time.perf_counter() - start > SLOW_BATCH_SECONDS:
-            return time.perf_counter() - start
-        times = []
+        for build in builds:
+            try:
+                step = build()
+                warm = _one_batch(step, x, y)
+            except (OSError, RuntimeError, ValueError):
+                step, warm = None, float("inf")
+            steps.append(step)
+            times.append([warm] if warm > SLOW_BATCH_SECONDS else [])
         for _ in range(TIMED_BATCHES):
-            start = time.perf_counter()
-            step.train_batch(x, y)  # type: ignore[attr-defined]
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
-    except (OSError, RuntimeError, ValueError):
-        return float("inf")
+            for step, seen in zip(steps, times):
+                if step is None or (seen and seen[0] > SLOW_BATCH_SECONDS):
+                    continue
+                try:
+                    seen.append(_one_batch(step, x, y))
+                except (OSError, RuntimeError, ValueError):
+                    seen.clear()
+                    seen.append(float("inf"))
     finally:
-        step.close()  # type: ignore[attr-defined]
+        for step in steps:
+            if step is not None:
+                step.close()  # type: ignore[attr-defined]
+    return [statistics.median(seen) if seen else float("inf") for seen in times]
 
 
 def fastest(candidates: list[Candidate], model: torch.nn.Module, make_opt: Callable[[torch.nn.Module], object],
@@ -139,14 +154,15 @@ def fastest(candidates: list[Candidate], model: torch.nn.Module, make_opt: Calla
     """Times each candidate on its own copy of the model and optimiser; the run's random streams and
     torch's thread count are restored afterwards."""
     threads = torch.get_num_threads()
-    seconds: dict[str, float] = {}
     with torch.random.fork_rng(devices=[]):
-        for cand in candidates:
-            def make(c: Candidate = cand) -> object:
+        def make(c: Candidate) -> Callable[[], object]:
+            def build_copy() -> object:
                 clone = copy.deepcopy(model)
                 return build(c, clone, make_opt(clone))
+            return build_copy
 
-            seconds[cand.key()] = time_candidate(make, x, y)
-            torch.set_num_threads(threads)
+        timed = time_candidates([make(c) for c in candidates], x, y)
+        torch.set_num_threads(threads)
+    seconds = {c.key(): t for c, t in zip(candidates, timed)}
     best = min(candidates, key=lambda c: seconds[c.key()])
     return best, seconds

@@ -44,21 +44,24 @@ def test_the_fastest_candidate_is_built_remembered_and_reused_without_timing(mea
     timed: list[str] = []
     costs = {"split:2:2": 0.5, "serial:1:4": 0.2}
 
-    def fake_time(build, x, y):
-        step = build()
-        key = {SplitStep: f"split:{getattr(step, 'parts', 0)}:{step.threads_each}"}.get(type(step), None)
-        key = key or ("serial:1:4" if type(step) is SerialStep else "kernel")
-        step.close()
-        timed.append(key)
-        return costs.get(key, 1.0)
+    def fake_times(builds, x, y):
+        seconds = []
+        for build in builds:
+            step = build()
+            key = {SplitStep: f"split:{getattr(step, 'parts', 0)}:{step.threads_each}"}.get(type(step), None)
+            key = key or ("serial:1:4" if type(step) is SerialStep else "kernel")
+            step.close()
+            timed.append(key)
+            seconds.append(costs.get(key, 1.0))
+        return seconds
 
-    monkeypatch.setattr(step_choice, "time_candidate", fake_time)
+    monkeypatch.setattr(step_choice, "time_candidates", fake_times)
     first = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
                                 torch.device("cpu"), 64, data_parallel=False)
     assert type(first) is SerialStep and first.description == "torch serial on 4 threads, measured"
     assert "split:2:2" in timed and "serial:1:4" in timed
     first.close()
-    monkeypatch.setattr(step_choice, "time_candidate", lambda *a: pytest.fail("timed again"))
+    monkeypatch.setattr(step_choice, "time_candidates", lambda *a: pytest.fail("timed again"))
     again = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
                                 torch.device("cpu"), 64, data_parallel=False)
     assert type(again) is SerialStep and "measured earlier on this machine" in again.description
@@ -110,3 +113,35 @@ def test_an_unreadable_cache_is_an_empty_one(tmp_path):
     assert cache.get("k") == Candidate("kernel", 2, 1)
     path.write_text('{"k": "kernel:two:1"}')
     assert cache.get("k") is None
+
+
+def test_the_candidates_take_turns_so_a_burst_of_load_slows_them_all_alike(monkeypatch):
+    order: list[str] = []
+
+    class Step:
+        def __init__(self, name: str) -> None:
+            self.name, self.threads_each = name, 1
+
+        def train_batch(self, x, y) -> None:
+            order.append(self.name)
+
+        def close(self) -> None:
+            order.append(f"close {self.name}")
+
+    seconds = step_choice.time_candidates([lambda: Step("a"), lambda: Step("b")], None, None)
+    assert order == ["a", "b"] + ["a", "b"] * step_choice.TIMED_BATCHES + ["close a", "close b"]
+    assert len(seconds) == 2 and all(0 <= s < 1 for s in seconds)
+
+
+def test_a_candidate_that_cannot_start_is_never_chosen():
+    def broken():
+        raise OSError("no threads")
+
+    class Step:
+        threads_each = 1
+
+        def train_batch(self, x, y) -> None: ...
+
+        def close(self) -> None: ...
+
+    assert step_choice.time_candidates([broken, Step], None, None)[0] == float("inf")
