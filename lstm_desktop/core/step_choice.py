@@ -28,7 +28,8 @@ import torch
 
 CHOICE_ENV = "LSTM_DESKTOP_STEP_CHOICE"
 CACHE_NAME = "step-choices.json"
-TIMED_BATCHES = 3
+TIMED_BATCHES = 3  # timed batches in a block
+ROUNDS = 2  # blocks per candidate, taking turns
 SLOW_BATCH_SECONDS = 1.5  # a candidate this slow on its first batch is not timed further
 
 
@@ -118,9 +119,10 @@ def _one_batch(step: object, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def time_candidates(builds: list[Callable[[], object]], x: torch.Tensor, y: torch.Tensor) -> list[float]:
-    """Median seconds a batch of each candidate (inf where it cannot run). The candidates take
-    turns, one batch each per round after a warm-up batch, so a burst of load on the machine
-    slows them all alike instead of deciding against whichever was being timed then."""
+    """Median seconds a batch of each candidate (inf where it cannot run). Each candidate runs in
+    blocks of TIMED_BATCHES batches, ROUNDS blocks each, the blocks taking turns, so a burst of load
+    slows them all alike; the first batch of a block is not timed, since the step before it may
+    leave threads spinning (torch's OpenMP pool) that take the cores this one needs."""
     steps: list[object | None] = []
     times: list[list[float]] = []
     try:
@@ -132,15 +134,15 @@ def time_candidates(builds: list[Callable[[], object]], x: torch.Tensor, y: torc
                 step, warm = None, float("inf")
             steps.append(step)
             times.append([warm] if warm > SLOW_BATCH_SECONDS else [])
-        for _ in range(TIMED_BATCHES):
+        for _ in range(ROUNDS):
             for step, seen in zip(steps, times):
                 if step is None or (seen and seen[0] > SLOW_BATCH_SECONDS):
                     continue
                 try:
-                    seen.append(_one_batch(step, x, y))
+                    _one_batch(step, x, y)  # the hand-over from the step before: not timed
+                    seen.extend(_one_batch(step, x, y) for _ in range(TIMED_BATCHES))
                 except (OSError, RuntimeError, ValueError):
-                    seen.clear()
-                    seen.append(float("inf"))
+                    seen[:] = [float("inf")]
     finally:
         for step in steps:
             if step is not None:
