@@ -1,6 +1,6 @@
 """Fresh interpreters, started ahead and waiting, for tests that kill a process many times.
 
-Why not os.fork(): a fork copies the test process with whatever torch set up in it (its OpenMP
+Why not a fork: forking copies the test process with whatever torch set up in it (its OpenMP
 thread pools, a CUDA context an earlier test made), and on GPU and many-core machines the child
 then fails (issue 25). A fresh interpreter pays a few seconds of imports instead; starting the next
 children while the current one runs hides most of that.
