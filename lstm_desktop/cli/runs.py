@@ -121,6 +121,9 @@ def show_run(args: argparse.Namespace) -> int:
     lines.append(f"  epochs {epochs}{secs} on {run.device or '?'} (torch {run.torch_version or '?'}, "
                  f"{run.host or '?'}: {run.machine or '?'})")
     lines.append(f"  model: {where if where else 'none (no epoch finished)'}")
+    step = store.info(run.id).get("step")
+    if step:
+        lines.append(f"  trained by: {step}")
     if run.tags:
         lines.append(f"  tags: {', '.join(run.tags)}")
     if run.notes:

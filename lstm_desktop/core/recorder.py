@@ -93,7 +93,8 @@ class RunRecorder(ev.Callback):
 
     def on_fit_start(self, event: ev.FitStarted) -> None:
         info = {"pid": os.getpid(), **self.store.info(self.run_id), "train_size": event.train_size,
-                "val_size": event.val_size, "batches_per_epoch": event.batches_per_epoch}
+                "val_size": event.val_size, "batches_per_epoch": event.batches_per_epoch,
+                "step": event.step}  # which training step ran the batches, and how it was chosen
         world = os.environ.get("WORLD_SIZE")
         if world and world.isdigit() and int(world) > 1:
             info["world_size"] = int(world)

@@ -52,6 +52,7 @@ def test_a_cli_training_is_listed_with_everything_scripts_need(capsys, trained, 
     assert code == 0 and "finished" in out and "LSTM (16)" in out
     code, out, _ = run_cli(capsys, "runs", "show", str(row["id"]))
     assert code == 0 and "Run 1 (run 1)" in out and "accuracy" in out and "model.pt" in out
+    assert "  trained by: C kernel" in out or "  trained by: torch" in out  # the step that ran the batches
     code, out, _ = run_cli(capsys, "runs", "show", "1", "--json")
     shown = json.loads(out)
     assert len(shown["curves"]["epoch"]) == 1 and len(shown["metrics"]["confusion"]) == 10

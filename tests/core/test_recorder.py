@@ -55,6 +55,7 @@ def test_a_finished_run_is_stored_exactly_as_it_trained(data, tmp_path):
     assert [x for x, _ in curves["probe"]] == [1.0, 2.0] and all(len(p) == 10 for _, p in curves["probe"])
     info = store.info(run.id)
     assert info["train_size"] == len(data.train_x) and info["batches_per_epoch"] > 0
+    assert info["step"].startswith(("C kernel", "torch")), info["step"]  # the step that ran, as the run says
 
 
 def test_a_stopped_run_keeps_its_partial_epoch_curve_and_its_last_finished_model(data, tmp_path):
