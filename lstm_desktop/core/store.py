@@ -163,11 +163,13 @@ class RunStore(RunEditing):
         return self.get_run(new_id)
 
     def _skip_ids_of_existing_folders(self, conn: sqlite3.Connection) -> None:
-        """Never hand out an id whose folder exists (a store started afresh after corruption)."""
-        ids = [int(p.name) for p in (self.home / RUNS_DIR).glob("*") if p.name.isdigit()]
-        if not ids:
-            return
+        """Never hand out an id whose folder exists (a store started afresh after corruption). The
+        folder list is read only when the next id's folder exists: listing it on every insert made
+        filling a store quadratic (23 ms a run at 10,000 runs)."""
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'runs'").fetchone()
+        if not (self.home / RUNS_DIR / str((row[0] if row else 0) + 1)).exists():
+            return
+        ids = [int(p.name) for p in (self.home / RUNS_DIR).glob("*") if p.name.isdigit()]
         top = max(ids)
         if row is None:
             conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', ?)", (top,))

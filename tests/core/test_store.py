@@ -210,3 +210,17 @@ def test_a_model_file_opened_in_the_window_is_recorded_where_it_is(tmp_path):
     assert (run.name, run.source, run.status, run.accuracy) == ("mine.pt", "opened", RunStatus.FINISHED, 0.75)
     assert run.checkpoint_path == str(outside) and store.absolute(run.checkpoint_path) == outside
     assert store.get_curves(run_id)["val_loss"] == [0.5, 0.4]
+
+
+def test_new_ids_skip_existing_folders_without_listing_them_on_every_insert(tmp_path, monkeypatch):
+    from lstm_desktop.core.store import open_store
+
+    store = open_store(tmp_path)
+    (tmp_path / "runs" / "3").mkdir(parents=True)  # a folder left by a store started afresh
+    listed = []
+    real_glob = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: listed.append(self) or real_glob(self, pattern))
+    ids = [store.create_run(TrainConfig(dataset="digits")).id for _ in range(6)]
+    assert ids == [1, 2, 4, 5, 6, 7]  # 3's folder is another run's: never handed out
+    assert len([p for p in listed if p.name == "runs"]) == 1  # listed once, when the next id's folder existed
+    store.close()
