@@ -158,6 +158,9 @@ def _rewrite_folder(store: Any, folder: Path, run_id: int, row: bool, curves: bo
         log.warning("could not rewrite the files of %s: %s", folder, exc)
 
 
+OPEN_ATTEMPTS = 3  # tries of check() when SQLite answers busy at once
+
+
 def check(store: Any) -> None:
     """Migrate, then read the runs table and check its pages: raises sqlite3.DatabaseError when damaged."""
     conn = store._conn()
@@ -168,13 +171,27 @@ def check(store: Any) -> None:
         raise sqlite3.DatabaseError(f"quick_check: {result}")
 
 
+def _check_again_while_busy(store: Any, attempts: int = OPEN_ATTEMPTS) -> None:
+    """check(), tried again when SQLite says busy: two processes opening a new store at once can get
+    "database is locked" at once, without the busy timeout's wait (SQLite's answer to a lock
+    deadlock), and the second try then finds the schema made."""
+    for attempt in range(attempts):
+        try:
+            return check(store)
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if attempt + 1 == attempts or not ("locked" in text or "busy" in text):
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 def open_checked(store: Any) -> Any:
     """The store checked; a damaged file is moved aside and rebuilt (start_afresh). A locked or
     unreadable file is a StoreError, never moved aside: it is not damaged."""
     from lstm_desktop.core.errors import StoreError
 
     try:
-        check(store)
+        _check_again_while_busy(store)
     except sqlite3.OperationalError as exc:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:

@@ -224,3 +224,33 @@ def test_new_ids_skip_existing_folders_without_listing_them_on_every_insert(tmp_
     assert ids == [1, 2, 4, 5, 6, 7]  # 3's folder is another run's: never handed out
     assert len([p for p in listed if p.name == "runs"]) == 1  # listed once, when the next id's folder existed
     store.close()
+
+
+def test_a_store_that_answers_busy_once_at_open_is_opened_on_the_next_try(tmp_path, monkeypatch):
+    from lstm_desktop.core import store_recovery
+    from lstm_desktop.core.store import open_store
+
+    real_check, calls = store_recovery.check, []
+
+    def busy_once(store):
+        calls.append(1)
+        if len(calls) == 1:  # what a second process opening a new store at the same moment can get
+            raise sqlite3.OperationalError("database is locked")
+        return real_check(store)
+
+    monkeypatch.setattr(store_recovery, "check", busy_once)
+    store = open_store(tmp_path)
+    assert len(calls) == 2 and store.create_run(TrainConfig(dataset="digits")).id == 1
+    store.close()
+
+
+def test_a_store_that_stays_busy_at_open_is_a_message(tmp_path, monkeypatch):
+    from lstm_desktop.core import store_recovery
+    from lstm_desktop.core.store import open_store
+
+    def always_busy(store):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store_recovery, "check", always_busy)
+    with pytest.raises(StoreError, match="stayed locked by another process"):
+        open_store(tmp_path)
