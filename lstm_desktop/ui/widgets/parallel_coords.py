@@ -13,13 +13,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from lstm_desktop.core.run_compare import RESULT_BY_KEY, Axis, parallel_axes, result_values
 from lstm_desktop.core.runs import Run
-from lstm_desktop.ui.theme import Theme, style_view, theme_for
+from lstm_desktop.ui.theme import Theme, theme_for
+from lstm_desktop.ui.widgets.themed_plot import ThemedPlotMixin
 from lstm_desktop.ui.widgets.common import heading, muted, named
 
 BANDS = 12  # colour bands of the colouring result
@@ -57,7 +58,7 @@ class _BrushBox(pg.ViewBox):
             ev.ignore()
 
 
-class ParallelCoordinatesView(QWidget):
+class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
     runsBrushed = Signal(list)  # the ids of the runs inside every brush ([] when the brushes are cleared)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -106,21 +107,6 @@ class ParallelCoordinatesView(QWidget):
         for item in (self._faded, self._axis_lines):
             self.plot.addItem(item)
         self.apply_theme(self._theme)
-
-    # ---- theme --------------------------------------------------------------------------------
-    def apply_theme(self, theme: Theme) -> None:
-        self._theme = theme
-        style_view(self.plot_widget, theme)
-        self._stale = True
-        if self.isVisible():
-            self.redraw()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            theme = theme_for(self.palette())
-            if theme != self._theme:
-                self.apply_theme(theme)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)

@@ -10,12 +10,13 @@ from typing import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QVBoxLayout, QWidget)
 
-from lstm_desktop.ui.theme import Theme, style_view, theme_for
+from lstm_desktop.ui.theme import Theme, theme_for
+from lstm_desktop.ui.widgets.themed_plot import ThemedPlotMixin
 from lstm_desktop.ui.widgets.common import heading, named
 from lstm_desktop.ui.widgets.curve_buffers import ema
 from lstm_desktop.ui.widgets.plot_axes import HoverPlotWidget, cache_static_parts
@@ -38,7 +39,7 @@ def swatch(color: str, size: int = 12) -> QIcon:
     return QIcon(pixmap)
 
 
-class RunComparisonPlot(QWidget):
+class RunComparisonPlot(ThemedPlotMixin, QWidget):
     """One curve item per ticked run, reused between redraws; redrawn only while visible."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -85,21 +86,6 @@ class RunComparisonPlot(QWidget):
         body.addWidget(self.legend)
         layout.addLayout(body, 1)
         self.apply_theme(self._theme)
-
-    # ---- theme --------------------------------------------------------------------------------
-    def apply_theme(self, theme: Theme) -> None:
-        self._theme = theme
-        style_view(self.plot_widget, theme)
-        self._stale = True
-        if self.isVisible():
-            self.redraw()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            theme = theme_for(self.palette())
-            if theme != self._theme:
-                self.apply_theme(theme)
 
     # ---- data ---------------------------------------------------------------------------------
     def set_title(self, text: str) -> None:
