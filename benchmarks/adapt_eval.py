@@ -32,13 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lstm_desktop.core.adapt import AdaptSettings, adapt_model  # noqa: E402
-from lstm_desktop.core.checkpoint import load_checkpoint  # noqa: E402
-from lstm_desktop.core.inference import predict_probabilities  # noqa: E402
-from lstm_desktop.core.preprocess import preprocess, to_model_input  # noqa: E402
-from lstm_desktop.core.resources import shipped_model_path  # noqa: E402
-from lstm_desktop.core.strokes import StrokeRaster  # noqa: E402
-from lstm_desktop.core.synthetic_digits import make_writer  # noqa: E402
+from lstm_desktop.core.drawing.adapt import AdaptSettings, adapt_model  # noqa: E402
+from lstm_desktop.core.models.checkpoint import load_checkpoint  # noqa: E402
+from lstm_desktop.core.drawing.inference import predict_probabilities  # noqa: E402
+from lstm_desktop.core.drawing.preprocess import preprocess, to_model_input  # noqa: E402
+from lstm_desktop.core.files.resources import shipped_model_path  # noqa: E402
+from lstm_desktop.core.drawing.strokes import StrokeRaster  # noqa: E402
+from lstm_desktop.core.data.synthetic_digits import make_writer  # noqa: E402
 
 
 def _images(digits) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +62,7 @@ def _by_digit(model, images: np.ndarray, labels: np.ndarray, ckpt) -> list[float
 
 
 def _mnist_test(data_dir: str | None):
-    from lstm_desktop.core.data import load_mnist_tensors, missing_mnist_files, resolve_data_dir
+    from lstm_desktop.core.data.image_sets import load_mnist_tensors, missing_mnist_files, resolve_data_dir
 
     root = resolve_data_dir(data_dir)
     if missing_mnist_files(root):

@@ -59,8 +59,8 @@ def main() -> None:
     import numpy as np
     from PySide6.QtCore import QSettings, Qt, QTimer
 
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.runs.store import open_store
     from lstm_desktop.ui.app import create_application
     from lstm_desktop.ui.main_window import MainWindow
 

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from handwritten_vs_engine import HandWritten, plain_flops_per_sample  # noqa: E402
 
-from lstm_desktop.core.config import TrainConfig  # noqa: E402
-from lstm_desktop.core.data import DataBundle  # noqa: E402
-from lstm_desktop.core.datasets import load_bundle  # noqa: E402
-from lstm_desktop.core.engine import Trainer  # noqa: E402
+from lstm_desktop.core.training.config import TrainConfig  # noqa: E402
+from lstm_desktop.core.data.image_sets import DataBundle  # noqa: E402
+from lstm_desktop.core.data.catalog import load_bundle  # noqa: E402
+from lstm_desktop.core.training.engine import Trainer  # noqa: E402
 
 GPU_VARIANTS = {"plain 1x128, batch 64": dict(hidden=128, batch_size=64),
                 "plain 1x128, batch 512": dict(hidden=128, batch_size=512),

@@ -54,7 +54,7 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=1800)
     a = p.parse_args()
 
-    from lstm_desktop.core.checkpoint import load_checkpoint
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
 
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo"}
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):

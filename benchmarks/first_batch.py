@@ -1,7 +1,7 @@
 """How long from the start of training to the end of its first batch, in a fresh interpreter each time.
 
 Why: torch.optim's own Adam imports torch._dynamo and triton on its first use (about a second,
-before any batch, and a SIGSEGV under GNOME's GTK3 theme: issue 25); core/optim.py's Adam does not.
+before any batch, and a SIGSEGV under GNOME's GTK3 theme: issue 25); core/training/optim.py's Adam does not.
 `--torch-adam` puts torch.optim.Adam back into make_optimizer, as before that change, for comparison.
 Each run: import torch and the core, build the data, then time Trainer.fit from its call to the
 first BatchEnded event (device cpu). Prints each run and the median.
@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ONE_RUN = """
 import json, sys, time
 import torch
-from lstm_desktop.core import optim
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import synthetic_bundle
-from lstm_desktop.core.engine import Trainer
+from lstm_desktop.core.training import optim
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import synthetic_bundle
+from lstm_desktop.core.training.engine import Trainer
 if {torch_adam}:
     optim.Adam = torch.optim.Adam  # the optimiser make_optimizer built before issue 25
 data = synthetic_bundle(n=2000, seed=0)

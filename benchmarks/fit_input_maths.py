@@ -26,10 +26,10 @@ if str(ROOT) not in sys.path:
 import torch  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
-from lstm_desktop.core.data import digits_bundle, normalize  # noqa: E402
-from lstm_desktop.core.inference import fit_input  # noqa: E402
-from lstm_desktop.core.mnist_files import read_mnist  # noqa: E402
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec  # noqa: E402
+from lstm_desktop.core.data.image_sets import digits_bundle, normalize  # noqa: E402
+from lstm_desktop.core.drawing.inference import fit_input  # noqa: E402
+from lstm_desktop.core.data.mnist_files import read_mnist  # noqa: E402
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec  # noqa: E402
 
 
 def _area_matrix(lo: int, hi: int) -> np.ndarray:

@@ -36,7 +36,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
     from lstm_desktop.testing import send_mouse
     from lstm_desktop.ui.main_window import MainWindow
 

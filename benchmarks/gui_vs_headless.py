@@ -43,7 +43,7 @@ def peak_rss_mb() -> float:
 
 
 def make_config(args):
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training.config import TrainConfig
 
     return TrainConfig(dataset=args.dataset, data_dir=str(args.data_dir) if args.dataset == "mnist" else None,
                        epochs=args.epochs, device=args.device, seed=args.seed)
@@ -56,7 +56,7 @@ class BatchLimiter:
         self.control, self.limit, self.batches = control, limit, 0
 
     def __call__(self, event) -> None:
-        from lstm_desktop.core.events import BatchEnded
+        from lstm_desktop.core.training.events import BatchEnded
 
         if isinstance(event, BatchEnded):
             self.batches += 1
@@ -70,8 +70,8 @@ def emit(result: dict) -> None:
 
 # ------------------------------------------------------------------------------------------ children
 def child_headless(args) -> None:
-    from lstm_desktop.core.control import TrainingControl
-    from lstm_desktop.core.session import run_training
+    from lstm_desktop.core.training.control import TrainingControl
+    from lstm_desktop.core.training.session import run_training
 
     control = TrainingControl()
     limiter = BatchLimiter(control, args.limit_batches)
@@ -89,7 +89,7 @@ def child_gui(args) -> None:
     import numpy as np
     from PySide6.QtCore import QSettings, Qt, QTimer
 
-    from lstm_desktop.core.control import TrainingControl
+    from lstm_desktop.core.training.control import TrainingControl
     from lstm_desktop.ui.app import create_application
     from lstm_desktop.ui.main_window import MainWindow
 

@@ -4,7 +4,7 @@ The hand-written side: MNIST loaded once into tensors (torchvision's files, down
 and normalised as the notebook does), the same architecture as the engine's model written with
 nn.LSTM (+ attention pooling) and nn.Linear, torch.optim.Adam(lr=1e-3), and per batch: index,
 zero_grad, forward, cross_entropy, backward, step, loss.item(). No DataLoader. The engine side:
-lstm_desktop.core.engine.Trainer on the same tensors (events emitted as usual). Rounds of a fixed
+lstm_desktop.core.training.engine.Trainer on the same tensors (events emitted as usual). Rounds of a fixed
 number of batches alternate, so machine noise hits both alike; the result is the median ratio.
 
 Variants: the plain model (1x128, batch 64) and the shipped model's variant (BiLSTM 128 + attention,
@@ -27,9 +27,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import DataBundle, mnist_bundle
-from lstm_desktop.core.engine import Trainer
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import DataBundle, mnist_bundle
+from lstm_desktop.core.training.engine import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {"plain 1x128, batch 64": dict(hidden=128, bidirectional=False, attention=False, batch_size=64),

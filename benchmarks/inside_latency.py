@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
-    from lstm_desktop.core.checkpoint import Checkpoint
-    from lstm_desktop.core.introspect import explain, torch_threads
-    from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+    from lstm_desktop.core.models.checkpoint import Checkpoint
+    from lstm_desktop.core.models.introspect import explain, torch_threads
+    from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
     from lstm_desktop.ui.inside_view import InsideView
 
     if args.threads:
@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     shipped = None
     if args.shipped:
-        from lstm_desktop.core.checkpoint import load_checkpoint
-        from lstm_desktop.core.resources import shipped_model_path
+        from lstm_desktop.core.models.checkpoint import load_checkpoint
+        from lstm_desktop.core.files.resources import shipped_model_path
 
         shipped = load_checkpoint(shipped_model_path())
         specs["shipped model (" + shipped.config.variant_name + ")" if shipped.config else "shipped model"] = shipped.spec

@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lstm_desktop.core.config import TrainConfig  # noqa: E402
-from lstm_desktop.core.events import Callback, EpochEnded, GradientFlowMeasured  # noqa: E402
-from lstm_desktop.core.longlag import relevant_windows  # noqa: E402
+from lstm_desktop.core.training.config import TrainConfig  # noqa: E402
+from lstm_desktop.core.training.events import Callback, EpochEnded, GradientFlowMeasured  # noqa: E402
+from lstm_desktop.core.data.longlag import relevant_windows  # noqa: E402
 
 
 class FirstEpochFlow(Callback):
@@ -68,7 +68,7 @@ def flow_ratio(norms: tuple[float, ...] | None, seq_len: int) -> float:
 
 
 def run_one(cell: str, seed: int) -> dict:
-    from lstm_desktop.core.session import run_training
+    from lstm_desktop.core.training.session import run_training
 
     config = TrainConfig.for_dataset("temporal-order", cell=cell, seed=seed)
     flow = FirstEpochFlow(f"{cell} seed {seed}")
@@ -109,10 +109,10 @@ def cells_benchmark(cells: list[str], seeds: list[int]) -> list[dict]:
 def pixel_mnist_benchmark(batches: int, data_dir: str | None) -> dict:
     import torch
 
-    from lstm_desktop.core.control import TrainingControl
-    from lstm_desktop.core.datasets import load_bundle
-    from lstm_desktop.core.engine import Trainer
-    from lstm_desktop.core.gradient_flow import GradientFlowProbe
+    from lstm_desktop.core.training.control import TrainingControl
+    from lstm_desktop.core.data.catalog import load_bundle
+    from lstm_desktop.core.training.engine import Trainer
+    from lstm_desktop.core.models.gradient_flow import GradientFlowProbe
 
     config = TrainConfig.for_dataset("pixel-mnist", cell="lstm", data_dir=data_dir)
     data = load_bundle("pixel-mnist", data_dir, config.val_size, config.seed)
@@ -160,7 +160,7 @@ class ProbeTimer:
         self.count = 0
 
     def __enter__(self) -> "ProbeTimer":
-        from lstm_desktop.core.gradient_flow import GradientFlowProbe
+        from lstm_desktop.core.models.gradient_flow import GradientFlowProbe
 
         self._original = original = GradientFlowProbe.measure
         timer = self
@@ -177,7 +177,7 @@ class ProbeTimer:
         return self
 
     def __exit__(self, *exc) -> None:
-        from lstm_desktop.core.gradient_flow import GradientFlowProbe
+        from lstm_desktop.core.models.gradient_flow import GradientFlowProbe
 
         GradientFlowProbe.measure = self._original
 

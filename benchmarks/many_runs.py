@@ -37,9 +37,9 @@ EPOCHS, BATCHES = 5, 40
 
 def fill(home: Path, runs: int, seed: int = 0) -> float:
     """Write `runs` finished runs into the store at home; returns the seconds it took."""
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.metrics import ClassMetrics, Metrics
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.training.metrics import ClassMetrics, Metrics
+    from lstm_desktop.core.runs.store import open_store
 
     store = open_store(home)
     rng = random.Random(seed)

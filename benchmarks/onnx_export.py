@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lstm_desktop.core.checkpoint import load_checkpoint  # noqa: E402
-from lstm_desktop.core.evaluate import dataset_of  # noqa: E402
-from lstm_desktop.core.onnx_export import export_onnx  # noqa: E402
+from lstm_desktop.core.models.checkpoint import load_checkpoint  # noqa: E402
+from lstm_desktop.core.training.evaluate import dataset_of  # noqa: E402
+from lstm_desktop.core.models.onnx_export import export_onnx  # noqa: E402
 
 
 def main() -> int:

@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEvent, QEventLoop, Qt
     from PySide6.QtWidgets import QApplication
 
-    from lstm_desktop.core.checkpoint import load_checkpoint
-    from lstm_desktop.core.resources import shipped_model_path
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
+    from lstm_desktop.core.files.resources import shipped_model_path
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
     from lstm_desktop.ui.pad_panel import PadPanel
     from lstm_desktop.testing import send_mouse
 

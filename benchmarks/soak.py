@@ -37,8 +37,8 @@ def main() -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
     from lstm_desktop.ui.main_window import MainWindow
     from lstm_desktop.testing import replay_strokes
 

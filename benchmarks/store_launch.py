@@ -32,14 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lstm_desktop.core.config import TrainConfig  # noqa: E402
-from lstm_desktop.core.metrics import ClassMetrics, Metrics  # noqa: E402
-from lstm_desktop.core.store import open_store  # noqa: E402
+from lstm_desktop.core.training.config import TrainConfig  # noqa: E402
+from lstm_desktop.core.training.metrics import ClassMetrics, Metrics  # noqa: E402
+from lstm_desktop.core.runs.store import open_store  # noqa: E402
 
 COLD = """
 import sys, time
 t = time.perf_counter()
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.runs.store import open_store
 t_import = time.perf_counter()
 store = open_store(sys.argv[1])
 runs = store.list_runs()

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ADD = ("import sys, time; from lstm_desktop.core.store import open_store; s = open_store(sys.argv[1]); "
+ADD = ("import sys, time; from lstm_desktop.core.runs.store import open_store; s = open_store(sys.argv[1]); "
        "r = s.create_run(None, source='cli'); print(r.id, time.monotonic(), flush=True)")
 HOLD = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
         "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(10); c.execute('COMMIT')")

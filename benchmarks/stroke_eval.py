@@ -1,7 +1,7 @@
 """Accuracy on synthetic pen strokes, through the app's own pad renderer and preprocessing.
 
 Generates N digits (default 5000, fixed seed) per template set from
-lstm_desktop.core.synthetic_digits: several pen trajectory styles per digit, varied in pen width,
+lstm_desktop.core.data.synthetic_digits: several pen trajectory styles per digit, varied in pen width,
 size, aspect, slant, rotation, position, wobble, jitter and stroke speed. Two sets by default:
 
   classic   the original styles (35)
@@ -47,14 +47,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lstm_desktop.core.checkpoint import load_checkpoint  # noqa: E402
-from lstm_desktop.core.classify import UNSURE_BELOW, judge  # noqa: E402
-from lstm_desktop.core.inference import predict_probabilities  # noqa: E402
-from lstm_desktop.core.preprocess import preprocess, textbook_preprocess  # noqa: E402
-from lstm_desktop.core.resources import shipped_model_path  # noqa: E402
-from lstm_desktop.core.strokes import CANVAS_SIZE, StrokeRaster  # noqa: E402
-from lstm_desktop.core.synthetic_digits import generate_digits  # noqa: E402
-from lstm_desktop.core.digit_templates import TEMPLATE_SETS  # noqa: E402
+from lstm_desktop.core.models.checkpoint import load_checkpoint  # noqa: E402
+from lstm_desktop.core.drawing.classify import UNSURE_BELOW, judge  # noqa: E402
+from lstm_desktop.core.drawing.inference import predict_probabilities  # noqa: E402
+from lstm_desktop.core.drawing.preprocess import preprocess, textbook_preprocess  # noqa: E402
+from lstm_desktop.core.files.resources import shipped_model_path  # noqa: E402
+from lstm_desktop.core.drawing.strokes import CANVAS_SIZE, StrokeRaster  # noqa: E402
+from lstm_desktop.core.data.synthetic_digits import generate_digits  # noqa: E402
+from lstm_desktop.core.data.digit_templates import TEMPLATE_SETS  # noqa: E402
 
 SETS = (*TEMPLATE_SETS, "hard")
 
@@ -69,7 +69,7 @@ def unsure_rates(unsure: np.ndarray, correct: np.ndarray) -> tuple[float, float]
 def _mnist(folder: str, ckpt, model) -> dict:
     """The MNIST test set: accuracy, per digit, and the unsure rates (a top probability under
     UNSURE_BELOW; the shape checks need strokes, the input checks are for drawings)."""
-    from lstm_desktop.core.data import load_mnist_tensors
+    from lstm_desktop.core.data.image_sets import load_mnist_tensors
 
     _, _, x, y = load_mnist_tensors(Path(folder))
     inputs = list(((x.float() / 255.0 - ckpt.mean) / ckpt.std).numpy())

@@ -21,11 +21,11 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.control import TrainingControl
-from lstm_desktop.core.data import DataBundle, mnist_bundle
-from lstm_desktop.core.engine import Trainer
-from lstm_desktop.core.events import BatchEnded
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.control import TrainingControl
+from lstm_desktop.core.data.image_sets import DataBundle, mnist_bundle
+from lstm_desktop.core.training.engine import Trainer
+from lstm_desktop.core.training.events import BatchEnded
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from handwritten_vs_engine import plain_flops_per_sample, sgemm_peak  # noqa: E402

@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def verdicts(items, model, mean, std, use_shape: bool):
-    from lstm_desktop.core.classify import input_doubt, interpret
-    from lstm_desktop.core.inference import predict_probabilities
-    from lstm_desktop.core.non_digits import shape_doubt
-    from lstm_desktop.core.preprocess import preprocess
-    from lstm_desktop.core.strokes import CANVAS_SIZE, render_strokes
+    from lstm_desktop.core.drawing.classify import input_doubt, interpret
+    from lstm_desktop.core.drawing.inference import predict_probabilities
+    from lstm_desktop.core.drawing.non_digits import shape_doubt
+    from lstm_desktop.core.drawing.preprocess import preprocess
+    from lstm_desktop.core.drawing.strokes import CANVAS_SIZE, render_strokes
 
     pres = [preprocess(render_strokes(strokes), polarity="ink", mean=mean, std=std) for strokes in items]
     keep = [p for p in pres if p is not None]
@@ -52,9 +52,9 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from lstm_desktop.core.classify import load_classifier
-    from lstm_desktop.core.non_digits import generate_non_digits
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.drawing.classify import load_classifier
+    from lstm_desktop.core.drawing.non_digits import generate_non_digits
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
 
     ckpt = load_classifier(args.model)
     non = generate_non_digits(args.n, seed=11)

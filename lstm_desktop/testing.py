@@ -12,7 +12,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 if TYPE_CHECKING:
-    from lstm_desktop.core.strokes import Stroke
+    from lstm_desktop.core.drawing.strokes import Stroke
     from lstm_desktop.ui.widgets.drawing_pad import DrawingPad
 
 

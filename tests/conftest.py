@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
-# The engine times its candidate CPU steps (core/step_choice.py); tests take the rules' pick so what
+# The engine times its candidate CPU steps (core/steps/step_choice.py); tests take the rules' pick so what
 # they check does not depend on this machine's load. tests/core/test_step_choice.py times for real.
 os.environ.setdefault("LSTM_DESKTOP_STEP_CHOICE", "rules")
 
@@ -18,7 +18,7 @@ import atexit  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
-# Every run a test trains is recorded in the run store: never in the user's own (core/paths.py).
+# Every run a test trains is recorded in the run store: never in the user's own (core/files/paths.py).
 os.environ["LSTM_DESKTOP_HOME"] = tempfile.mkdtemp(prefix="lstm-desktop-test-home-")
 atexit.register(shutil.rmtree, os.environ["LSTM_DESKTOP_HOME"], True)
 # Tests run in a folder of their own, so a default output (`train` without --out writes lstm-model.pt

@@ -45,8 +45,8 @@ def main() -> int:
     if args.dark:
         apply_dark_palette(app)
     install_theme_watcher(app, follow_scheme=False)
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
     from lstm_desktop.ui.main_window import TAB_DRAW, TAB_INSIDE, TAB_RESULTS, TAB_TRAIN, MainWindow
     from lstm_desktop.testing import replay_strokes
 
@@ -127,7 +127,7 @@ def tour(win, app, out: Path, pump, shot, digit_seed: int) -> int:
     """The shipped (attention) model on a drawn digit: the Draw tab, then each inside panel."""
     from PySide6.QtCore import QRect
 
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
     from lstm_desktop.ui.main_window import TAB_DRAW, TAB_INSIDE
     from lstm_desktop.testing import replay_strokes
 

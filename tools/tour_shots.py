@@ -29,8 +29,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
     from lstm_desktop.testing import replay_strokes
     from lstm_desktop.ui.main_window import MainWindow
     from lstm_desktop.ui.theme import apply_dark_palette, apply_light_palette, install_theme_watcher

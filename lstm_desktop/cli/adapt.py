@@ -25,7 +25,7 @@ def _positive_int(text: str) -> int:
 
 def _seed(text: str) -> int:
     """The training form's seed range (0 to 2**31 - 1), said in the message, checked as it is read."""
-    from lstm_desktop.core.config import SETTINGS
+    from lstm_desktop.core.training.config import SETTINGS
 
     seed = next(s for s in SETTINGS if s.name == "seed")
     try:
@@ -39,7 +39,7 @@ def _seed(text: str) -> int:
 
 
 def register(sub) -> None:
-    from lstm_desktop.core.adapt import AdaptSettings
+    from lstm_desktop.core.drawing.adapt import AdaptSettings
 
     a = sub.add_parser("adapt", help="fine-tune a model on your own drawings (DIR/<digit>/*.png)")
     a.add_argument("folder", metavar="DIR", help="one sub-folder per digit (0-9) holding PNG drawings, "
@@ -56,13 +56,13 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from lstm_desktop.core.adapt import AdaptSettings, adapt_model, misread_message
-    from lstm_desktop.core.checkpoint import save_checkpoint
-    from lstm_desktop.core.classify import load_classifier
-    from lstm_desktop.core.inference import predict_probabilities
-    from lstm_desktop.core.my_digits import read_digit_folder
-    from lstm_desktop.core.outfile import check_out_target
-    from lstm_desktop.core.preprocess import to_model_input
+    from lstm_desktop.core.drawing.adapt import AdaptSettings, adapt_model, misread_message
+    from lstm_desktop.core.models.checkpoint import save_checkpoint
+    from lstm_desktop.core.drawing.classify import load_classifier
+    from lstm_desktop.core.drawing.inference import predict_probabilities
+    from lstm_desktop.core.data.my_digits import read_digit_folder
+    from lstm_desktop.core.files.outfile import check_out_target
+    from lstm_desktop.core.drawing.preprocess import to_model_input
 
     out = check_out_target(args.out, lock=False).path  # the shipped model, the run store, devices: refused
     examples = read_digit_folder(args.folder)  # every input problem surfaces here, before any work

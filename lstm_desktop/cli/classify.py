@@ -3,7 +3,7 @@
 File names are taken as they come: one that starts with '-' (`-x.png`) is an image when no
 option has that name and such a file exists (or it ends like an image name, so a missing one is
 "no such file", not an argument error), so it needs no `--` in front. Each file is read on its
-own (a FIFO or device is refused at once by core/images.py), so one bad name never stops the rest.
+own (a FIFO or device is refused at once by core/drawing/images.py), so one bad name never stops the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 
 from lstm_desktop.cli.common import Parser, report
 from lstm_desktop.core.errors import CheckpointError
-from lstm_desktop.core.images import IMAGE_SUFFIXES
+from lstm_desktop.core.drawing.images import IMAGE_SUFFIXES
 
 
 class ImageArgsParser(Parser):
@@ -38,8 +38,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lstm_desktop.core.classify import classify_command
-    from lstm_desktop.core.runref import resolve_model
+    from lstm_desktop.core.drawing.classify import classify_command
+    from lstm_desktop.core.runs.runref import resolve_model
 
     try:
         model = str(resolve_model(args.model)) if args.model else None

@@ -7,7 +7,7 @@ import sys
 from typing import Any, Callable
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.settings import Setting
+from lstm_desktop.core.training.settings import Setting
 
 Command = Callable[[argparse.Namespace], int]
 

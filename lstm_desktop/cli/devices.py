@@ -11,7 +11,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lstm_desktop.core.devices import available_devices
+    from lstm_desktop.core.training.devices import available_devices
 
     for d in available_devices():
         print(f"{d.id:10} {d.label}")

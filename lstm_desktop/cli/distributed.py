@@ -8,13 +8,13 @@ import argparse
 import os
 import sys
 
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training.config import TrainConfig
 
 
 def run_distributed(args: argparse.Namespace, config: TrainConfig) -> int:
     from lstm_desktop.cli.progress import ProgressPrinter
     from lstm_desktop.cli.outcome import _recording, print_outcome
-    from lstm_desktop.core.distributed import train_distributed
+    from lstm_desktop.core.training.distributed import train_distributed
 
     rank = int(os.environ.get("RANK", "0"))
     recording = _recording(config, "torchrun") if rank == 0 else None

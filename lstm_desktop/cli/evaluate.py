@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 
-from lstm_desktop.core.config import DATASETS, TrainConfig
+from lstm_desktop.core.training.config import DATASETS, TrainConfig
 
 
 def register(sub) -> None:
@@ -23,8 +23,8 @@ def check_dataset_fits(ckpt, dataset: str) -> None:
     """--dataset must feed this model what it reads (steps x features, classes): checked before any
     data is loaded, so a temporal-order model on pixel-mnist is a message, not a failed reshape."""
     from lstm_desktop.core.errors import CheckpointError
-    from lstm_desktop.core.evaluate import dataset_of
-    from lstm_desktop.core.shapes import input_shape
+    from lstm_desktop.core.training.evaluate import dataset_of
+    from lstm_desktop.core.data.shapes import input_shape
 
     trained = dataset_of(ckpt)
     if dataset == trained:
@@ -39,9 +39,9 @@ def check_dataset_fits(ckpt, dataset: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lstm_desktop.core.checkpoint import load_checkpoint
-    from lstm_desktop.core.evaluate import score_checkpoint
-    from lstm_desktop.core.runref import resolve_model
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
+    from lstm_desktop.core.training.evaluate import score_checkpoint
+    from lstm_desktop.core.runs.runref import resolve_model
 
     start = time.perf_counter()
     ckpt = load_checkpoint(resolve_model(args.checkpoint))

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training.config import TrainConfig
 
 
 def print_outcome(outcome, as_json: bool, **extra: Any) -> None:
@@ -30,7 +30,7 @@ def print_outcome(outcome, as_json: bool, **extra: Any) -> None:
 def _recording(config: TrainConfig, source: str):
     """The run store's recorder for this run (core.recorder), or None where there is no store."""
     try:
-        from lstm_desktop.core.recorder import open_recording
+        from lstm_desktop.core.runs.recorder import open_recording
     except ModuleNotFoundError:
         return None
     return open_recording(config, source=source)

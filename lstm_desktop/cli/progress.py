@@ -11,10 +11,10 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from lstm_desktop.core.estimate import describe_epoch_time
-from lstm_desktop.core.events import (BatchEnded, Callback, DownloadProgress, EpochEnded, FitFailed,
+from lstm_desktop.core.training.estimate import describe_epoch_time
+from lstm_desktop.core.training.events import (BatchEnded, Callback, DownloadProgress, EpochEnded, FitFailed,
                                       FitStarted)
-from lstm_desktop.core.oserrors import silence_stream
+from lstm_desktop.core.files.oserrors import silence_stream
 
 
 class GuardedStream:

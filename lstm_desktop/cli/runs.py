@@ -54,7 +54,7 @@ def register(sub) -> None:
 
 
 def _store():
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.store import open_store
 
     store = open_store()
     if store.notice:
@@ -171,10 +171,10 @@ def _flush(store) -> None:
 
 
 def export_run(args: argparse.Namespace) -> int:
-    from lstm_desktop.core.atomic import atomic_write
-    from lstm_desktop.core.checkpoint import load_checkpoint
+    from lstm_desktop.core.files.atomic import atomic_write
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
     from lstm_desktop.core.errors import CheckpointError
-    from lstm_desktop.core.outfile import check_out_target
+    from lstm_desktop.core.files.outfile import check_out_target
 
     from lstm_desktop.cli import runs_export
 

@@ -29,10 +29,10 @@ def wants_onnx(args: argparse.Namespace) -> bool:
 
 def export_onnx_run(args: argparse.Namespace, store, run) -> int:
     """Export the run's model as ONNX, checked with onnxruntime before "exported" is printed."""
-    from lstm_desktop.core.checkpoint import load_checkpoint
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
     from lstm_desktop.core.errors import CheckpointError
-    from lstm_desktop.core.evaluate import dataset_of
-    from lstm_desktop.core.onnx_export import export_onnx, require_extras
+    from lstm_desktop.core.training.evaluate import dataset_of
+    from lstm_desktop.core.models.onnx_export import export_onnx, require_extras
 
     require_extras()  # before reading anything: the one-line install hint comes first
     src = store.absolute(run.best_path if args.best else run.checkpoint_path)
@@ -59,7 +59,7 @@ def register_export_data(cmds, open_store: Callable[[], Any]) -> None:
 
 
 def export_data(args: argparse.Namespace, store) -> int:
-    from lstm_desktop.core.run_data import write_run_data
+    from lstm_desktop.core.runs.run_data import write_run_data
 
     runs = [store.find(ref) for ref in args.id] if args.id else store.list_runs()
     fmt = args.format or ("json" if str(args.out).lower().endswith(".json") else "csv")

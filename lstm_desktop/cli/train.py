@@ -1,4 +1,4 @@
-"""`lstm-desktop train`: every flag comes from the settings' declarations (core/config.py)."""
+"""`lstm-desktop train`: every flag comes from the settings' declarations (core/training/config.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lstm_desktop.cli.common import argument_type
 from lstm_desktop.cli.outcome import _recording, print_outcome
-from lstm_desktop.core.config import EXPOSED, TrainConfig
+from lstm_desktop.core.training.config import EXPOSED, TrainConfig
 
 DEFAULT_OUT = "lstm-model.pt"
 
@@ -77,7 +77,7 @@ def default_out(folder: Path | None = None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Check --out (and hold it) before anything trains; release it however the run ends."""
-    from lstm_desktop.core.outfile import check_out_target
+    from lstm_desktop.core.files.outfile import check_out_target
 
     config = config_from_args(args)
     if args.out is None:
@@ -95,9 +95,9 @@ def _run(args: argparse.Namespace, config: TrainConfig) -> int:
 
         return run_distributed(args, config)
     from lstm_desktop.cli.progress import ProgressPrinter
-    from lstm_desktop.core.control import TrainingControl
-    from lstm_desktop.core.devices import resolve_device
-    from lstm_desktop.core.session import run_training
+    from lstm_desktop.core.training.control import TrainingControl
+    from lstm_desktop.core.training.devices import resolve_device
+    from lstm_desktop.core.training.session import run_training
 
     resolve_device(config.device)  # fail before loading data
     control = TrainingControl()
@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace, config: TrainConfig) -> int:
     extra = {"run_id": recording.run_id} if recording is not None else {}
     print_outcome(outcome, args.json, **extra)
     if outcome.saved_to is None and outcome.fit.epochs_completed:
-        from lstm_desktop.core.outfile import kept_message
+        from lstm_desktop.core.files.outfile import kept_message
 
         sys.stderr.write(f"lstm-desktop train: {kept_message(args.out, outcome)}\n")
     if outcome.fit.failure is not None:

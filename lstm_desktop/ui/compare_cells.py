@@ -1,7 +1,7 @@
 """Training › Compare cells: a guided experiment, not "whatever the form holds".
 
 It trains a plain RNN, a GRU and an LSTM one after another on the long-lag task (temporal order)
-with that dataset's own settings (core/config.py's per-dataset defaults), says beforehand what it
+with that dataset's own settings (core/training/config.py's per-dataset defaults), says beforehand what it
 will do, and Stop ends the experiment as a whole (the cells still waiting do not start). While a
 cell trains the form shows its settings; afterwards the user's own settings come back, and the
 three runs are selected together in Results so their curves overlay.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from lstm_desktop.core.config import SETTING, TrainConfig
+from lstm_desktop.core.training.config import SETTING, TrainConfig
 from lstm_desktop.core.errors import ConfigError
 
 CELLS = ("rnn", "gru", "lstm")

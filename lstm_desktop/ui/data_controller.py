@@ -52,7 +52,7 @@ class DataController(QObject):
                 if w.state_label.text().startswith(("Download failed", "MNIST")):
                     w.set_status("Ready")
             return True
-        from lstm_desktop.core.data import missing_mnist_files, mnist_raw_dir, resolve_data_dir
+        from lstm_desktop.core.data.image_sets import missing_mnist_files, mnist_raw_dir, resolve_data_dir
 
         root = resolve_data_dir(values["data_dir"])
         try:
@@ -84,7 +84,7 @@ class DataController(QObject):
         if not w.is_ready or self.job is not None:
             return
         self._then = then
-        from lstm_desktop.core.data import download_mnist, resolve_data_dir
+        from lstm_desktop.core.data.image_sets import download_mnist, resolve_data_dir
 
         root = resolve_data_dir(w.config_panel.values()["data_dir"])
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject
 
-from lstm_desktop.core.inference import blank_value, inference_copy
+from lstm_desktop.core.drawing.inference import blank_value, inference_copy
 from lstm_desktop.ui.inference_worker import ExplainResult, InferenceWorker
 
 log = logging.getLogger(__name__)

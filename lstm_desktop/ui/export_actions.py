@@ -1,5 +1,5 @@
-"""File > Export model as ONNX… and File > Export run data…: the window's side of core/onnx_export.py and
-core/run_data.py, the same functions `lstm-desktop runs export --format onnx` and `runs export-data` call.
+"""File > Export model as ONNX… and File > Export run data…: the window's side of core/models/onnx_export.py and
+core/runs/run_data.py, the same functions `lstm-desktop runs export --format onnx` and `runs export-data` call.
 
 The ONNX export (and its check with onnxruntime over the test set, seconds on MNIST) runs on a
 worker thread; the window says "Exported" only after the check passed. Without the optional
@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.runs import Run
+from lstm_desktop.core.runs.evented_runs import Run
 from lstm_desktop.ui.worker import GuiRelay, TaskWorker, WorkerThread
 
 ONNX_FILTER = "ONNX model (*.onnx)"
@@ -44,7 +44,7 @@ class ExportActions(QObject):
     # ---- ONNX ---------------------------------------------------------------------------------
     def export_onnx(self, run_id: int | None = None, path: str | Path | None = None) -> WorkerThread | None:
         """Export the run's model as ONNX on a worker thread; None when nothing was started."""
-        from lstm_desktop.core.onnx_export import MissingExtra, require_extras
+        from lstm_desktop.core.models.onnx_export import MissingExtra, require_extras
 
         try:
             require_extras()
@@ -68,7 +68,7 @@ class ExportActions(QObject):
         return self._start_onnx(run, ckpt, Path(path))
 
     def _start_onnx(self, run: Run, ckpt, path: Path) -> WorkerThread:
-        from lstm_desktop.core.inference import inference_copy
+        from lstm_desktop.core.drawing.inference import inference_copy
 
         model = inference_copy(ckpt)  # the pad may use the original meanwhile
         data_dir = self.w.config_panel.values()["data_dir"]
@@ -78,8 +78,8 @@ class ExportActions(QObject):
         def task(control, progress):
             from dataclasses import replace
 
-            from lstm_desktop.core.evaluate import dataset_of
-            from lstm_desktop.core.onnx_export import export_onnx
+            from lstm_desktop.core.training.evaluate import dataset_of
+            from lstm_desktop.core.models.onnx_export import export_onnx
 
             copy = replace(ckpt, model=model)
             return export_onnx(copy, path, dataset or dataset_of(copy), data_dir=data_dir, run=about)
@@ -115,7 +115,7 @@ class ExportActions(QObject):
     def export_run_data(self, path: str | Path | None = None, fmt: str | None = None,
                         selected_only: bool | None = None) -> Path | None:
         """Write the selected runs' (or every run's) curves and results as CSV or JSON."""
-        from lstm_desktop.core.run_data import write_run_data
+        from lstm_desktop.core.runs.run_data import write_run_data
 
         selected = self.w.results.selected_runs()
         if selected_only is None:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.runs import Run, RunStatus
+from lstm_desktop.core.runs.evented_runs import Run, RunStatus
 from lstm_desktop.ui.worker import GuiRelay, TaskWorker, WorkerThread
 
 
@@ -54,7 +54,7 @@ class FileActions(QObject):
     # ---- models -------------------------------------------------------------------------------
     def save_run(self, run_id: int | None = None, path: str | Path | None = None) -> Path | None:
         """Export a run's model (the current run by default) to a file."""
-        from lstm_desktop.core.checkpoint import save_checkpoint
+        from lstm_desktop.core.models.checkpoint import save_checkpoint
 
         run = self.w.runs.get(run_id) if run_id is not None else self.w.results.runs_panel.current()
         if run is None:
@@ -84,7 +84,7 @@ class FileActions(QObject):
 
     def open_checkpoint(self, path: str | Path | None = None) -> Run | None:
         """Open a saved model: list it as a run, offer it to the pad, score it on its test set."""
-        from lstm_desktop.core.checkpoint import load_checkpoint
+        from lstm_desktop.core.models.checkpoint import load_checkpoint
 
         if not self.w.is_ready:
             return None
@@ -105,7 +105,7 @@ class FileActions(QObject):
         flow = (ckpt.history or {}).get("gradient_flow")
         epochs_seen = float(len(history.get("epoch") or [])) or 1.0
         gradient_flow = [(epochs_seen, [float(x) for x in flow])] if isinstance(flow, list) and flow else []
-        from lstm_desktop.core.evaluate import dataset_of
+        from lstm_desktop.core.training.evaluate import dataset_of
 
         spec = ckpt.spec
         variant = ckpt.config.variant_name if ckpt.config is not None else \
@@ -129,7 +129,7 @@ class FileActions(QObject):
         return run
 
     def _evaluate(self, run: Run) -> None:
-        from lstm_desktop.core.inference import inference_copy
+        from lstm_desktop.core.drawing.inference import inference_copy
 
         ckpt = run.extra["checkpoint"]
         model_copy = inference_copy(ckpt)  # the pad may use the original meanwhile
@@ -137,8 +137,8 @@ class FileActions(QObject):
         run_id = run.id
 
         def task(control, progress):
-            from lstm_desktop.core.checkpoint import Checkpoint
-            from lstm_desktop.core.evaluate import score_checkpoint
+            from lstm_desktop.core.models.checkpoint import Checkpoint
+            from lstm_desktop.core.training.evaluate import score_checkpoint
 
             scored = score_checkpoint(Checkpoint(model_copy, ckpt.spec, ckpt.config, info=ckpt.info),
                                       data_dir=data_dir, dataset=run.dataset or None, control=control)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from lstm_desktop.core.config import EXPOSED
+from lstm_desktop.core.training.config import EXPOSED
 from lstm_desktop.core.errors import LstmDesktopError
 
 _FLAG = re.compile(r"`?--([a-z][a-z-]*)(?:[ =]([\w~][\w.:/~-]*))?`?")

@@ -120,7 +120,7 @@ class InferenceWorker(QObject):
 
     # ---- worker thread ----------------------------------------------------------------------
     def _loop(self) -> None:
-        from lstm_desktop.core.inference import torch_threads
+        from lstm_desktop.core.drawing.inference import torch_threads
 
         while True:
             with self._cond:
@@ -152,9 +152,9 @@ class InferenceWorker(QObject):
 
 
 def _predict(model, request: PadRequest) -> PadResult:
-    from lstm_desktop.core.classify import predict_single
-    from lstm_desktop.core.inference import fit_input
-    from lstm_desktop.core.preprocess import preprocess
+    from lstm_desktop.core.drawing.classify import predict_single
+    from lstm_desktop.core.drawing.inference import fit_input
+    from lstm_desktop.core.drawing.preprocess import preprocess
 
     if request.pixels is None:
         return PadResult(None, None, None)
@@ -167,14 +167,14 @@ def _predict(model, request: PadRequest) -> PadResult:
 
 
 def _explain(model, image: np.ndarray, background: float, model_label: str) -> ExplainResult:
-    from lstm_desktop.core.introspect import explain_input
+    from lstm_desktop.core.models.introspect import explain_input
 
     return ExplainResult(*explain_input(model, image, background), model_label)
 
 
 def _explain_file(path: str, image: np.ndarray, model_label: str) -> ExplainResult:
-    from lstm_desktop.core.checkpoint import load_checkpoint
-    from lstm_desktop.core.inference import blank_value, inference_copy
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
+    from lstm_desktop.core.drawing.inference import blank_value, inference_copy
 
     ckpt = load_checkpoint(path)
     return _explain(inference_copy(ckpt), image, blank_value(ckpt), model_label)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
-from lstm_desktop.core.introspect import Explanation
+from lstm_desktop.core.models.introspect import Explanation
 
 
 def describe_point(view, ex: Explanation, pos: QPointF, scene=None) -> str:

@@ -20,9 +20,9 @@ from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
-from lstm_desktop.core.inference import blank_value, inference_copy
-from lstm_desktop.core.introspect import DIRECTION_NAMES, Explanation, explain_input
-from lstm_desktop.core.models import LSTMClassifier
+from lstm_desktop.core.drawing.inference import blank_value, inference_copy
+from lstm_desktop.core.models.introspect import DIRECTION_NAMES, Explanation, explain_input
+from lstm_desktop.core.models.networks import LSTMClassifier
 from lstm_desktop.ui import inside_panels as panels
 from lstm_desktop.ui.inside_help import legend_html
 from lstm_desktop.ui.inside_hover import describe_point

@@ -1,6 +1,6 @@
 """At start-up, once the run store is open: a banner that names the runs a crash or a kill left
 `interrupted`, what each kept, and a button that opens the latest in Results. Each run is told once
-(the told runs are kept in the window's settings); the rules are core/interrupted.py's."""
+(the told runs are kept in the window's settings); the rules are core/runs/interrupted.py's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import logging
 from typing import Any
 
-from lstm_desktop.core.interrupted import Interrupted, newly_interrupted, notice, remembered
+from lstm_desktop.core.runs.interrupted import Interrupted, newly_interrupted, notice, remembered
 
 TOLD_KEY = "runs/interruptedTold"
 

@@ -13,10 +13,10 @@ import math
 import numpy as np
 from PySide6.QtCore import QTimer
 
-from lstm_desktop.core import events as ev
-from lstm_desktop.core.dataset_words import words_for
-from lstm_desktop.core.estimate import describe_epoch_time
-from lstm_desktop.core.runs import Run
+from lstm_desktop.core.training import events as ev
+from lstm_desktop.core.data.words import words_for
+from lstm_desktop.core.training.estimate import describe_epoch_time
+from lstm_desktop.core.runs.evented_runs import Run
 from lstm_desktop.ui.training_controller import BatchObserver
 from lstm_desktop.ui.widgets.common import format_percent
 from lstm_desktop.ui.widgets.live_plots import PROBE_HINT

@@ -6,7 +6,7 @@ shipped model (`worker.preload`), then the plots, the pad and the inside view ar
 `ready` is emitted. Where each responsibility lives:
 
 - training: ui/training_controller.py (worker, thread, pause/stop, shutdown), fed to observers:
-  ui/live_view.py (curves, progress) and core/recorder.py (the run's record, in the store and core/runs.py);
+  ui/live_view.py (curves, progress) and core/runs/recorder.py (the run's record, in the store and core/runs/evented_runs.py);
 - runs and results: ui/results_tab.py over the Runs model; files: ui/file_actions.py;
 - data on disk and the download: ui/data_controller.py; settings: ui/window_settings.py;
 - the pad and the inside view: ui/draw_tab.py, computed on ui/inference_worker.py's thread.
@@ -26,9 +26,9 @@ from PySide6.QtCore import QCoreApplication, QSettings, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.errors import ConfigError
-from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.ui.app_events import FirstPaint, QuitWatch
 from lstm_desktop.ui.data_controller import DataController
 from lstm_desktop.ui.file_actions import FileActions
@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
     def _on_preloaded(self, result: dict) -> None:
         if self._close_pending:
             return
-        from lstm_desktop.core.shapes import parameter_count
+        from lstm_desktop.core.data.shapes import parameter_count
         from lstm_desktop.ui.draw_tab import DrawTab
         from lstm_desktop.ui.interrupted_notice import tell_interrupted
         from lstm_desktop.ui.widgets.live_plots import LivePlots
@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== results, files
     def copy_command(self, run_id: int, torchrun: bool = False) -> str:
-        from lstm_desktop.core.commands import torchrun_command, train_command
+        from lstm_desktop.core.training.commands import torchrun_command, train_command
 
         run = self.runs.get(run_id)
         if run is None or run.config is None:

@@ -170,7 +170,7 @@ def show_shortcuts(window: QWidget, modal: bool = True) -> QDialog:
 
 
 def guide_text() -> str:
-    from lstm_desktop.core.resources import resource_path
+    from lstm_desktop.core.files.resources import resource_path
 
     for path in (resource_path("user-guide.md"),):
         try:

@@ -19,13 +19,13 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
-from lstm_desktop.core.classify import Prediction, Verdict, interpret, judge, model_input_problem
-from lstm_desktop.core.control import LatestValue
-from lstm_desktop.core.data import MEAN, STD
+from lstm_desktop.core.drawing.classify import Prediction, Verdict, interpret, judge, model_input_problem
+from lstm_desktop.core.training.control import LatestValue
+from lstm_desktop.core.data.image_sets import MEAN, STD
 from lstm_desktop.core.errors import ImageError
-from lstm_desktop.core.images import FILE_DIALOG_FILTER, IMAGE_SUFFIXES, load_image, load_image_bytes
-from lstm_desktop.core.preprocess import Preprocessed
-from lstm_desktop.core.strokes import PEN_DEFAULT, PEN_MAX, PEN_MIN
+from lstm_desktop.core.drawing.images import FILE_DIALOG_FILTER, IMAGE_SUFFIXES, load_image, load_image_bytes
+from lstm_desktop.core.drawing.preprocess import Preprocessed
+from lstm_desktop.core.drawing.strokes import PEN_DEFAULT, PEN_MAX, PEN_MIN
 from lstm_desktop.ui.inference_worker import InferenceWorker, PadRequest, PadResult
 from lstm_desktop.ui.widgets.drawing_pad import DrawingPad
 from lstm_desktop.ui.widgets.prediction_view import PredictionView
@@ -79,7 +79,7 @@ class PadPanel(QWidget):
     # -- interface the main window relies on ---------------------------------------------------
     def set_model(self, checkpoint, label: str) -> None:
         """Use this model (a core.checkpoint.Checkpoint, or None) for predictions; label names its source."""
-        from lstm_desktop.core.inference import inference_copy
+        from lstm_desktop.core.drawing.inference import inference_copy
 
         self._model = None
         self._model_problem = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from lstm_desktop.core.runs import Run, Runs, RunStatus
+from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus
 from lstm_desktop.ui.runs_table_model import HIDE_TAG, PIN_TAG
 from lstm_desktop.ui.widgets.common import muted
 from lstm_desktop.ui.widgets.hyperparam_table import HyperparameterTable
@@ -127,7 +127,7 @@ class ResultsTab(QSplitter):
             self._best_timer.start()
 
     def _read_some_bests(self, count: int = 500) -> None:
-        from lstm_desktop.core.run_data import best_epochs
+        from lstm_desktop.core.runs.run_data import best_epochs
 
         chunk, self._best_queue = self._best_queue[:count], self._best_queue[count:]
         if not self._best_queue:

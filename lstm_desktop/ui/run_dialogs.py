@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLineEdit, QListWidget,
                                QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
 
-from lstm_desktop.core.runs import Run
+from lstm_desktop.core.runs.evented_runs import Run
 from lstm_desktop.ui.widgets.common import muted, named
 
 

@@ -1,8 +1,8 @@
 """A run's life in the window: created (in the run store when there is one), trained, finished,
 offered to the pad, renamed, annotated, deleted and restored; and "Compare cells", a queue of runs.
 
-Runs live in the Runs model (core/runs.py) that the widgets observe, and in the run store
-(core/store.py) that keeps them across sessions; ui/store_bridge.py translates between the two.
+Runs live in the Runs model (core/runs/evented_runs.py) that the widgets observe, and in the run store
+(core/runs/store.py) that keeps them across sessions; ui/store_bridge.py translates between the two.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.runs import Run, now_iso
+from lstm_desktop.core.runs.evented_runs import Run, now_iso
 from lstm_desktop.ui import store_bridge
 
 
@@ -116,7 +116,7 @@ class RunLifecycle(QObject):
             return None
         ckpt = run.extra.get("checkpoint")
         if ckpt is None and run.checkpoint_path:
-            from lstm_desktop.core.checkpoint import load_checkpoint
+            from lstm_desktop.core.models.checkpoint import load_checkpoint
             from lstm_desktop.core.errors import LstmDesktopError
 
             try:
@@ -191,7 +191,7 @@ class RunLifecycle(QObject):
     def _on_failed(self, message: str, hint: str) -> None:
         run = self.live
         if self.recording is not None and not self.recording.recorder.ended:  # the run raised before its end
-            from lstm_desktop.core.events import RunEnded
+            from lstm_desktop.core.training.events import RunEnded
 
             self.recording.recorder.on_run_end(RunEnded("failed", message, hint))  # its final status
         if "MNIST" in message and self.w.data_banner.isVisible():
@@ -203,7 +203,7 @@ class RunLifecycle(QObject):
         if self.recording is not None:
             recorder = self.recording.recorder
             if not recorder.ended:  # the thread ended without the run's end: say how it ended, once
-                from lstm_desktop.core.events import RunEnded
+                from lstm_desktop.core.training.events import RunEnded
 
                 recorder.on_run_end(RunEnded("stopped" if self.recording.run.epochs_done == 0 else "finished"))
             self.recording.close()

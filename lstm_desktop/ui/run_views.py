@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.ui.worker import GuiRelay, TaskWorker, WorkerThread
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ class TestSetLoader(QObject):
         path, dataset, run_id, folder = self.model_path(run), run.dataset or None, run.id, self.data_dir()
 
         def task(control, _progress):
-            from lstm_desktop.core.checkpoint import load_checkpoint
-            from lstm_desktop.core.evaluate import data_dir_for, score_checkpoint
+            from lstm_desktop.core.models.checkpoint import load_checkpoint
+            from lstm_desktop.core.training.evaluate import data_dir_for, score_checkpoint
 
             ckpt = load_checkpoint(path)
             where = data_dir_for(ckpt, None) or folder  # the folder it trained from, else the window's

@@ -1,4 +1,4 @@
-"""The runs table as a Qt item model over the Runs collection (core/runs.py), with a filter.
+"""The runs table as a Qt item model over the Runs collection (core/runs/evented_runs.py), with a filter.
 
 The model subscribes to the collection's added/changed/removed events, so the table shows every
 run (thousands load at once: rows are computed when painted, never built ahead) and nobody updates
@@ -17,8 +17,8 @@ import json
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
-from lstm_desktop.core.run_data import best_epoch
-from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.core.runs.run_data import best_epoch
+from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.ui.widgets.common import format_duration, format_percent
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole

@@ -1,10 +1,10 @@
-"""Between the window's Runs model (core/runs.py) and the run store (core/store.py): open it, load
+"""Between the window's Runs model (core/runs/evented_runs.py) and the run store (core/runs/store.py): open it, load
 its runs, and pass on the edits.
 
 The window always records through a store: its own (`paths.home_dir()`) or, when that cannot be
 used (an unwritable folder, a store made by a newer version), a session store in a temporary
 folder that is deleted at exit. A run is therefore turned into a Run by one thing only, the
-recorder (core/recorder.py), whether it is kept or not.
+recorder (core/runs/recorder.py), whether it is kept or not.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.runs import Run, Runs
-from lstm_desktop.core.store import RunStore
-from lstm_desktop.core.store import open_store as open_run_store
+from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.core.runs.store import RunStore
+from lstm_desktop.core.runs.store import open_store as open_run_store
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def load_curves(store: RunStore, run: Run) -> None:
 
 def open_recording(store: RunStore, config, runs: Runs, run_id: int | None = None):
     """The recording of a new window run; its Run is added to `runs` and kept up to date."""
-    from lstm_desktop.core.recorder import open_recording as record
+    from lstm_desktop.core.runs.recorder import open_recording as record
 
     return record(config, source="window", store=store, runs=runs, run_id=run_id)
 

@@ -18,10 +18,10 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from lstm_desktop.core.runs import Run, Runs
-from lstm_desktop.core.store import connect
-from lstm_desktop.core.store_schema import LIST_COLUMNS
-from lstm_desktop.core.stored_run import StoredRun
+from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.core.runs.store import connect
+from lstm_desktop.core.runs.store_schema import LIST_COLUMNS
+from lstm_desktop.core.runs.stored_run import StoredRun
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Under the pad a row of digits: clicking one labels the current drawing (a correc
 model read it wrong, a confirmation when right) and keeps it in My digits (the PNG and its
 strokes, in the user's lstm-desktop folder: the images in the ImageFolder layout `my-digits/<digit>/*.png`
 that `lstm-desktop adapt` reads, the strokes beside it in `my-digits-strokes/`). "Adapt to my handwriting" fine-tunes the pad's model on them
-(core/adapt.py) on a worker thread, with progress; the result is a new run in the run store,
+(core/drawing/adapt.py) on a worker thread, with progress; the result is a new run in the run store,
 offered on the pad.
 """
 
@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.atomic import atomic_write
+from lstm_desktop.core.files.atomic import atomic_write
 from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.ui.widgets.common import muted, named
 from lstm_desktop.ui.worker import TaskWorker, WorkerThread
@@ -33,7 +33,7 @@ ADAPT_TIP = "Fine-tune the pad's model on My digits, in seconds; the result is a
 
 
 def my_digits_dir() -> Path:
-    from lstm_desktop.core.paths import home_dir
+    from lstm_desktop.core.files.paths import home_dir
 
     return home_dir() / "my-digits"
 
@@ -103,7 +103,7 @@ class Teacher(QObject):
         self.refresh_count()
 
     def drawings(self) -> list[tuple[int, Path]]:
-        from lstm_desktop.core.my_digits import list_drawings
+        from lstm_desktop.core.data.my_digits import list_drawings
 
         folder = my_digits_dir()
         if not folder.is_dir():
@@ -132,7 +132,7 @@ class Teacher(QObject):
 
     def keep(self, digit: int) -> Path | None:
         """Keep the pad's drawing (PNG of the canvas, and its strokes) as `digit`."""
-        from lstm_desktop.core.my_digits import save_drawing
+        from lstm_desktop.core.data.my_digits import save_drawing
 
         pad = self.w.pad_panel.pad
         if pad.is_empty():
@@ -166,8 +166,8 @@ class Teacher(QObject):
 
     def adapt(self) -> bool:
         """Fine-tune the pad's model on My digits, off the GUI thread."""
-        from lstm_desktop.core.adapt import AdaptSettings, adapt_model
-        from lstm_desktop.core.my_digits import read_digit_folder
+        from lstm_desktop.core.drawing.adapt import AdaptSettings, adapt_model
+        from lstm_desktop.core.data.my_digits import read_digit_folder
 
         if self.job is not None:
             return False
@@ -213,8 +213,8 @@ class Teacher(QObject):
 
     def _on_adapted(self, result) -> None:
         base_name = self._base_name
-        from lstm_desktop.core.checkpoint import save_checkpoint
-        from lstm_desktop.core.runs import Run, RunStatus, now_iso
+        from lstm_desktop.core.models.checkpoint import save_checkpoint
+        from lstm_desktop.core.runs.evented_runs import Run, RunStatus, now_iso
 
         ckpt = result.checkpoint
         name = f"Adapted ({base_name}, {result.examples} drawings)"
@@ -244,7 +244,7 @@ class Teacher(QObject):
             self.w.show_error(f"{name} is on the pad.", f"It now reads all {result.examples} of your drawings as "
                               "you labelled them; the previous model is one click away in the Model list.", "success")
         else:
-            from lstm_desktop.core.adapt import misread_message
+            from lstm_desktop.core.drawing.adapt import misread_message
 
             self.w.show_error(f"{name} is on the pad, but it did not learn all your drawings.",
                               misread_message(self._labels, result.misread, "adapt again"), "warning")

@@ -19,9 +19,9 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.control import TrainingControl
-from lstm_desktop.core.events import Callback, dispatch
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.control import TrainingControl
+from lstm_desktop.core.training.events import Callback, dispatch
 from lstm_desktop.ui.worker import TrainingWorker, WorkerThread, batch_events
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from lstm_desktop.core.config import SETTING, TrainConfig
+from lstm_desktop.core.training.config import SETTING, TrainConfig
 from lstm_desktop.core.errors import LstmDesktopError
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.control import TrainingControl
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.control import TrainingControl
 from lstm_desktop.core.errors import LstmDesktopError
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def unexpected_error_text(exc: BaseException) -> tuple[str, str]:
 
 def batch_events(rows: np.ndarray):
     """The BatchEnded events a chunk of BATCH_COLUMNS rows stands for."""
-    from lstm_desktop.core.events import BatchEnded
+    from lstm_desktop.core.training.events import BatchEnded
 
     for r in rows:
         yield BatchEnded(int(r[5]), int(r[6]), int(r[7]), float(r[1]), float(r[2]), float(r[3]), float(r[4]))
@@ -128,7 +128,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            from lstm_desktop.core.session import run_training
+            from lstm_desktop.core.training.session import run_training
 
             outcome = run_training(self.config, callbacks=[self.on_event, *self._extra_callbacks],
                                    control=self.control, download=self.download, probe=self._probe_input,
@@ -269,12 +269,16 @@ def preload(control: TrainingControl, progress: Callable[[Any], None]) -> dict:
     started = time.perf_counter()
     import pyqtgraph  # noqa: F401 - imported here so the GUI thread finds it loaded
 
-    from lstm_desktop.core import checkpoint, data, devices, engine, session  # noqa: F401
+    from lstm_desktop.core.models import checkpoint
+    from lstm_desktop.core.data import image_sets as data
+    from lstm_desktop.core.training import devices
+    from lstm_desktop.core.training import engine
+    from lstm_desktop.core.training import session  # noqa: F401
     from lstm_desktop.core.errors import CheckpointError
-    from lstm_desktop.core.resources import shipped_model_path
+    from lstm_desktop.core.files.resources import shipped_model_path
 
     progress("torch")
-    from lstm_desktop.core.metrics import load_metric_functions
+    from lstm_desktop.core.training.metrics import load_metric_functions
 
     load_metric_functions()  # else the first run's final report imports scikit-learn mid-run
     found = [(d.id, d.label) for d in devices.available_devices()]

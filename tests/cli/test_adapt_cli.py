@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from lstm_desktop.cli import main
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.my_digits import save_drawing
-from lstm_desktop.core.strokes import render_strokes
-from lstm_desktop.core.synthetic_digits import make_writer
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.data.my_digits import save_drawing
+from lstm_desktop.core.drawing.strokes import render_strokes
+from lstm_desktop.core.data.synthetic_digits import make_writer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

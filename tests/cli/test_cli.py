@@ -18,9 +18,9 @@ import pytest
 import torch
 
 from lstm_desktop.cli import main
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.session import run_training
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.session import run_training
 
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARY_KEYS = ("accuracy", "precision", "recall", "f1", "epochs", "seconds", "train_samples_per_second")

@@ -10,8 +10,8 @@ import pytest
 
 from lstm_desktop.cli import main
 from lstm_desktop.cli.progress import ProgressPrinter
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.events import EpochEnded
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.training.events import EpochEnded
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TINY = ["--dataset", "synthetic", "--hidden", "8", "--epochs", "1", "--batch-size", "32", "--device", "cpu",

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["flag", "environment"])
 def test_evaluate_the_shipped_model_from_another_folder(tmp_path, mnist_dir, how):
-    from lstm_desktop.core.resources import shipped_model_path
+    from lstm_desktop.core.files.resources import shipped_model_path
 
     env = dict(os.environ, LSTM_DESKTOP_HOME=str(tmp_path / "home"))
     args = [sys.executable, "-m", "lstm_desktop", "evaluate", str(shipped_model_path()), "--json"]
@@ -32,7 +32,7 @@ def test_evaluate_the_shipped_model_from_another_folder(tmp_path, mnist_dir, how
 
 
 def test_a_missing_dataset_says_where_it_looked_and_what_works(tmp_path):
-    from lstm_desktop.core.resources import shipped_model_path
+    from lstm_desktop.core.files.resources import shipped_model_path
 
     env = dict(os.environ, LSTM_DESKTOP_HOME=str(tmp_path / "home"), LSTM_DESKTOP_DATA=str(tmp_path / "none"))
     proc = subprocess.run([sys.executable, "-m", "lstm_desktop", "evaluate", str(shipped_model_path())],

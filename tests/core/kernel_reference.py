@@ -8,7 +8,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
 
 VARIANTS = {
     "plain": dict(),

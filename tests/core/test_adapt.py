@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_desktop.core.adapt import AdaptCancelled, AdaptError, AdaptSettings, adapt_model, mnist_replay
-from lstm_desktop.core.checkpoint import load_checkpoint, save_checkpoint
-from lstm_desktop.core.inference import predict_probabilities
-from lstm_desktop.core.my_digits import MyDigitsError, read_digit_folder, save_drawing
-from lstm_desktop.core.preprocess import preprocess, to_model_input
-from lstm_desktop.core.resources import shipped_model_path
-from lstm_desktop.core.strokes import StrokeRaster, render_strokes
-from lstm_desktop.core.synthetic_digits import generate_digits, make_writer
+from lstm_desktop.core.drawing.adapt import AdaptCancelled, AdaptError, AdaptSettings, adapt_model, mnist_replay
+from lstm_desktop.core.models.checkpoint import load_checkpoint, save_checkpoint
+from lstm_desktop.core.drawing.inference import predict_probabilities
+from lstm_desktop.core.data.my_digits import MyDigitsError, read_digit_folder, save_drawing
+from lstm_desktop.core.drawing.preprocess import preprocess, to_model_input
+from lstm_desktop.core.files.resources import shipped_model_path
+from lstm_desktop.core.drawing.strokes import StrokeRaster, render_strokes
+from lstm_desktop.core.data.synthetic_digits import generate_digits, make_writer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -113,3 +113,16 @@ def test_the_core_imports_nothing_above_it():
         if name.startswith("lstm_desktop.core"):
             text = path.read_text(encoding="utf-8")
             assert "PySide6" not in text and "pyqtgraph" not in text, f"{name} mentions Qt"
+
+
+def test_the_core_is_sub_packages_that_say_what_they_hold():
+    """A new data source, step or store module has one obvious home: `core/` holds named sub-packages, each
+    with a docstring, and no flat modules but the errors every part raises."""
+    core = Path(__import__("lstm_desktop.core", fromlist=["x"]).__file__).parent
+    packages = [p for p in core.iterdir() if (p / "__init__.py").is_file()]
+    assert len(packages) >= 4
+    for package in packages:
+        doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and len(doc.split()) >= 12, f"{package.name} has no docstring that says what it holds"
+    flat = sorted(p.name for p in core.glob("*.py"))
+    assert flat == ["__init__.py", "errors.py"], f"flat modules left in core/: {flat}"

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from lstm_desktop.core.atomic import atomic_write
+from lstm_desktop.core.files.atomic import atomic_write
 
 
 def temp_files(folder) -> list[str]:
@@ -62,7 +62,7 @@ def test_stale_temps_of_dead_writers_are_cleaned_at_the_next_write(tmp_path):
     import subprocess
     import time
 
-    from lstm_desktop.core.atomic import LEGACY_STALE_SECONDS, stale_temps
+    from lstm_desktop.core.files.atomic import LEGACY_STALE_SECONDS, stale_temps
 
     gone = subprocess.Popen(["true"])
     gone.wait()

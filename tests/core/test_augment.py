@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstm_desktop.core.augment import AugmentSettings, augment_batch
-from lstm_desktop.core.data import synthetic_bundle
+from lstm_desktop.core.data.augment import AugmentSettings, augment_batch
+from lstm_desktop.core.data.image_sets import synthetic_bundle
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores
@@ -52,8 +52,8 @@ def test_works_on_other_image_sizes():
 
 # -- handwriting shapes (core.handwriting_augment) ---------------------------------------------
 
-from lstm_desktop.core.augment import HANDWRITING, PLAIN  # noqa: E402
-from lstm_desktop.core.handwriting_augment import (HandwritingSettings, add_crossbars, cut_gaps,  # noqa: E402
+from lstm_desktop.core.data.augment import HANDWRITING, PLAIN  # noqa: E402
+from lstm_desktop.core.data.handwriting_augment import (HandwritingSettings, add_crossbars, cut_gaps,  # noqa: E402
                                                    warp_grid)
 
 
@@ -126,7 +126,7 @@ def test_crossbars_go_on_sevens_only_across_the_middle_of_the_stem():
 
 
 def test_flags_go_on_upright_ones_only_down_to_the_left_of_the_top():
-    from lstm_desktop.core.handwriting_augment import add_flags
+    from lstm_desktop.core.data.handwriting_augment import add_flags
 
     img = _stick(6)
     leaning = torch.zeros(1, 1, 28, 28)
@@ -147,7 +147,7 @@ def test_flags_go_on_upright_ones_only_down_to_the_left_of_the_top():
 
 
 def test_tails_curl_the_foot_of_nines_back_to_the_left_and_up():
-    from lstm_desktop.core.handwriting_augment import add_tails
+    from lstm_desktop.core.data.handwriting_augment import add_tails
 
     img = _stick(8)
     img[:, 0, 4:12, 7:15] = torch.maximum(img[:, 0, 4:12, 7:15], torch.ones(8, 8))  # a block "loop" at the top left
@@ -172,7 +172,7 @@ def test_tails_curl_the_foot_of_nines_back_to_the_left_and_up():
 
 
 def test_open_loops_erase_the_lower_left_of_the_loop_of_nines_only():
-    from lstm_desktop.core.handwriting_augment import open_loops
+    from lstm_desktop.core.data.handwriting_augment import open_loops
 
     img = torch.zeros(6, 1, 28, 28)
     img[:, 0, 4:14, 8:10] = 1.0  # the loop's left side, rows 4-13

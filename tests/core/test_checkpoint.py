@@ -10,12 +10,12 @@ import zipfile
 import pytest
 import torch
 
-from lstm_desktop.core import checkpoint as C
-from lstm_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.models import checkpoint as C
+from lstm_desktop.core.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.errors import CheckpointError
-from lstm_desktop.core.metrics import compute_metrics
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.training.metrics import compute_metrics
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models: 1 thread is fastest on 2 shared cores

@@ -15,15 +15,15 @@ import torch
 from PIL import Image
 
 from lstm_desktop import cli
-from lstm_desktop.core.checkpoint import Checkpoint, save_checkpoint
-from lstm_desktop.core.classify import (UNSURE_BELOW, classify_command, classify_files, interpret,
+from lstm_desktop.core.models.checkpoint import Checkpoint, save_checkpoint
+from lstm_desktop.core.drawing.classify import (UNSURE_BELOW, classify_command, classify_files, interpret,
                                         load_classifier, predict_single)
 from lstm_desktop.core.errors import CheckpointError, ImageError
-from lstm_desktop.core.images import MAX_PIXELS, load_image, load_image_bytes
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.preprocess import preprocess
-from lstm_desktop.core.strokes import render_strokes
-from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.core.drawing.images import MAX_PIXELS, load_image, load_image_bytes
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
+from lstm_desktop.core.drawing.preprocess import preprocess
+from lstm_desktop.core.drawing.strokes import render_strokes
+from lstm_desktop.core.data.synthetic_digits import generate_digits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -158,7 +158,7 @@ def test_interpret_and_unsure():
 
 
 def test_predict_single_matches_batch_and_keeps_threads(checkpoint_path):
-    from lstm_desktop.core.inference import predict_probabilities
+    from lstm_desktop.core.drawing.inference import predict_probabilities
 
     ckpt = load_classifier(str(checkpoint_path))
     x = preprocess(digit_pixels(5)).model_input
@@ -238,7 +238,7 @@ def test_cli_all_good_exits_zero(files, checkpoint_path, capsys):
 
 
 def test_cli_no_model(files, tmp_path, monkeypatch, capsys):
-    import lstm_desktop.core.resources as resources
+    import lstm_desktop.core.files.resources as resources
 
     monkeypatch.setattr(resources, "shipped_model_path", lambda: tmp_path / "digits-lstm.pt")
     assert cli.main(["classify", str(files["png"])]) == 2
@@ -283,8 +283,8 @@ def test_many_files_in_one_call(tmp_path, checkpoint_path, capsys):
 
 
 def test_input_doubt_compares_with_the_training_data():
-    from lstm_desktop.core.classify import input_doubt
-    from lstm_desktop.core.strokes import Stroke
+    from lstm_desktop.core.drawing.classify import input_doubt
+    from lstm_desktop.core.drawing.strokes import Stroke
 
     digit = generate_digits(1, seed=0)[0]
     pre = preprocess(render_strokes(digit.strokes), polarity="ink")

@@ -6,8 +6,8 @@ import shlex
 
 from lstm_desktop.cli import build_parser
 from lstm_desktop.cli.train import config_from_args as _config_from_args
-from lstm_desktop.core.commands import torchrun_command, train_arguments, train_command
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training.commands import torchrun_command, train_arguments, train_command
+from lstm_desktop.core.training.config import TrainConfig
 
 
 def test_train_arguments_round_trip_through_the_cli_parser():
@@ -59,7 +59,7 @@ def _extremes(s):
 
 def test_every_extreme_value_round_trips_through_copy_command():
     """Each exposed setting at each of its extremes, on each dataset, parses back into the same config."""
-    from lstm_desktop.core.config import DATASETS, EXPOSED
+    from lstm_desktop.core.training.config import DATASETS, EXPOSED
 
     checked = 0
     for dataset in DATASETS:
@@ -80,7 +80,7 @@ def test_every_extreme_value_round_trips_through_copy_command():
 
 
 def test_cli_defaults_are_the_declared_defaults():
-    from lstm_desktop.core.config import DATASETS
+    from lstm_desktop.core.training.config import DATASETS
 
     for dataset in DATASETS:
         parsed = build_parser().parse_args(["train", "--dataset", dataset])
@@ -91,7 +91,7 @@ def test_cli_defaults_are_the_declared_defaults():
 def test_help_shows_each_settings_default(capsys):
     import pytest
 
-    from lstm_desktop.core.config import EXPOSED
+    from lstm_desktop.core.training.config import EXPOSED
 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--help"])

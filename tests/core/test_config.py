@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.errors import ConfigError, LstmDesktopError
 
 

@@ -14,14 +14,15 @@ import pytest
 import torch
 from kernel_reference import small
 
-from lstm_desktop.core import batch_readout, engine
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.cuda_graph_step import CudaGraphStep
-from lstm_desktop.core.data import synthetic_bundle
-from lstm_desktop.core.engine import Trainer
-from lstm_desktop.core.fast_path import make_step
-from lstm_desktop.core.optim import make_optimizer
-from lstm_desktop.core.steps import SerialStep
+from lstm_desktop.core.steps import batch_readout
+from lstm_desktop.core.training import engine
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.steps.cuda_graph_step import CudaGraphStep
+from lstm_desktop.core.data.image_sets import synthetic_bundle
+from lstm_desktop.core.training.engine import Trainer
+from lstm_desktop.core.steps.fast_path import make_step
+from lstm_desktop.core.training.optim import make_optimizer
+from lstm_desktop.core.steps.torch_steps import SerialStep
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_desktop.core import data as D
-from lstm_desktop.core import mnist_files as M
+from lstm_desktop.core.data import image_sets as D
+from lstm_desktop.core.data import mnist_files as M
 from lstm_desktop.core.errors import DataError
-from lstm_desktop.core.events import DownloadProgress
+from lstm_desktop.core.training.events import DownloadProgress
 
 N_TRAIN, N_TEST = 200, 40  # 200 * 784 random bytes ~ 157 KB: three 64 KiB download chunks
 

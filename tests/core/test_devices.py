@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstm_desktop.core.devices import available_devices, resolve_device
+from lstm_desktop.core.training.devices import available_devices, resolve_device
 from lstm_desktop.core.errors import DeviceError
 
 HAS_ACCEL = torch.cuda.is_available() or bool(getattr(torch.backends, "mps", None)

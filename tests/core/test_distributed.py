@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstm_desktop.core import distributed as D
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training import distributed as D
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.errors import ConfigError, DeviceError
-from lstm_desktop.core.session import run_training
+from lstm_desktop.core.training.session import run_training
 
 ROOT = Path(__file__).resolve().parents[2]
 # global batch 40 = 2 x 20 over 500 training images: 13 steps per epoch, the last one partial (2 x 10)

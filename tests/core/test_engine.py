@@ -10,12 +10,12 @@ import time
 import pytest
 import torch
 
-from lstm_desktop.core import events as ev
-from lstm_desktop.core.control import TrainingControl
-from lstm_desktop.core.data import DataBundle, synthetic_bundle
-from lstm_desktop.core.engine import Trainer, evaluate, predict, spec_for
+from lstm_desktop.core.training import events as ev
+from lstm_desktop.core.training.control import TrainingControl
+from lstm_desktop.core.data.image_sets import DataBundle, synthetic_bundle
+from lstm_desktop.core.training.engine import Trainer, evaluate, predict, spec_for
 from lstm_desktop.core.errors import DeviceError
-from lstm_desktop.core.models import LSTMClassifier, count_parameters
+from lstm_desktop.core.models.networks import LSTMClassifier, count_parameters
 from training_helpers import cfg
 
 

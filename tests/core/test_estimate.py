@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_desktop.core import estimate, fast_path
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training import estimate
+from lstm_desktop.core.steps import fast_path
+from lstm_desktop.core.training.config import TrainConfig
 
 
 def _pixel_data(n: int = 80):
     import torch
 
-    from lstm_desktop.core.data import DataBundle
-    from lstm_desktop.core.longlag import to_pixels
+    from lstm_desktop.core.data.image_sets import DataBundle
+    from lstm_desktop.core.data.longlag import to_pixels
 
     g = torch.Generator().manual_seed(0)
     px, y = to_pixels(torch.rand(n, 6, 6, generator=g)), torch.randint(0, 10, (n,), generator=g)
@@ -23,7 +24,7 @@ def _pixel_data(n: int = 80):
 def test_the_estimate_times_the_engines_step_and_scales_to_the_epoch(monkeypatch):
     """Whatever step this machine's core count picks (the C kernel on one thread, torch's split step on
     many), the estimate times the one the engine then trains with."""
-    from lstm_desktop.core import engine
+    from lstm_desktop.core.training import engine
 
     used: dict[str, list[str]] = {"estimate": [], "engine": []}
     real = fast_path.make_step
@@ -68,8 +69,8 @@ def test_the_line():
 
 
 def test_training_pixel_mnist_announces_the_estimate_before_the_first_epoch():
-    from lstm_desktop.core import events as ev
-    from lstm_desktop.core.engine import Trainer
+    from lstm_desktop.core.training import events as ev
+    from lstm_desktop.core.training.engine import Trainer
 
     seen = []
     cfg = TrainConfig.for_dataset("pixel-mnist", hidden=8, batch_size=32, epochs=1, val_size=16, device="cpu")

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lstm_desktop.core.gradient_flow import GradientFlowProbe, gradient_norms
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.models.gradient_flow import GradientFlowProbe, gradient_norms
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -1,10 +1,10 @@
-"""core/interrupted.py: which interrupted runs are news at a launch, what the notice says they kept,
+"""core/runs/interrupted.py: which interrupted runs are news at a launch, what the notice says they kept,
 and which runs stay remembered as told."""
 
 from __future__ import annotations
 
-from lstm_desktop.core.interrupted import newly_interrupted, notice, remembered, run_key
-from lstm_desktop.core.runs import Run, RunStatus
+from lstm_desktop.core.runs.interrupted import newly_interrupted, notice, remembered, run_key
+from lstm_desktop.core.runs.evented_runs import Run, RunStatus
 
 
 def runs() -> list[Run]:

@@ -11,12 +11,12 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_desktop.core.checkpoint import Checkpoint
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.inference import blank_value, fit_input, torch_threads
-from lstm_desktop.core.introspect import (STATE_NAMES, STATE_NAMES_BY_CELL, cell_states, decision_row,
+from lstm_desktop.core.models.checkpoint import Checkpoint
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.drawing.inference import blank_value, fit_input, torch_threads
+from lstm_desktop.core.models.introspect import (STATE_NAMES, STATE_NAMES_BY_CELL, cell_states, decision_row,
                                           explain, explain_input, lstm_states)
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
 
 TOL = 1e-5
 HIDDEN = 24
@@ -303,7 +303,7 @@ def test_torch_threads_restores_the_setting() -> None:
 
 
 def test_core_introspect_imports_no_qt() -> None:
-    code = ("import sys, lstm_desktop.core.introspect; "
+    code = ("import sys, lstm_desktop.core.models.introspect; "
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -12,13 +12,14 @@ import torch
 import torch.nn.functional as F
 from kernel_reference import VARIANTS, reference_logits, small
 
-from lstm_desktop.core import kernel_step, native_kernel
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.engine import Trainer
-from lstm_desktop.core.optim import make_optimizer
-from lstm_desktop.core.fast_path import make_step
-from lstm_desktop.core.models import LSTMClassifier
-from lstm_desktop.core.steps import SerialStep
+from lstm_desktop.core.steps import kernel_step
+from lstm_desktop.core.steps import native_kernel
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.engine import Trainer
+from lstm_desktop.core.training.optim import make_optimizer
+from lstm_desktop.core.steps.fast_path import make_step
+from lstm_desktop.core.models.networks import LSTMClassifier
+from lstm_desktop.core.steps.torch_steps import SerialStep
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -184,7 +185,7 @@ def test_models_the_kernel_does_not_compute_use_the_torch_steps(kernel):
 
 
 def test_the_engine_trains_a_bilstm_with_attention_on_the_kernel(kernel):
-    from lstm_desktop.core.data import synthetic_bundle
+    from lstm_desktop.core.data.image_sets import synthetic_bundle
 
     cfg = TrainConfig(dataset="synthetic", hidden=16, epochs=2, batch_size=32, lr=1e-2, threads=2,
                       bidirectional=True, attention=True, layers=2, dropout=0.1)

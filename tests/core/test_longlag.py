@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import DataBundle
-from lstm_desktop.core.datasets import load_bundle
-from lstm_desktop.core.engine import Trainer
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import DataBundle
+from lstm_desktop.core.data.catalog import load_bundle
+from lstm_desktop.core.training.engine import Trainer
 from lstm_desktop.core.errors import DataError
-from lstm_desktop.core.longlag import (CLASS_NAMES, END, START, SYMBOLS, X, Y, decode_label, pixel_permutation,
+from lstm_desktop.core.data.longlag import (CLASS_NAMES, END, START, SYMBOLS, X, Y, decode_label, pixel_permutation,
                                        relevant_windows, temporal_order_bundle, temporal_order_symbols, to_pixels)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -117,8 +117,8 @@ def test_every_cell_trains_on_every_long_lag_dataset(cell, dataset):
 
 
 def test_four_classes_end_to_end_through_the_session(tmp_path):
-    from lstm_desktop.core.checkpoint import load_checkpoint
-    from lstm_desktop.core.session import run_training
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
+    from lstm_desktop.core.training.session import run_training
 
     cfg = TrainConfig.for_dataset("temporal-order", cell="gru", hidden=8, epochs=1, batch_size=32, seq_len=12)
     outcome = run_training(cfg, data=_tiny(), out=tmp_path / "t.pt")

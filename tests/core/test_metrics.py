@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
-from lstm_desktop.core.metrics import Metrics, compute_metrics
+from lstm_desktop.core.training.metrics import Metrics, compute_metrics
 
 Y_TRUE = np.array([0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4, 5, 6, 7, 8, 9, 9, 9, 5, 6])
 Y_PRED = np.array([0, 1, 1, 1, 2, 2, 2, 3, 0, 3, 4, 5, 7, 7, 8, 9, 8, 9, 5, 6])

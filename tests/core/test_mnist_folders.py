@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_desktop.core import mnist_files as M
+from lstm_desktop.core.data import mnist_files as M
 from lstm_desktop.core.errors import DataError
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import DataBundle, mnist_bundle
-from lstm_desktop.core.session import run_training
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import DataBundle, mnist_bundle
+from lstm_desktop.core.training.session import run_training
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec, build_model, count_parameters
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec, build_model, count_parameters
 from training_helpers import VARIANTS
 
 

@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 from kernel_reference import build, reference_logits, small
 
-from lstm_desktop.core import kernel_step, native_kernel
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.optim import make_optimizer
+from lstm_desktop.core.steps import kernel_step
+from lstm_desktop.core.steps import native_kernel
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.optim import make_optimizer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 NUMERIC_VARIANTS = ["plain", "stacked-bi-attention", "gru-stacked-bi", "rnn-stacked-bi-attention"]

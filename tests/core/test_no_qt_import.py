@@ -30,7 +30,8 @@ def test_core_and_cli_import_no_qt():
     assert proc.returncode == 0, proc.stderr
     lines = dict(line.split(" ", 1) if " " in line else (line, "") for line in proc.stdout.splitlines())
     imported = lines["IMPORTED"].split(" ", 1)[1].split(",")
-    for expected in ("config", "data", "engine", "models", "checkpoint", "session", "metrics", "devices"):
+    for expected in ("training.config", "data.image_sets", "training.engine", "models.networks", "models.checkpoint",
+                     "training.session", "training.metrics", "training.devices", "steps.kernel_step", "runs.store"):
         assert f"lstm_desktop.core.{expected}" in imported
     assert lines["QT"] == "", f"Qt modules loaded by the core or the CLI: {lines['QT']}"
     assert lines["UI"] == "", f"the core or the CLI imported the UI package: {lines['UI']}"

@@ -11,9 +11,9 @@ import sys
 import pytest
 import torch
 
-from lstm_desktop.core.checkpoint import Checkpoint
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.models.checkpoint import Checkpoint
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 VARIANTS = {"plain": {}, "bidirectional": {"bidirectional": True}, "stacked": {"layers": 2},
@@ -33,7 +33,7 @@ def test_every_cell_and_variant_exports_and_agrees_on_the_test_set(tmp_path, cel
     pytest.importorskip("onnxruntime")
     import onnxruntime as ort
 
-    from lstm_desktop.core.onnx_export import export_onnx
+    from lstm_desktop.core.models.onnx_export import export_onnx
 
     ckpt = checkpoint(cell, **VARIANTS[variant])
     done = export_onnx(ckpt, tmp_path / "m.onnx", "digits")
@@ -53,7 +53,7 @@ def test_every_cell_and_variant_exports_and_agrees_on_the_test_set(tmp_path, cel
 def test_the_preprocessing_is_in_the_metadata(tmp_path):
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
-    from lstm_desktop.core.onnx_export import export_onnx
+    from lstm_desktop.core.models.onnx_export import export_onnx
 
     done = export_onnx(checkpoint(attention=True, bidirectional=True), tmp_path / "m.onnx", "digits",
                        run={"id": 3, "name": "best"})
@@ -67,7 +67,7 @@ def test_the_preprocessing_is_in_the_metadata(tmp_path):
 
 
 def test_long_lag_datasets_say_their_classes_and_pixel_order():
-    from lstm_desktop.core.onnx_meta import export_metadata
+    from lstm_desktop.core.models.onnx_meta import export_metadata
 
     order = export_metadata(checkpoint(seq_len=20, input_size=8, num_classes=4), "temporal-order")
     assert json.loads(order["class_names"]) == ["XX", "XY", "YX", "YY"] and "one-hot" in order["image_to_sequence"]
@@ -79,7 +79,7 @@ def test_long_lag_datasets_say_their_classes_and_pixel_order():
 
 def test_without_the_dataset_a_synthetic_batch_is_checked_and_said(tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
-    from lstm_desktop.core.onnx_export import export_onnx
+    from lstm_desktop.core.models.onnx_export import export_onnx
 
     monkeypatch.delenv("LSTM_DESKTOP_DATA", raising=False)
     done = export_onnx(checkpoint(seq_len=28, input_size=28), tmp_path / "m.onnx", "mnist",
@@ -90,7 +90,7 @@ def test_without_the_dataset_a_synthetic_batch_is_checked_and_said(tmp_path, mon
 
 def test_a_model_that_disagrees_is_never_written(tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
-    from lstm_desktop.core import onnx_export
+    from lstm_desktop.core.models import onnx_export
 
     real = onnx_export.onnx_bytes
     other = checkpoint("gru")  # another model's graph stands in for a faulty exporter
@@ -101,7 +101,7 @@ def test_a_model_that_disagrees_is_never_written(tmp_path, monkeypatch):
 
 
 def test_without_the_extras_the_message_says_how_to_install_them(tmp_path, monkeypatch):
-    from lstm_desktop.core import onnx_export
+    from lstm_desktop.core.models import onnx_export
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
     assert onnx_export.missing_extras() == ["onnxruntime"]
@@ -118,9 +118,9 @@ def test_the_export_never_imports_torch_dynamo(tmp_path):
     from pathlib import Path
 
     code = ("import sys\n"
-            "from lstm_desktop.core.checkpoint import Checkpoint\n"
-            "from lstm_desktop.core.models import LSTMClassifier, ModelSpec\n"
-            "from lstm_desktop.core.onnx_export import export_onnx\n"
+            "from lstm_desktop.core.models.checkpoint import Checkpoint\n"
+            "from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec\n"
+            "from lstm_desktop.core.models.onnx_export import export_onnx\n"
             "spec = ModelSpec(input_size=8, seq_len=8, hidden=8, bidirectional=True)\n"
             f"export_onnx(Checkpoint(LSTMClassifier(spec).eval(), spec), {str(tmp_path / 'm.onnx')!r}, 'digits')\n"
             "print('torch._dynamo' in sys.modules)\n")

@@ -1,4 +1,4 @@
-"""core/optim.py: our Adam is torch.optim.Adam's maths bit for bit, and building it and training
+"""core/training/optim.py: our Adam is torch.optim.Adam's maths bit for bit, and building it and training
 with it never imports torch._dynamo or triton (the import that crashes under GNOME's GTK3 theme)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstm_desktop.core.optim import Adam
+from lstm_desktop.core.training.optim import Adam
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,9 +71,9 @@ def test_a_state_dict_round_trip_keeps_adams_state():
 TRAIN = """
 import sys, torch
 torch.set_num_threads({threads})
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import synthetic_bundle
-from lstm_desktop.core.engine import Trainer
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import synthetic_bundle
+from lstm_desktop.core.training.engine import Trainer
 for schedule in ("onecycle", "cosine", "none"):
     cfg = TrainConfig(dataset="synthetic", hidden=8, epochs=1, batch_size=32, device="cpu", lr=1e-2,
                       lr_schedule=schedule)

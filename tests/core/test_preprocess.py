@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_desktop.core.preprocess import (BOX, SIZE, center_of_mass, preprocess, textbook_preprocess,
+from lstm_desktop.core.drawing.preprocess import (BOX, SIZE, center_of_mass, preprocess, textbook_preprocess,
                                           to_model_input)
-from lstm_desktop.core.strokes import CANVAS_SIZE, Stroke, StrokeBuilder, StrokeRaster, render_strokes
-from lstm_desktop.core.synthetic_digits import TEMPLATES, Variation, generate_digits, synthesize
+from lstm_desktop.core.drawing.strokes import CANVAS_SIZE, Stroke, StrokeBuilder, StrokeRaster, render_strokes
+from lstm_desktop.core.data.synthetic_digits import TEMPLATES, Variation, generate_digits, synthesize
 
 
 def ring(h: int = 200, w: int = 200, cy: float = 100, cx: float = 100, ry: float = 60, rx: float = 35,
@@ -119,7 +119,7 @@ def test_single_pixel():
 
 
 def test_huge_image_is_resampled_from_a_bounded_crop(monkeypatch):
-    from lstm_desktop.core import preprocess as module
+    from lstm_desktop.core.drawing import preprocess as module
 
     h, w = 6000, 4000
     img = np.full((h, w), 255, np.uint8)
@@ -313,7 +313,7 @@ def test_every_template_renders_inside_the_canvas():
 
 
 def test_failure_shape_templates_render_inside_the_canvas_and_sets_are_chosen():
-    from lstm_desktop.core.digit_templates import CLASSIC, FAILURE_SHAPES
+    from lstm_desktop.core.data.digit_templates import CLASSIC, FAILURE_SHAPES
 
     rng = np.random.default_rng(0)
     v = Variation(pen_width=18, height=200, aspect=1.0, shear=0.0, rotation=0.0, wobble=0.0, jitter=0.0,
@@ -334,7 +334,7 @@ def test_failure_shape_templates_render_inside_the_canvas_and_sets_are_chosen():
 
 
 def test_a_synthetic_writer_keeps_one_style_per_digit_and_is_reproducible():
-    from lstm_desktop.core.synthetic_digits import make_writer
+    from lstm_desktop.core.data.synthetic_digits import make_writer
 
     w = make_writer(5)
     assert make_writer(5) == w and make_writer(6) != w
@@ -350,7 +350,7 @@ def test_a_synthetic_writer_keeps_one_style_per_digit_and_is_reproducible():
 
 
 def test_stroke_width_estimate():
-    from lstm_desktop.core.preprocess import estimate_stroke_width
+    from lstm_desktop.core.drawing.preprocess import estimate_stroke_width
 
     for width in (24.0, 40.0, 60.0):  # 2 to 4.3 model pixels (thinner lines are brought to full ink)
         pre = preprocess(render_strokes([Stroke([(140, 30), (140, 250)], width)]), polarity="ink")

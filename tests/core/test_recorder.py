@@ -7,17 +7,17 @@ import math
 
 import pytest
 
-from lstm_desktop.core import events as ev
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.control import TrainingControl
-from lstm_desktop.core.data import synthetic_bundle
+from lstm_desktop.core.training import events as ev
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.control import TrainingControl
+from lstm_desktop.core.data.image_sets import synthetic_bundle
 from lstm_desktop.core.errors import DataError
-from lstm_desktop.core.recorder import open_recording
-from lstm_desktop.core.run_lock import lock_is_free
-from lstm_desktop.core.runs import Runs, RunStatus
-from lstm_desktop.core.session import run_training
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.runs.recorder import open_recording
+from lstm_desktop.core.runs.run_lock import lock_is_free
+from lstm_desktop.core.runs.evented_runs import Runs, RunStatus
+from lstm_desktop.core.training.session import run_training
+from lstm_desktop.core.runs.store import open_store
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -8,11 +8,11 @@ import math
 
 import pytest
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.metrics import Metrics
-from lstm_desktop.core.run_compare import diff_runs, parallel_axes
-from lstm_desktop.core.run_data import best_epoch
-from lstm_desktop.core.runs import Run
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.metrics import Metrics
+from lstm_desktop.core.runs.run_compare import diff_runs, parallel_axes
+from lstm_desktop.core.runs.run_data import best_epoch
+from lstm_desktop.core.runs.evented_runs import Run
 
 
 def run(run_id: int, acc: float, val: list[float], **settings) -> Run:

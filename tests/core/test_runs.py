@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.runs import Run, Runs, RunStatus, Signal
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus, Signal
 
 
 def test_signal_connect_emit_disconnect_and_a_raising_slot_does_not_starve_the_rest():

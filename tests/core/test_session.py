@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_desktop.core import events as ev
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.control import TrainingControl
-from lstm_desktop.core.data import synthetic_bundle
-from lstm_desktop.core.session import MAX_BATCH_POINTS, _thin, run_training
+from lstm_desktop.core.training import events as ev
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.training.control import TrainingControl
+from lstm_desktop.core.data.image_sets import synthetic_bundle
+from lstm_desktop.core.training.epoch_callbacks import MAX_BATCH_POINTS, thin
+from lstm_desktop.core.training.session import run_training
 from training_helpers import VARIANTS, cfg
 
 
@@ -125,7 +126,7 @@ def test_a_data_error_still_ends_the_run(tmp_path):
 
 
 def test_the_probe_is_fitted_to_the_model_with_the_one_function(tmp_path):
-    from lstm_desktop.core.inference import fit_input
+    from lstm_desktop.core.drawing.inference import fit_input
 
     seen: list = []
     drawing = np.full((28, 28), -1.0, dtype=np.float32)
@@ -158,7 +159,7 @@ def test_run_training_loads_the_named_dataset():
 
 def test_batch_curve_is_thinned_for_the_checkpoint():
     xs = [float(i) for i in range(10_001)]
-    tx, ty = _thin(xs, xs, MAX_BATCH_POINTS)
+    tx, ty = thin(xs, xs, MAX_BATCH_POINTS)
     assert len(tx) <= MAX_BATCH_POINTS and tx[0] == 0.0 and tx == ty
-    assert _thin(xs[:10], xs[:10], MAX_BATCH_POINTS) == (xs[:10], xs[:10])
+    assert thin(xs[:10], xs[:10], MAX_BATCH_POINTS) == (xs[:10], xs[:10])
     assert np.all(np.diff(tx) > 0)

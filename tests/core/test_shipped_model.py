@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.inference import predict_probabilities
-from lstm_desktop.core.preprocess import preprocess
-from lstm_desktop.core.resources import shipped_model_path
-from lstm_desktop.core.strokes import StrokeRaster
-from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.drawing.inference import predict_probabilities
+from lstm_desktop.core.drawing.preprocess import preprocess
+from lstm_desktop.core.files.resources import shipped_model_path
+from lstm_desktop.core.drawing.strokes import StrokeRaster
+from lstm_desktop.core.data.synthetic_digits import generate_digits
 
 
 @pytest.fixture(scope="module")

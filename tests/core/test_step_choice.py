@@ -7,14 +7,15 @@ import pytest
 import torch
 from kernel_reference import small
 
-from lstm_desktop.core import fast_path, step_choice
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import synthetic_bundle
-from lstm_desktop.core.engine import Trainer
-from lstm_desktop.core.events import FitStarted
-from lstm_desktop.core.optim import make_optimizer
-from lstm_desktop.core.step_choice import Candidate, ChoiceCache
-from lstm_desktop.core.steps import SerialStep, SplitStep
+from lstm_desktop.core.steps import fast_path
+from lstm_desktop.core.steps import step_choice
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import synthetic_bundle
+from lstm_desktop.core.training.engine import Trainer
+from lstm_desktop.core.training.events import FitStarted
+from lstm_desktop.core.training.optim import make_optimizer
+from lstm_desktop.core.steps.step_choice import Candidate, ChoiceCache
+from lstm_desktop.core.steps.torch_steps import SerialStep, SplitStep
 
 
 @pytest.fixture

@@ -14,12 +14,13 @@ import pytest
 import torch
 from kernel_reference import VARIANTS, small
 
-from lstm_desktop.core import kernel_step, native_kernel
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.engine import Trainer
-from lstm_desktop.core.optim import make_optimizer
-from lstm_desktop.core.fast_path import make_step
-from lstm_desktop.core.steps import SerialStep, SplitStep, part_sizes
+from lstm_desktop.core.steps import kernel_step
+from lstm_desktop.core.steps import native_kernel
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.engine import Trainer
+from lstm_desktop.core.training.optim import make_optimizer
+from lstm_desktop.core.steps.fast_path import make_step
+from lstm_desktop.core.steps.torch_steps import SerialStep, SplitStep, part_sizes
 
 # UserWarnings are errors here: an LR schedule must not warn that the step skipped optimizer.step().
 pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.filterwarnings("error::UserWarning")]
@@ -122,7 +123,7 @@ def test_make_step_picks_the_kernel_where_it_runs_and_the_torch_steps_elsewhere(
 
 
 def test_trainer_on_two_threads_is_reproducible_and_learns():
-    from lstm_desktop.core.data import synthetic_bundle
+    from lstm_desktop.core.data.image_sets import synthetic_bundle
 
     torch.set_num_threads(2)
     cfg = TrainConfig(dataset="synthetic", hidden=16, epochs=3, batch_size=32, lr=1e-2, threads=2)
@@ -148,13 +149,15 @@ def test_on_cuda_the_serial_step_trains_like_the_cpu(name):
     assert gpu_losses == pytest.approx(cpu_losses, rel=1e-3, abs=1e-4)
 
 
-STEP_MODULES = {"steps", "fast_path", "kernel_step", "native_kernel", "fused_adam"}
+STEP_MODULES = {"torch_steps", "fast_path", "kernel_step", "native_kernel", "fused_adam"}
 
 
 def test_the_step_modules_import_without_a_cycle_even_inside_functions():
     core = Path(__import__("lstm_desktop.core", fromlist=["x"]).__file__).parent
     graph: dict[str, set[str]] = {}
-    for path in core.glob("*.py"):
+    for path in core.rglob("*.py"):
+        if path.stem == "__init__":
+            continue
         found = set()
         for node in ast.walk(ast.parse(path.read_text())):
             names = [node.module] + [f"{node.module}.{a.name}" for a in node.names] \
@@ -167,5 +170,5 @@ def test_the_step_modules_import_without_a_cycle_even_inside_functions():
     def reaches(start: str, goal: str, seen: set[str]) -> bool:
         return any(d == goal or (d not in seen and not seen.add(d) and reaches(d, goal, seen)) for d in graph[start])
 
-    assert graph["steps"].isdisjoint({"fast_path", "kernel_step", "native_kernel"})
+    assert graph["torch_steps"].isdisjoint({"fast_path", "kernel_step", "native_kernel"})
     assert [m for m in sorted(STEP_MODULES) if reaches(m, m, set())] == []

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.checkpoint import Checkpoint, save_checkpoint
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.models.checkpoint import Checkpoint, save_checkpoint
+from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.errors import StoreError
-from lstm_desktop.core.metrics import ClassMetrics, Metrics
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.run_lock import RunLock
-from lstm_desktop.core.runs import RunStatus
-from lstm_desktop.core.store import open_store
-from lstm_desktop.core.store_schema import SCHEMA_VERSION
+from lstm_desktop.core.training.metrics import ClassMetrics, Metrics
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
+from lstm_desktop.core.runs.run_lock import RunLock
+from lstm_desktop.core.runs.evented_runs import RunStatus
+from lstm_desktop.core.runs.store import open_store
+from lstm_desktop.core.runs.store_schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = TrainConfig.for_dataset("digits", hidden=16, epochs=3)
@@ -172,7 +172,7 @@ def test_a_corrupt_database_is_moved_aside_and_runs_come_back_from_their_folders
 
 HAMMER = textwrap.dedent("""
     import sys
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.store import open_store
     store = open_store(sys.argv[1])
     for i in range(int(sys.argv[2])):
         run = store.create_run({"dataset": "digits"}, source=sys.argv[3])
@@ -213,7 +213,7 @@ def test_a_model_file_opened_in_the_window_is_recorded_where_it_is(tmp_path):
 
 
 def test_new_ids_skip_existing_folders_without_listing_them_on_every_insert(tmp_path, monkeypatch):
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.store import open_store
 
     store = open_store(tmp_path)
     (tmp_path / "runs" / "3").mkdir(parents=True)  # a folder left by a store started afresh
@@ -227,8 +227,8 @@ def test_new_ids_skip_existing_folders_without_listing_them_on_every_insert(tmp_
 
 
 def test_a_store_that_answers_busy_once_at_open_is_opened_on_the_next_try(tmp_path, monkeypatch):
-    from lstm_desktop.core import store_recovery
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs import store_recovery
+    from lstm_desktop.core.runs.store import open_store
 
     real_check, calls = store_recovery.check, []
 
@@ -245,8 +245,8 @@ def test_a_store_that_answers_busy_once_at_open_is_opened_on_the_next_try(tmp_pa
 
 
 def test_a_store_that_stays_busy_at_open_is_a_message(tmp_path, monkeypatch):
-    from lstm_desktop.core import store_recovery
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs import store_recovery
+    from lstm_desktop.core.runs.store import open_store
 
     def always_busy(store):
         raise sqlite3.OperationalError("database is locked")

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from lstm_desktop.cli import main
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.runs import RunStatus
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.runs.evented_runs import RunStatus
+from lstm_desktop.core.runs.store import open_store
 
 from fresh_processes import Ahead, waiting_child
 
@@ -39,7 +39,7 @@ import json, sys
 import torch
 torch.set_num_threads(1)
 from lstm_desktop.cli import main
-import lstm_desktop.core.session, lstm_desktop.core.recorder, sklearn.datasets, sklearn.metrics  # noqa
+import lstm_desktop.core.training.session, lstm_desktop.core.runs.recorder, sklearn.datasets, sklearn.metrics  # noqa
 """
 BODY = """
 sys.exit(main(["train", *json.loads(sys.argv[1]), "--epochs", "1000", "--out", sys.argv[2]]))

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lstm_desktop.core.classify import UNSURE_BELOW, FileResult, classify_files, judge, load_classifier
-from lstm_desktop.core.inference import predict_probabilities
-from lstm_desktop.core.non_digits import generate_non_digits, path_ratio, shape_doubt
-from lstm_desktop.core.preprocess import preprocess
-from lstm_desktop.core.strokes import CANVAS_SIZE, Stroke, StrokeRaster, render_strokes
-from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.core.drawing.classify import UNSURE_BELOW, FileResult, classify_files, judge, load_classifier
+from lstm_desktop.core.drawing.inference import predict_probabilities
+from lstm_desktop.core.drawing.non_digits import generate_non_digits, path_ratio, shape_doubt
+from lstm_desktop.core.drawing.preprocess import preprocess
+from lstm_desktop.core.drawing.strokes import CANVAS_SIZE, Stroke, StrokeRaster, render_strokes
+from lstm_desktop.core.data.synthetic_digits import generate_digits
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

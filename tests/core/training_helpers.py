@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lstm_desktop.core.config import TrainConfig
+from lstm_desktop.core.training.config import TrainConfig
 
 # every architecture option and their combinations, as ModelSpec / TrainConfig keyword arguments
 VARIANTS = {

@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from lstm_desktop.cli import main
-from lstm_desktop.core.checkpoint import Checkpoint, save_checkpoint
-from lstm_desktop.core.metrics import Metrics
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
+from lstm_desktop.core.models.checkpoint import Checkpoint, save_checkpoint
+from lstm_desktop.core.training.metrics import Metrics
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable

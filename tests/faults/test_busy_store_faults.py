@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.runs import RunStatus
-from lstm_desktop.core.store import open_store
-from lstm_desktop.core.store_writer import StoreWriter
+from lstm_desktop.core.runs.evented_runs import RunStatus
+from lstm_desktop.core.runs.store import open_store
+from lstm_desktop.core.runs.store_writer import StoreWriter
 
 from fault_helpers import PYTHON, ROOT, TINY
 

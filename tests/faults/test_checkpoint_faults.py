@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_desktop.core.checkpoint import load_checkpoint, save_checkpoint
+from lstm_desktop.core.models.checkpoint import load_checkpoint, save_checkpoint
 from lstm_desktop.core.errors import CheckpointError
 
 from fault_helpers import assert_user_error, tiny_checkpoint
@@ -261,7 +261,7 @@ def test_odd_files_as_a_checkpoint(kind, tmp_path, cli, image):
     try:
         with pytest.raises(CheckpointError, match=words):
             load_checkpoint(path)
-        # the CLI may already stop at "not a file, not a run id" (core/runref.py): one line either way
+        # the CLI may already stop at "not a file, not a run id" (core/runs/runref.py): one line either way
         cli_words = (words,) if kind in ("empty", "text") else (os.path.basename(path),)
         assert_user_error(cli("classify", "--model", path, image), "classify", 2, *cli_words)
         assert_user_error(cli("evaluate", path), "evaluate", 1, *cli_words)
@@ -273,7 +273,7 @@ def test_odd_files_as_a_checkpoint(kind, tmp_path, cli, image):
 def test_every_spec_field_survives_the_round_trip(tmp_path):
     from dataclasses import fields
 
-    from lstm_desktop.core.models import ModelSpec
+    from lstm_desktop.core.models.networks import ModelSpec
 
     flipped = {f.name: (not f.default) for f in fields(ModelSpec) if isinstance(f.default, bool)}
     spec = ModelSpec(hidden=8, **flipped)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from lstm_desktop.core.checkpoint import save_checkpoint
+from lstm_desktop.core.models.checkpoint import save_checkpoint
 
 from fault_helpers import TINY, assert_user_error, json_lines, tiny_checkpoint
 
@@ -112,7 +112,7 @@ def test_many_files_mixed_good_and_bad_keep_their_order(in_tmp, model, cli):
 
 
 def test_a_model_giving_nan_is_an_error_not_digit_zero(in_tmp, model, cli, monkeypatch):
-    import lstm_desktop.core.inference as inference
+    import lstm_desktop.core.drawing.inference as inference
 
     real = inference.predict_probabilities
     monkeypatch.setattr(inference, "predict_probabilities",

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.checkpoint import load_checkpoint, save_checkpoint
-from lstm_desktop.core.outfile import check_out_target
-from lstm_desktop.core.session import RUN_BEST, RUN_MODEL
+from lstm_desktop.core.models.checkpoint import load_checkpoint, save_checkpoint
+from lstm_desktop.core.files.outfile import check_out_target
+from lstm_desktop.core.training.epoch_callbacks import RUN_BEST, RUN_MODEL
 
 from fault_helpers import tiny_checkpoint
 from fresh_processes import Ahead, waiting_child
@@ -28,11 +28,11 @@ SETUP = """
 import sys
 import torch
 torch.set_num_threads(1)
-from lstm_desktop.core.checkpoint import save_checkpoint
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import digits_bundle
-from lstm_desktop.core.outfile import check_out_target
-from lstm_desktop.core.session import run_training
+from lstm_desktop.core.models.checkpoint import save_checkpoint
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import digits_bundle
+from lstm_desktop.core.files.outfile import check_out_target
+from lstm_desktop.core.training.session import run_training
 from fault_helpers import tiny_checkpoint
 from pathlib import Path
 mode, target, run_dir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])

@@ -1,4 +1,4 @@
-"""Operating-system failures become one message in one place (core/oserrors.py): torch's wrapped
+"""Operating-system failures become one message in one place (core/files/oserrors.py): torch's wrapped
 ENOSPC, permissions for a normal user, concurrent saves, and termination signals mid-training."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.checkpoint import load_checkpoint, save_checkpoint
+from lstm_desktop.core.models.checkpoint import load_checkpoint, save_checkpoint
 from lstm_desktop.core.errors import CheckpointError, DataError
-from lstm_desktop.core.oserrors import as_os_error, os_error, os_errors
+from lstm_desktop.core.files.oserrors import as_os_error, os_error, os_errors
 
 from fault_helpers import as_nobody, temp_files, tiny_checkpoint
 from fresh_processes import release, waiting_child
@@ -87,7 +87,7 @@ def test_unreadable_checkpoint_and_image_for_a_normal_user(tmp_path):
         Image.new("L", (28, 28)).save(folder / "private.png")
         for p in (model, folder / "private.png"):
             os.chmod(p, 0o600)  # root's, not nobody's
-        code = ("from lstm_desktop.core.images import load_image\nfrom lstm_desktop.core.checkpoint import "
+        code = ("from lstm_desktop.core.drawing.images import load_image\nfrom lstm_desktop.core.models.checkpoint import "
                 "load_checkpoint\nfrom lstm_desktop.core.errors import LstmDesktopError\n"
                 f"for f, p in ((load_image, {str(folder / 'private.png')!r}), (load_checkpoint, {str(model)!r})):\n"
                 "    try:\n        f(p)\n        print('read it')\n"
@@ -129,9 +129,9 @@ import torch
 torch.set_num_threads(1)
 for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
     signal.signal(s, signal.SIG_DFL)  # as in a fresh `lstm-desktop train` process, whatever our parent ignores
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.data import digits_bundle
-from lstm_desktop.core.session import run_training
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.data.image_sets import digits_bundle
+from lstm_desktop.core.training.session import run_training
 data = digits_bundle(val_size=50)
 """
 SIGNALLED_BODY = """
@@ -142,7 +142,7 @@ run_training(config, out=Path(sys.argv[1]), data=data, run_dir=Path(sys.argv[2])
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
 def test_termination_signals_mid_training_keep_the_good_model(sig, tmp_path):
-    from lstm_desktop.core.session import RUN_MODEL
+    from lstm_desktop.core.training.epoch_callbacks import RUN_MODEL
 
     target = save_checkpoint(tmp_path / "good.pt", tiny_checkpoint(accuracy=0.978))
     blob = target.read_bytes()

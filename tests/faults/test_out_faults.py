@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.checkpoint import load_checkpoint
-from lstm_desktop.core.outfile import check_out_target
+from lstm_desktop.core.models.checkpoint import load_checkpoint
+from lstm_desktop.core.files.outfile import check_out_target
 
 from fault_helpers import PYTHON, ROOT, TINY, as_nobody, assert_user_error, temp_files
 
@@ -78,7 +78,7 @@ def test_folder_without_write_permission_is_refused_for_a_normal_user(tmp_path):
     locked = Path("/tmp") / f"lstm-faults-ro-{os.getpid()}"
     locked.mkdir(mode=0o755, exist_ok=True)  # root's folder: nobody may not write in it
     try:
-        done = as_nobody("from lstm_desktop.core.outfile import check_out_target\n"
+        done = as_nobody("from lstm_desktop.core.files.outfile import check_out_target\n"
                          "from lstm_desktop.core.errors import ConfigError\n"
                          f"try:\n    check_out_target({str(locked / 'm.pt')!r})\n"
                          "except ConfigError as e:\n    print(e.message)\n")
@@ -116,7 +116,7 @@ def _nan_after_first_epoch(monkeypatch):
     """The loss turns NaN in epoch 2: the run fails after one finished epoch."""
     import torch
 
-    from lstm_desktop.core import engine
+    from lstm_desktop.core.training import engine
 
     real = engine.make_step
 
@@ -206,13 +206,13 @@ def test_second_run_on_a_held_out_fails_at_start(tmp_path, cli, good_model):
 def test_two_processes_on_one_out_never_both_report_success(tmp_path):
     target = tmp_path / "shared.pt"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    holder = subprocess.Popen([PYTHON, "-c", "import sys, time\nfrom lstm_desktop.core.outfile import "
+    holder = subprocess.Popen([PYTHON, "-c", "import sys, time\nfrom lstm_desktop.core.files.outfile import "
                                f"check_out_target\nt = check_out_target({str(target)!r})\nprint('held', "
                                "flush=True)\nsys.stdin.read()\n"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True, env=env)
     try:
         assert holder.stdout.readline().strip() == "held"
-        other = subprocess.run([PYTHON, "-c", "from lstm_desktop.core.outfile import check_out_target\n"
+        other = subprocess.run([PYTHON, "-c", "from lstm_desktop.core.files.outfile import check_out_target\n"
                                 "from lstm_desktop.core.errors import LstmDesktopError\ntry:\n"
                                 f"    check_out_target({str(target)!r})\n    print('got it')\n"
                                 "except LstmDesktopError as e:\n    print(e.message)\n"],
@@ -229,7 +229,7 @@ def test_two_processes_on_one_out_never_both_report_success(tmp_path):
 def test_a_killed_holder_releases_the_out(tmp_path):
     target = tmp_path / "k.pt"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    holder = subprocess.Popen([PYTHON, "-c", "import time\nfrom lstm_desktop.core.outfile import check_out_target"
+    holder = subprocess.Popen([PYTHON, "-c", "import time\nfrom lstm_desktop.core.files.outfile import check_out_target"
                                f"\nt = check_out_target({str(target)!r})\nprint('held', flush=True)\n"
                                "time.sleep(60)\n"], stdout=subprocess.PIPE, text=True, env=env)
     assert holder.stdout.readline().strip() == "held"
@@ -300,8 +300,8 @@ def test_closed_stdout_does_not_lose_the_checkpoint(tmp_path):
 
 def test_broken_streams_do_not_stop_training(tmp_path):
     from lstm_desktop.cli.progress import ProgressPrinter
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.session import run_training
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.training.session import run_training
 
     class Broken:
         def write(self, text):

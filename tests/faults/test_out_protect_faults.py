@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.checkpoint import save_checkpoint
-from lstm_desktop.core.resources import shipped_model_path
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.models.checkpoint import save_checkpoint
+from lstm_desktop.core.files.resources import shipped_model_path
+from lstm_desktop.core.runs.store import open_store
 
 from fault_helpers import PYTHON, ROOT, TINY, assert_user_error, tiny_checkpoint
 
@@ -118,7 +118,7 @@ def test_export_checks_the_model_before_saying_exported(tmp_path, cli, stored):
 
 
 def test_export_of_a_good_model_is_loadable(tmp_path, cli, stored):
-    from lstm_desktop.core.checkpoint import load_checkpoint
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
 
     out = tmp_path / "copy.pt"
     r = cli("runs", "export", "1", "--out", str(out))
@@ -128,6 +128,6 @@ def test_export_of_a_good_model_is_loadable(tmp_path, cli, stored):
 
 def test_outfile_imports_where_there_is_no_fcntl():
     """Windows has no fcntl: the --out checks must still import (the lock uses msvcrt there)."""
-    code = "import sys; sys.modules['fcntl'] = None; import lstm_desktop.core.outfile; print('ok')"
+    code = "import sys; sys.modules['fcntl'] = None; import lstm_desktop.core.files.outfile; print('ok')"
     done = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-500:]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.runs.store import open_store
 
 from fault_helpers import TINY, json_lines
 

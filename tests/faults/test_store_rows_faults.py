@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.metrics import Metrics
-from lstm_desktop.core.runs import Runs, RunStatus
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.training.metrics import Metrics
+from lstm_desktop.core.runs.evented_runs import Runs, RunStatus
+from lstm_desktop.core.runs.store import open_store
 
 from fault_helpers import json_lines
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstm_desktop.core import distributed as D
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.training import distributed as D
+from lstm_desktop.core.runs.store import open_store
 
 from fault_helpers import TINY, json_lines
 

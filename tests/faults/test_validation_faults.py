@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lstm_desktop.core.checkpoint import Checkpoint, save_checkpoint
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.models.checkpoint import Checkpoint, save_checkpoint
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
+from lstm_desktop.core.runs.store import open_store
 
 from fault_helpers import assert_user_error, json_lines
 

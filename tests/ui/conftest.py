@@ -109,7 +109,7 @@ def window(make_window):
 @pytest.fixture
 def tiny_config():
     """Factory of training configs that take well under a second per epoch on 2 cores."""
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training.config import TrainConfig
 
     def make(**changes):
         base = dict(dataset="digits", hidden=16, epochs=2, batch_size=64, lr=0.01, device="cpu", seed=1,

@@ -85,8 +85,8 @@ def test_stop_mid_run_is_honoured_quickly(qtbot, window, tiny_config):
 
 
 def test_pause_and_resume(qtbot, window, tiny_config):
-    from lstm_desktop.core import events as ev
-    from lstm_desktop.core.control import TrainingControl
+    from lstm_desktop.core.training import events as ev
+    from lstm_desktop.core.training.control import TrainingControl
 
     holding, clicked, parked = threading.Event(), threading.Event(), threading.Event()
 
@@ -168,7 +168,7 @@ def test_offline_download_failure_is_explained(qtbot, window, tmp_path, monkeypa
 
 
 def test_errors_in_the_worker_are_shown_and_the_thread_ends(qtbot, window, monkeypatch, tiny_config):
-    import lstm_desktop.core.session as session
+    import lstm_desktop.core.training.session as session
     from lstm_desktop.core.errors import DataError
 
     def broken(*args, **kwargs):
@@ -192,7 +192,7 @@ def test_errors_in_the_worker_are_shown_and_the_thread_ends(qtbot, window, monke
 
 
 def test_nan_loss_is_reported_with_the_fix(qtbot, window, monkeypatch, tiny_config):
-    import lstm_desktop.core.engine as engine
+    import lstm_desktop.core.training.engine as engine
 
     real = engine.F.cross_entropy
     calls = {"n": 0}
@@ -337,7 +337,7 @@ def test_the_wheel_only_changes_a_focused_field(qtbot, window):
 def test_every_panel_default_is_the_cli_default(window):
     from lstm_desktop.cli import build_parser
     from lstm_desktop.cli.train import config_from_args
-    from lstm_desktop.core.config import DATASETS, TrainConfig
+    from lstm_desktop.core.training.config import DATASETS, TrainConfig
 
     panel = window.config_panel
     panel.set_config(TrainConfig())
@@ -426,8 +426,8 @@ def test_run_app_shows_the_window_and_exits_zero_when_closed_mid_training(qtbot,
 
 
 def test_the_window_shows_the_epoch_estimate_before_a_long_run_trains(window):
-    from lstm_desktop.core import events as ev
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training import events as ev
+    from lstm_desktop.core.training.config import TrainConfig
 
     window.live.on_run_start(ev.RunStarted(TrainConfig.for_dataset("pixel-mnist", epochs=5)))
     window.live.on_fit_start(ev.FitStarted(5, 860, 55_000, 5_000, "cpu", 68_362, estimated_epoch_seconds=144.0))

@@ -16,7 +16,7 @@ def test_digits_loads_its_own_validation_size_and_refuses_more_than_it_has(qtbot
 
 
 def test_window_messages_name_the_forms_controls_not_cli_flags(window, tmp_path):
-    from lstm_desktop.core.mnist_files import missing_data_message
+    from lstm_desktop.core.data.mnist_files import missing_data_message
 
     error = missing_data_message(tmp_path)  # the core's hint, written for the command line
     assert "--dataset digits" in error.hint
@@ -29,7 +29,7 @@ def test_window_messages_name_the_forms_controls_not_cli_flags(window, tmp_path)
 def test_temporal_order_results_speak_of_classes_and_sequences(qtbot, window):
     import numpy as np
 
-    from lstm_desktop.core.metrics import compute_metrics
+    from lstm_desktop.core.training.metrics import compute_metrics
 
     labels = np.array([0, 1, 2, 3, 1, 2])
     preds = np.array([0, 2, 2, 3, 1, 1])
@@ -49,7 +49,7 @@ def test_temporal_order_results_speak_of_classes_and_sequences(qtbot, window):
 
 
 def test_a_temporal_order_run_shows_its_own_words_in_results(qtbot, window):
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training.config import TrainConfig
 
     config = TrainConfig.for_dataset("temporal-order", seq_len=10, hidden=8, epochs=1, device="cpu", threads=1)
     with qtbot.waitSignal(window.trainingFinished, timeout=90_000):
@@ -63,8 +63,8 @@ def test_a_temporal_order_run_shows_its_own_words_in_results(qtbot, window):
 
 
 def test_settings_that_differ_has_one_epochs_column(qtbot):
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.runs import Run, RunStatus
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.runs.evented_runs import Run, RunStatus
     from lstm_desktop.ui.widgets.hyperparam_table import HyperparameterTable
 
     table = HyperparameterTable()
@@ -75,7 +75,7 @@ def test_settings_that_differ_has_one_epochs_column(qtbot):
 
 
 def test_a_given_config_beyond_the_datasets_limit_shows_what_it_uses(window):
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training.config import TrainConfig
 
     window.config_panel.set_config(TrainConfig(dataset="digits", val_size=5000))  # a digits run saved before limits
     assert window.config_panel.val_spin.value() == 200 and window.config_panel.validation_error() is None
@@ -83,8 +83,8 @@ def test_a_given_config_beyond_the_datasets_limit_shows_what_it_uses(window):
 
 
 def test_a_run_that_reads_no_drawings_is_not_offered_to_the_pad(window):
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.runs import Run, RunStatus
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.runs.evented_runs import Run, RunStatus
 
     run = Run(window.runs.next_id(), "lab", RunStatus.FINISHED, TrainConfig.for_dataset("temporal-order"),
               epochs_done=6, checkpoint_path="lab.pt")

@@ -8,12 +8,12 @@ import numpy as np
 import torch
 from PySide6.QtCore import Qt
 
-from lstm_desktop.core.checkpoint import Checkpoint
-from lstm_desktop.core.inference import inference_copy
-from lstm_desktop.core.introspect import explain
-from lstm_desktop.core.metrics import compute_metrics
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.runs import RunStatus
+from lstm_desktop.core.models.checkpoint import Checkpoint
+from lstm_desktop.core.drawing.inference import inference_copy
+from lstm_desktop.core.models.introspect import explain
+from lstm_desktop.core.training.metrics import compute_metrics
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
+from lstm_desktop.core.runs.evented_runs import RunStatus
 
 DIGIT = 3
 EXPLAIN_TIMEOUT_MS = 30_000

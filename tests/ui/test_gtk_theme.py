@@ -34,7 +34,7 @@ SCRIPT = textwrap.dedent("""
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QPushButton
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training.config import TrainConfig
     from lstm_desktop.ui import app as app_module
     from lstm_desktop.ui.main_window import MainWindow
 
@@ -99,7 +99,7 @@ def test_train_button_trains_an_epoch_under_the_gtk3_theme_and_exits_zero(tmp_pa
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     result = [line.split() for line in proc.stdout.splitlines() if line.startswith("RESULT")][-1]
     assert result[1] == "0" and result[3] == "False"
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.store import open_store
 
     store = open_store(tmp_path / "home")
     runs = store.load_runs()

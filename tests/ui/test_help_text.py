@@ -34,8 +34,8 @@ def test_shortcuts_list_real_keys_sorted_by_what_they_do(qtbot, window):
 
 
 def test_seed_range_is_written_as_whole_numbers():
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.settings import settings_of
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.training.settings import settings_of
 
     seed = next(s for s in settings_of(TrainConfig) if s.name == "seed")
     assert seed.range_text() == "0 to 2147483647"

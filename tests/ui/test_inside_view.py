@@ -11,10 +11,10 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import Qt  # QtGui.Qt also has mightBeRichText
 from PySide6.QtWidgets import QLabel
 
-from lstm_desktop.core.checkpoint import Checkpoint
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.introspect import explain
-from lstm_desktop.core.inference import blank_value, fit_input, inference_copy
+from lstm_desktop.core.models.checkpoint import Checkpoint
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
+from lstm_desktop.core.models.introspect import explain
+from lstm_desktop.core.drawing.inference import blank_value, fit_input, inference_copy
 from lstm_desktop.ui.inside_help import HELP
 from lstm_desktop.ui.inside_view import InsideView
 from lstm_desktop.ui.unit_order import BY_NUMBER, change_rows, unit_order

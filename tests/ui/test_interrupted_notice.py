@@ -7,14 +7,14 @@ import os
 
 from PySide6.QtCore import Qt
 
-from lstm_desktop.core.checkpoint import Checkpoint, save_checkpoint
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.store import open_store
+from lstm_desktop.core.models.checkpoint import Checkpoint, save_checkpoint
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
+from lstm_desktop.core.runs.store import open_store
 
 
 def dead_run(store, epochs_done: int, epochs: int = 10, model: bool = True) -> int:
     """A run whose process died mid-training: active in the database, its lock free."""
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training.config import TrainConfig
 
     run = store.create_run(TrainConfig(dataset="digits", hidden=8, epochs=epochs, device="cpu"), source="cli")
     fields = dict(epochs_done=epochs_done)

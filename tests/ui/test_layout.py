@@ -109,7 +109,7 @@ def test_the_inside_view_beside_the_pad_shows_every_panel_whole(qtbot, window, s
 
 
 def test_the_pad_keeps_its_size_after_the_first_stroke(qtbot, window):
-    from lstm_desktop.core.synthetic_digits import generate_digits
+    from lstm_desktop.core.data.synthetic_digits import generate_digits
     from lstm_desktop.testing import replay_strokes
 
     window.resize(1024, 700)

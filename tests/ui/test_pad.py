@@ -13,12 +13,12 @@ from PySide6.QtGui import QDropEvent, QImage, QInputDevice, QPointingDevice, QTa
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from lstm_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from lstm_desktop.core.inference import predict_probabilities
-from lstm_desktop.core.models import LSTMClassifier, ModelSpec
-from lstm_desktop.core.preprocess import BOX, center_of_mass
-from lstm_desktop.core.strokes import render_strokes
-from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.core.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from lstm_desktop.core.drawing.inference import predict_probabilities
+from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
+from lstm_desktop.core.drawing.preprocess import BOX, center_of_mass
+from lstm_desktop.core.drawing.strokes import render_strokes
+from lstm_desktop.core.data.synthetic_digits import generate_digits
 from lstm_desktop.ui.pad_panel import PadPanel
 from lstm_desktop.testing import replay_strokes
 from lstm_desktop.ui.widgets.drawing_pad import HISTORY_LIMIT
@@ -350,8 +350,8 @@ def test_long_session_does_not_crash(qtbot, panel):
 @pytest.mark.slow
 def test_a_model_trained_on_mnist_reads_pad_drawings(qtbot, mnist_dir):
     """End to end with a small model trained here on real MNIST (a few seconds)."""
-    from lstm_desktop.core.classify import single_thread
-    from lstm_desktop.core.data import mnist_bundle
+    from lstm_desktop.core.drawing.classify import single_thread
+    from lstm_desktop.core.data.image_sets import mnist_bundle
 
     torch.manual_seed(0)
     data = mnist_bundle(str(mnist_dir), val_size=0)
@@ -384,7 +384,7 @@ def test_a_model_trained_on_mnist_reads_pad_drawings(qtbot, mnist_dir):
 
 
 def test_a_dash_a_dot_and_a_scribble_are_not_read_as_digits(qtbot, panel):
-    from lstm_desktop.core.non_digits import generate_non_digits
+    from lstm_desktop.core.drawing.non_digits import generate_non_digits
 
     for item in generate_non_digits(6, seed=3):
         panel.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.core.data.synthetic_digits import generate_digits
 from lstm_desktop.testing import replay_strokes
 
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lstm_desktop.core.classify import classify_files, load_classifier
-from lstm_desktop.core.non_digits import path_ratio
-from lstm_desktop.core.strokes import Stroke, render_strokes
-from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.core.drawing.classify import classify_files, load_classifier
+from lstm_desktop.core.drawing.non_digits import path_ratio
+from lstm_desktop.core.drawing.strokes import Stroke, render_strokes
+from lstm_desktop.core.data.synthetic_digits import generate_digits
 from lstm_desktop.testing import replay_strokes
 from lstm_desktop.ui.pad_panel import PadPanel
 

@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent("""
     import sys
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from lstm_desktop.core.config import TrainConfig
+    from lstm_desktop.core.training.config import TrainConfig
     from lstm_desktop.ui import app as app_module
     from lstm_desktop.ui.main_window import MainWindow
 
@@ -54,7 +54,7 @@ def test_quit_during_training_exits_zero_and_keeps_the_run(tmp_path):
     assert "QThread: Destroyed" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     result = [line.split() for line in proc.stdout.splitlines() if line.startswith("RESULT")][-1]
     assert result[1] == "0" and result[2] in ("stopped", "finished") and int(result[3]) >= 1
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.store import open_store
 
     store = open_store(tmp_path / "home")
     runs = store.load_runs()

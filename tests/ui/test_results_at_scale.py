@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from lstm_desktop.core.config import TrainConfig
-from lstm_desktop.core.metrics import Metrics
-from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.core.training.config import TrainConfig
+from lstm_desktop.core.training.metrics import Metrics
+from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.ui.runs_table_model import ACCURACY, BEST, BEST_EPOCH, NAME, RUN_ID_ROLE
 
 
@@ -102,8 +102,8 @@ def test_brushing_an_axis_selects_the_runs_inside(tab):
 
 
 def test_stored_runs_get_their_best_epoch_from_one_query(tab, tmp_path):
-    from lstm_desktop.core.run_data import best_epochs
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.run_data import best_epochs
+    from lstm_desktop.core.runs.store import open_store
 
     store = open_store(tmp_path / "home")
     first = store.create_run(TrainConfig(dataset="digits"), status="finished")
@@ -115,7 +115,7 @@ def test_stored_runs_get_their_best_epoch_from_one_query(tab, tmp_path):
 
 
 def test_the_tab_reads_stored_best_epochs_while_idle(qtbot, tmp_path):
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.store import open_store
     from lstm_desktop.ui.results_tab import ResultsTab
 
     store = open_store(tmp_path / "home")

@@ -97,8 +97,8 @@ def test_a_new_run_is_offered_to_the_pad_not_swapped_in(qtbot, window, tiny_conf
 
 
 def test_runs_without_a_model_are_hidden_unless_asked_for(qtbot, window):
-    from lstm_desktop.core.config import TrainConfig
-    from lstm_desktop.core.runs import Run, RunStatus
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.core.runs.evented_runs import Run, RunStatus
 
     panel = window.runs_panel
     before = panel.proxy.rowCount()

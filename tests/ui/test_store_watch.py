@@ -67,7 +67,7 @@ def test_a_run_trashed_by_another_process_leaves_the_table(qtbot, window, tiny_c
 
 
 def test_the_reader_reports_only_what_changed_since_its_last_read(tmp_path, qapp):
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.runs.store import open_store
     from lstm_desktop.ui.store_watch import RowReader
 
     store = open_store(tmp_path / "home")
@@ -91,7 +91,7 @@ def test_the_reader_reports_only_what_changed_since_its_last_read(tmp_path, qapp
 
 
 def test_a_read_older_than_the_windows_own_writes_never_overwrites_them(tmp_path, qapp):
-    from lstm_desktop.core.runs import Run, Runs, RunStatus
+    from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus
     from lstm_desktop.ui.store_watch import StoreWatch
 
     mine = Run(1, "mine", RunStatus.FINISHED)

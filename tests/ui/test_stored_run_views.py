@@ -61,12 +61,12 @@ def test_a_stored_digits_run_opens_its_cells_after_a_restart(qtbot, make_window,
 
 
 def test_a_stored_mnist_run_opens_its_cells_after_a_restart(qtbot, make_window, tmp_path, mnist_dir, monkeypatch):
-    from lstm_desktop.core.checkpoint import load_checkpoint
-    from lstm_desktop.core.data import ENV_DATA_DIR, load_mnist_tensors
-    from lstm_desktop.core.metrics import Metrics
-    from lstm_desktop.core.resources import shipped_model_path
-    from lstm_desktop.core.runs import RunStatus
-    from lstm_desktop.core.store import open_store
+    from lstm_desktop.core.models.checkpoint import load_checkpoint
+    from lstm_desktop.core.data.image_sets import ENV_DATA_DIR, load_mnist_tensors
+    from lstm_desktop.core.training.metrics import Metrics
+    from lstm_desktop.core.files.resources import shipped_model_path
+    from lstm_desktop.core.runs.evented_runs import RunStatus
+    from lstm_desktop.core.runs.store import open_store
 
     monkeypatch.setenv(ENV_DATA_DIR, str(mnist_dir))
     shipped = shipped_model_path()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from lstm_desktop.core.synthetic_digits import generate_digits
+from lstm_desktop.core.data.synthetic_digits import generate_digits
 from lstm_desktop.testing import replay_strokes
 
 
@@ -104,7 +104,7 @@ def test_adapt_says_plainly_when_it_could_not_learn_a_drawing(qtbot, window):
 
 
 def test_an_adapted_run_reads_as_finished(qtbot, window):
-    from lstm_desktop.core.adapt import AdaptResult
+    from lstm_desktop.core.drawing.adapt import AdaptResult
 
     qtbot.waitUntil(lambda: window.shipped_checkpoint is not None, timeout=60_000)
     ckpt = window.shipped_checkpoint

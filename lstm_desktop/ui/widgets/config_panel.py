@@ -1,4 +1,4 @@
-"""The training form, built from the settings' declarations (core/config.py), section by section.
+"""The training form, built from the settings' declarations (core/training/config.py), section by section.
 
 Each field takes its label, limits, help and objectName from its Setting, so the form accepts
 exactly what the command line accepts and says the same thing when a value is wrong. A setting
@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QToolButton, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.config import EXPOSED, SETTING, TrainConfig
+from lstm_desktop.core.training.config import EXPOSED, SETTING, TrainConfig
 from lstm_desktop.core.errors import ConfigError
-from lstm_desktop.core.settings import Setting
+from lstm_desktop.core.training.settings import Setting
 from lstm_desktop.ui.widgets.common import muted, named
 from lstm_desktop.ui.widgets.number_field import NumberField, WheelSafeComboBox
 

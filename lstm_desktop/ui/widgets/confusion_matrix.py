@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from lstm_desktop.core.dataset_words import DIGITS, Words
+from lstm_desktop.core.data.words import DIGITS, Words
 from lstm_desktop.ui.theme import Theme, theme_for
 from lstm_desktop.ui.widgets.common import named
 

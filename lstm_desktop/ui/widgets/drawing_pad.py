@@ -23,7 +23,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from lstm_desktop.core.strokes import (CANVAS_SIZE, PEN_DEFAULT, PEN_MAX, PEN_MIN, Stroke, StrokeBuilder,
+from lstm_desktop.core.drawing.strokes import (CANVAS_SIZE, PEN_DEFAULT, PEN_MAX, PEN_MIN, Stroke, StrokeBuilder,
                                        StrokeRaster)
 from lstm_desktop.ui.widgets.common import numpy_to_qimage
 from lstm_desktop.ui.widgets.pad_input import PointerInput

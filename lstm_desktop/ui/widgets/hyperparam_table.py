@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from lstm_desktop.core.config import EXPOSED
+from lstm_desktop.core.training.config import EXPOSED
 from lstm_desktop.ui.widgets.common import format_duration, format_percent, named
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

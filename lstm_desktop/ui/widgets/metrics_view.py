@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHeaderView, QLabel,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.dataset_words import DIGITS, Words, words_for
+from lstm_desktop.core.data.words import DIGITS, Words, words_for
 from lstm_desktop.ui.widgets.common import big_number_font, format_percent, heading, muted, named
 from lstm_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
 from lstm_desktop.ui.widgets.sample_gallery import SampleGallery

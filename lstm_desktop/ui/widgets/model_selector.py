@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
-from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.ui.widgets.common import named
 from lstm_desktop.ui.widgets.number_field import WheelSafeComboBox
 

@@ -17,7 +17,7 @@ from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.settings import Setting
+from lstm_desktop.core.training.settings import Setting
 
 ERROR_STYLE = "QAbstractSpinBox { border: 2px solid #d93025; border-radius: 3px; }"
 

@@ -17,8 +17,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from lstm_desktop.core.run_compare import RESULT_BY_KEY, Axis, parallel_axes, result_values
-from lstm_desktop.core.runs import Run
+from lstm_desktop.core.runs.run_compare import RESULT_BY_KEY, Axis, parallel_axes, result_values
+from lstm_desktop.core.runs.evented_runs import Run
 from lstm_desktop.ui.theme import Theme, theme_for
 from lstm_desktop.ui.widgets.themed_plot import ThemedPlotMixin
 from lstm_desktop.ui.widgets.common import heading, muted, named

@@ -19,7 +19,7 @@ from PySide6.QtCore import QBuffer, QIODevice, QPoint
 from PySide6.QtGui import QColor, QImage, QPainter, QRegion
 from PySide6.QtWidgets import QWidget
 
-from lstm_desktop.core.atomic import atomic_write
+from lstm_desktop.core.files.atomic import atomic_write
 
 EXPORT_SCALE = 2.0
 

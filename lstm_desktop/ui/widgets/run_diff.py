@@ -7,8 +7,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from lstm_desktop.core.run_compare import DiffRow, diff_runs
-from lstm_desktop.core.runs import Run
+from lstm_desktop.core.runs.run_compare import DiffRow, diff_runs
+from lstm_desktop.core.runs.evented_runs import Run
 from lstm_desktop.ui.theme import is_dark
 from lstm_desktop.ui.widgets.common import heading, muted, named
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
                                QLineEdit, QMenu, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.config import DATASET_CHOICES
-from lstm_desktop.core.runs import Run, Runs, RunStatus
+from lstm_desktop.core.training.config import DATASET_CHOICES
+from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus
 from lstm_desktop.ui.runs_filter import RunsFilter
 from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsTableModel, is_hidden, is_pinned
 from lstm_desktop.ui.widgets.common import heading, muted, named

@@ -8,7 +8,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.dataset_words import DIGITS, Words
+from lstm_desktop.core.data.words import DIGITS, Words
 from lstm_desktop.ui.widgets.common import heading, image_to_pixmap, muted, named
 
 MAX_THUMBNAILS = 600
