@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstm_desktop.cli import main
+from cli_helpers import run_cli
 from lstm_desktop.core.models.checkpoint import load_checkpoint
 from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.training.session import run_training
@@ -40,14 +40,6 @@ def synthetic_ckpt(tmp_path_factory) -> Path:
         torch.set_num_threads(before)
     return out
 
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse errors exit from inside parse_args
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def python_m(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:

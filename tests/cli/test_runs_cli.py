@@ -7,19 +7,11 @@ import json
 
 import pytest
 
-from lstm_desktop.cli import main
+from cli_helpers import run_cli
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 LIST_KEYS = ("id", "name", "status", "dataset", "config", "accuracy", "epochs_done", "created", "checkpoint")
 
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -10,18 +10,10 @@ import sys
 
 import pytest
 
-from lstm_desktop.cli import main
+from cli_helpers import run_cli
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
