@@ -161,3 +161,23 @@ def test_a_message_at_1024x700_leaves_the_pads_buttons_and_the_runs_filter_click
     window.tabs.setCurrentIndex(1)
     qtbot.wait(50)
     assert not banner.intersects(_rect(window.runs_panel.search, window)), "the message covers the filter"
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1320, 860)])
+def test_results_show_several_runs_and_whole_numbers_on_small_screens(qtbot, window, size):
+    """Seen at 1024x700: the runs list squeezed to one row and the headline numbers cut ("100.0(")."""
+    from lstm_desktop.core.training.metrics import compute_metrics
+
+    window.resize(*size)
+    window.tabs.setCurrentWidget(window.results)
+    qtbot.waitUntil(lambda: window.width() == size[0], timeout=3000)
+    metrics = compute_metrics([0, 1, 2, 3] * 500, [0, 1, 2, 3] * 500)
+    window.metrics_view.set_result("Run 1", metrics)
+    qtbot.wait(50)
+    table = window.runs_panel.table
+    rows_in_view = (table.viewport().height()) // table.verticalHeader().defaultSectionSize()
+    assert rows_in_view >= 3, f"{rows_in_view} runs in view at {size}"
+    assert window.minimumSizeHint().height() <= 700, "the window no longer fits a 700 px tall screen"
+    for key, label in window.metrics_view.values.items():
+        text_width = label.fontMetrics().horizontalAdvance(label.text())
+        assert text_width <= label.width(), f"{key} value {label.text()!r} cut at {size}"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from lstm_desktop.core.data.words import DIGITS, Words, words_for
-from lstm_desktop.ui.widgets.common import big_number_font, format_percent, heading, muted, named
+from lstm_desktop.ui.widgets.common import format_percent, heading, muted, named
 from lstm_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
+from lstm_desktop.ui.widgets.headline_numbers import HeadlineNumbers
 from lstm_desktop.ui.widgets.sample_gallery import SampleGallery
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -78,24 +79,11 @@ class MetricsView(QWidget):
         self.status = named(muted(""), "metricsStatus", "Evaluation status")
         layout.addWidget(self.status)
 
-        summary = QFrame()
-        summary.setObjectName("metricsSummary")
-        summary.setFrameShape(QFrame.Shape.StyledPanel)
-        grid = QGridLayout(summary)
-        grid.setHorizontalSpacing(24)
-        self.values: dict[str, QLabel] = {}
-        self.captions: dict[str, QLabel] = {}
-        for col, (key, text) in enumerate((("accuracy", "Accuracy"), ("precision", "Precision (macro)"),
-                                           ("recall", "Recall (macro)"), ("f1", "F1 (macro)"),
-                                           ("samples", "Test images"))):
-            self.captions[key] = muted(text, wrap=False)
-            grid.addWidget(self.captions[key], 0, col)
-            value = named(QLabel("–"), f"{key}Value", text)
-            value.setFont(big_number_font(value.font()))
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(value, 1, col)
-            self.values[key] = value
-        layout.addWidget(summary)
+        self.summary = HeadlineNumbers((("accuracy", "Accuracy"), ("precision", "Precision (macro)"),
+                                        ("recall", "Recall (macro)"), ("f1", "F1 (macro)"),
+                                        ("samples", "Test images")))
+        self.values, self.captions = self.summary.values, self.summary.captions
+        layout.addWidget(self.summary)
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("metricsSplitter")
@@ -129,8 +117,8 @@ class MetricsView(QWidget):
         self.metrics = None
         self.title.setText("No model selected")
         self.status.setText(message)
-        for value in self.values.values():
-            value.setText("–")
+        for key in self.values:
+            self.summary.set_value(key, "–")
         self.matrix.clear(message)
         self.table.set_metrics(None)
         self.gallery.clear("")
@@ -144,17 +132,17 @@ class MetricsView(QWidget):
         self.status.setText(status)
         self.metrics = metrics
         if metrics is None:
-            for value in self.values.values():
-                value.setText("–")
+            for key in self.values:
+                self.summary.set_value(key, "–")
             self.matrix.clear(status or "No test-set metrics for this model.")
             self.table.set_metrics(None)
             self.gallery.clear("")
             return
-        self.values["accuracy"].setText(format_percent(metrics.accuracy))
-        self.values["precision"].setText(f"{metrics.precision:.4f}")
-        self.values["recall"].setText(f"{metrics.recall:.4f}")
-        self.values["f1"].setText(f"{metrics.f1:.4f}")
-        self.values["samples"].setText(f"{metrics.samples:,}")
+        self.summary.set_value("accuracy", format_percent(metrics.accuracy))
+        self.summary.set_value("precision", f"{metrics.precision:.4f}")
+        self.summary.set_value("recall", f"{metrics.recall:.4f}")
+        self.summary.set_value("f1", f"{metrics.f1:.4f}")
+        self.summary.set_value("samples", f"{metrics.samples:,}")
         self.matrix.set_matrix(metrics.confusion)
         self.table.set_metrics(metrics, words)
         self.gallery.set_source(images, labels, predictions, mean, std)

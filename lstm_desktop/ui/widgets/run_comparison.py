@@ -65,7 +65,7 @@ class RunComparisonPlot(ThemedPlotMixin, QWidget):
         body = QHBoxLayout()
         body.setSpacing(4)
         self.plot_widget = named(HoverPlotWidget(), "comparePlot", "Run comparison plot")
-        self.plot_widget.setMinimumHeight(200)
+        self.plot_widget.setMinimumHeight(120)  # two datasets stacked still fit a 700 px tall window
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)

@@ -87,6 +87,11 @@ class RunsPanel(QWidget):
             self.table.setColumnWidth(col, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
+        # at least a few runs in view however small the window: the splitter below may not squeeze the list
+        # to one row (seen at 1024x700), the compare views give way instead
+        rows = 3
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + rows * self.table.verticalHeader().defaultSectionSize() + 20)
         layout.addWidget(self.table, 1)
 
         buttons = QGridLayout()  # two rows: the panel must fit beside the results on a 1024 px screen
