@@ -26,6 +26,7 @@ def build_layout(w: QMainWindow) -> None:
     w.train_tab = TrainTab()
     w.config_panel, w.controls = w.train_tab.config_panel, w.train_tab.controls
     w.data_banner = w.train_tab.data_banner
+    w.error_banner.avoid(w.data_banner)  # the message never covers the MNIST banner's buttons
     w.train_splitter = w.train_tab
     w.tabs.addTab(w.train_tab, "Train")
     w.results = ResultsTab(w.runs)

@@ -161,3 +161,29 @@ def test_a_message_at_1024x700_leaves_the_pads_buttons_and_the_runs_filter_click
     window.tabs.setCurrentIndex(1)
     qtbot.wait(50)
     assert not banner.intersects(_rect(window.runs_panel.search, window)), "the message covers the filter"
+
+
+def test_a_message_never_covers_the_mnist_banner(qtbot, window, tmp_path):
+    """The floating message sits below the 'MNIST is missing' banner (whose buttons are on its right),
+    also when the banner appears after the message, and goes back up when the banner goes."""
+    window.resize(1320, 860)
+    window.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: window.width() == 1320, timeout=3000)
+    window.config_panel.set_dataset("digits")  # no MNIST banner yet
+    window.data.check()
+    assert not window.data_banner.isVisible()
+    window.show_error("Runs cannot be recorded: the run store is locked by another program.",
+                      "Your models are untouched.", "warning")
+    top = _rect(window.error_banner, window).top()
+    window.config_panel.set_dataset("mnist")
+    window.config_panel.set_data_dir(str(tmp_path / "nothing-here"))
+    window.data.check()
+    qtbot.waitUntil(lambda: window.data_banner.isVisible(), timeout=3000)
+    qtbot.wait(50)
+    data, message = _rect(window.data_banner, window), _rect(window.error_banner, window)
+    assert not message.intersects(data), f"the message {message} covers the MNIST banner {data}"
+    assert not message.intersects(_rect(window.data_banner.download_button, window))
+    window.config_panel.set_dataset("digits")
+    window.data.check()
+    qtbot.waitUntil(lambda: not window.data_banner.isVisible(), timeout=3000)
+    assert _rect(window.error_banner, window).top() == top, "back under the tab bar once the banner is gone"
