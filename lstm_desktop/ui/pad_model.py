@@ -3,7 +3,7 @@ Results) or the shipped one; remembered for the next start, and dropped when its
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
@@ -11,20 +11,23 @@ from PySide6.QtWidgets import QLabel
 from lstm_desktop.core.runs import Run, Runs
 from lstm_desktop.ui.window_settings import WindowSettings
 
+if TYPE_CHECKING:
+    from lstm_desktop.core.checkpoint import Checkpoint
+
 PAD_RUN_KEY = "pad/run"
 
 
 class PadView(Protocol):
     """What reads with the pad's model: the pad, the inside view and the Model list (ui/draw_tab.DrawTab)."""
 
-    def set_model(self, checkpoint: Any, label: str) -> None: ...
+    def set_model(self, checkpoint: Checkpoint | None, label: str) -> None: ...
 
     def show_model(self, run_id: int) -> None: ...
 
 
 class PadModel(QObject):
     def __init__(self, runs: Runs, prefs: WindowSettings, model_label: QLabel,
-                 checkpoint_of: Callable[[Run | None], Any], show_pad: Callable[[], None],
+                 checkpoint_of: Callable[[Run | None], Checkpoint | None], show_pad: Callable[[], None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runs = runs
@@ -34,10 +37,10 @@ class PadModel(QObject):
         self.show_pad = show_pad  # brings the Draw tab forward
         self.pad_run: Run | None = None
         self.draw: PadView | None = None  # once start-up has loaded the pad
-        self.shipped: Any = None  # the shipped model's checkpoint, once loaded
+        self.shipped: Checkpoint | None = None  # the shipped model's checkpoint, once loaded
         runs.events.removed.connect(self._on_removed)
 
-    def attach(self, draw: PadView, shipped: Any) -> None:
+    def attach(self, draw: PadView, shipped: Checkpoint | None) -> None:
         """The pad exists (start-up is done): what it reads with from now on."""
         self.draw, self.shipped = draw, shipped
 
@@ -73,7 +76,7 @@ class PadModel(QObject):
         else:
             self.use_on_pad(None)
 
-    def checkpoint(self) -> Any:
+    def checkpoint(self) -> Checkpoint | None:
         """The model the pad reads with now (None when there is none)."""
         return self.checkpoint_of(self.pad_run) if self.pad_run is not None else self.shipped
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -25,6 +25,10 @@ from lstm_desktop.ui.messages import Messages
 from lstm_desktop.ui.results_tab import ResultsTab
 from lstm_desktop.ui.training_controller import TrainingController
 from lstm_desktop.ui.widgets.banners import DataBanner
+
+if TYPE_CHECKING:
+    from lstm_desktop.core.checkpoint import Checkpoint
+    from lstm_desktop.core.recorder import Recording
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +52,10 @@ class RunLifecycle(QObject):
         self.use_on_pad = use_on_pad  # the "Use Run N on the pad" offer when a run finishes
         self.store: RunStore | None = None  # the window's run store, once open
         self.live: Run | None = None
-        self.recording = None
+        self.recording: Recording | None = None  # the live run's record (its recorder and writer)
         self.watch = None  # ui/store_watch.StoreWatch, once the store is open
         self._session = None  # a session store, for runs the window's store cannot take
-        self._recorded: dict[int, tuple[Any, float | None]] = {}  # run id: (its Recording, when all written)
+        self._recorded: dict[int, tuple[Recording | None, float | None]] = {}  # run id: (its Recording, when all written)
         training.outcomeReady.connect(self._on_outcome)
         training.runFailed.connect(self._on_failed)
         training.runFinished.connect(self._on_finished)
@@ -118,7 +122,7 @@ class RunLifecycle(QObject):
         run = Run(run_id, name or "", config=config, created=now_iso(), **fields)
         return self.runs.add(run)
 
-    def checkpoint_of(self, run: Run | None):
+    def checkpoint_of(self, run: Run | None) -> Checkpoint | None:
         """The run's model (loaded from its file on first use), or None."""
         if run is None:
             return None
@@ -153,7 +157,7 @@ class RunLifecycle(QObject):
         self.messages.set_status(f"{run.name}: loading {config.dataset}…")
         return run
 
-    def _open_recording(self, config: TrainConfig):
+    def _open_recording(self, config: TrainConfig) -> Recording | None:
         """The new run's recording: in the window's store, else (locked or broken) in a session store."""
         try:
             if self.store is None:
