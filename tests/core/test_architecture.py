@@ -140,8 +140,8 @@ def _annotation_names(node: ast.AST | None) -> set[str]:
 
 
 def window_uses(source: str) -> list[str]:
-    """Where a module takes or keeps the main window: a parameter typed or named as the window, an
-    import of a window type, or an attribute `self.w` / `self.window` assigned."""
+    """Where a module takes, keeps or finds the main window: a parameter typed or named as the window,
+    an import of a window type, an attribute `self.w` / `self.window` assigned, or `widget.window()`."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -156,6 +156,9 @@ def window_uses(source: str) -> list[str]:
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
                 and isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr in WINDOW_NAMES:
             found.append(f"line {node.lineno}: keeps self.{node.attr}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "window" \
+                and not node.args:
+            found.append(f"line {node.lineno}: finds the window with .window()")
     return found
 
 
@@ -165,8 +168,9 @@ def test_the_window_check_finds_a_part_that_takes_the_window():
                  "    def __init__(self, window: QMainWindow) -> None:\n"
                  "        self.w = window\n"
                  "def helper(w): return w.runs\n"
-                 "def typed(parent: 'MainWindow | None'): pass\n")
-    assert len(window_uses(old_style)) == 5
+                 "def typed(parent: 'MainWindow | None'): pass\n"
+                 "def found(widget): return widget.window().runs\n")
+    assert len(window_uses(old_style)) == 6
     assert window_uses("def part(runs: 'Runs', parent: 'QWidget | None' = None): pass\n") == []
 
 
