@@ -3,24 +3,22 @@ start) and the application quitting (then a run is stopped without asking)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
-
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-
 
 
 class QuitWatch(QObject):
     """Notes that the application is quitting (QApplication.quit from a logout or a script, which
     then closes every window): the window stops its run without asking."""
 
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, on_quit: Callable[[], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._on_quit = on_quit
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
         if event.type() == QEvent.Type.Quit:
-            self.window.app_quitting = True
+            self._on_quit()
         return False
 
 

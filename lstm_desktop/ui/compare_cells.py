@@ -9,11 +9,19 @@ three runs are selected together in Results so their curves overlay.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from lstm_desktop.core.training.config import SETTING, TrainConfig
 from lstm_desktop.core.errors import ConfigError
+from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.ui.messages import Messages
+from lstm_desktop.ui.training_controller import TrainingController
+from lstm_desktop.ui.widgets.config_panel import ConfigPanel
+from lstm_desktop.ui.widgets.runs_panel import RunsPanel
+from lstm_desktop.ui.window_settings import WindowSettings
 
 CELLS = ("rnn", "gru", "lstm")
 DATASET = "temporal-order"
@@ -33,29 +41,37 @@ def describe(config: TrainConfig) -> str:
 
 
 class CompareCells(QObject):
-    """Runs the experiment; the window's Stop (button, menu, shortcut) stops it as a whole."""
+    """Runs the experiment; the window's Stop (button, menu, shortcut) calls `abort`, which stops it as
+    a whole, and the end of each run's thread calls `on_run_finished`."""
 
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, runs: Runs, training: TrainingController, config_panel: ConfigPanel, prefs: WindowSettings,
+                 panel: RunsPanel, messages: Messages, start_training: Callable[[TrainConfig], Run | None],
+                 closing: Callable[[], bool], assume_yes: Callable[[], bool], dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
+        self.runs = runs
+        self.training = training
+        self.config_panel = config_panel  # shows each cell's settings; the user's come back afterwards
+        self.prefs = prefs
+        self.panel = panel  # the three runs are selected together at the end
+        self.messages = messages
+        self.start_training = start_training  # the window's Train, with a given configuration
+        self.closing = closing  # the window is closing: no further cell starts
+        self.assume_yes = assume_yes  # automation: the question is answered Start
+        self.dialog_parent = dialog_parent
         self.queue: list[TrainConfig] = []
         self.run_ids: list[int] = []
         self.saved: TrainConfig | None = None
-        window.trainingFinished.connect(self._on_finished)
-        window.controls.stopRequested.connect(self.abort)
-        window.stop_action.triggered.connect(self.abort)
 
     @property
     def active(self) -> bool:
         return self.saved is not None
 
     def start(self) -> bool:
-        w = self.w
-        if w.training.is_training() or self.active:
-            w.show_error("A run is training.", "Wait for it to end, or stop it, then compare cells.", "warning")
+        if self.training.is_training() or self.active:
+            self.messages.show_error("A run is training.", "Wait for it to end, or stop it, then compare cells.", "warning")
             return False
         try:
-            form = w.config_panel.config()
+            form = self.config_panel.config()
         except ConfigError:
             form = None
         configs = experiment_configs(form)
@@ -70,10 +86,10 @@ class CompareCells(QObject):
         if self.active and self.queue:
             skipped = ", ".join(c.cell.upper() for c in self.queue)
             self.queue = []
-            self.w.set_status(f"Compare cells stopped: {skipped} will not train")
+            self.messages.set_status(f"Compare cells stopped: {skipped} will not train")
 
     def _confirm(self, first: TrainConfig) -> bool:
-        if getattr(self.w, "assume_yes", False):
+        if self.assume_yes():
             return True
         box = QMessageBox(QMessageBox.Icon.Question, "Compare cells",
                           "<p>Why LSTMs? Train a plain RNN, a GRU and an LSTM one after another on the long-lag "
@@ -81,7 +97,7 @@ class CompareCells(QObject):
                           f"<p><b>{describe(first)}</b>.</p>"
                           "<p>Each cell takes from seconds to a few minutes on a CPU. Watch Train › Gradient "
                           "flow while they learn; Results then overlays the three. Stop ends the whole "
-                          "comparison. Your own settings come back afterwards.</p>", parent=self.w)
+                          "comparison. Your own settings come back afterwards.</p>", parent=self.dialog_parent)
         box.setObjectName("compareCellsBox")
         start = box.addButton("Start", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -90,35 +106,26 @@ class CompareCells(QObject):
         return box.clickedButton() is start
 
     def _next(self, config: TrainConfig) -> bool:
-        run = self.w.start_training(config)
+        run = self.start_training(config)
         if run is None:
             self._end()
             return False
         self.run_ids.append(run.id)
         return True
 
-    def _on_finished(self, run_id: int) -> None:
+    def on_run_finished(self, run_id: int) -> None:
         if not self.active or run_id not in self.run_ids:
             return
-        if self.queue and not self.w._close_pending:
+        if self.queue and not self.closing():
             QTimer.singleShot(0, self, lambda: self._next(self.queue.pop(0)) if self.queue else self._end())
         else:
             self._end()
 
     def _end(self) -> None:
-        w, saved, self.saved, self.queue = self.w, self.saved, None, []
-        if saved is not None and not w.training.is_training():
-            w.config_panel.set_config(saved)
-            w.prefs.save_config(saved)
-        panel = getattr(getattr(w, "results", None), "runs_panel", None)
+        saved, self.saved, self.queue = self.saved, None, []
+        if saved is not None and not self.training.is_training():
+            self.config_panel.set_config(saved)
+            self.prefs.save_config(saved)
         for i, run_id in enumerate(self.run_ids):
-            if panel is not None and run_id in w.runs:
-                panel.select(run_id, add=i > 0)
-
-
-def compare_cells(window: QMainWindow) -> CompareCells:
-    """The window's one experiment controller, made on first use."""
-    controller = getattr(window, "compare", None)
-    if controller is None:
-        controller = window.compare = CompareCells(window)
-    return controller
+            if run_id in self.runs:
+                self.panel.select(run_id, add=i > 0)

@@ -7,10 +7,13 @@ ui/explain_controller.py.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.ui.explain_controller import ExplainController
 from lstm_desktop.ui.inference_worker import InferenceWorker
 
@@ -18,12 +21,12 @@ from lstm_desktop.ui.inference_worker import InferenceWorker
 class DrawTab(QObject):
     """Places the pad, the model selector and the inside view; owns the explanation controller."""
 
-    def __init__(self, window, draw_tab: QWidget, inside_tab: QWidget, worker: InferenceWorker) -> None:
-        super().__init__(window)
+    def __init__(self, runs: Runs, use_on_pad: Callable[[Run | None], None], draw_tab: QWidget,
+                 inside_tab: QWidget, worker: InferenceWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         from lstm_desktop.ui.inside_view import InsideView
         from lstm_desktop.ui.pad_panel import PadPanel
 
-        self.window = window
         self.inside_tab = inside_tab
         self.pad_panel = PadPanel(worker=worker)
         self.inside_view = InsideView()
@@ -38,9 +41,8 @@ class DrawTab(QObject):
         self.left_layout.setContentsMargins(0, 0, 0, 0)
         from lstm_desktop.ui.widgets.model_selector import SHIPPED, ModelSelector
 
-        self.model_selector = ModelSelector(window.runs)
-        self.model_selector.modelChosen.connect(
-            lambda rid: window.use_on_pad(None if rid == SHIPPED else window.runs.get(rid)))
+        self.model_selector = ModelSelector(runs)  # the Model list: use_on_pad(the chosen run, or None: shipped)
+        self.model_selector.modelChosen.connect(lambda rid: use_on_pad(None if rid == SHIPPED else runs.get(rid)))
         chooser = QHBoxLayout()
         chooser.addWidget(QLabel("Model:"))
         chooser.addWidget(self.model_selector, 1)
@@ -74,6 +76,10 @@ class DrawTab(QObject):
         """The model the pad reads with and the inside view explains."""
         self.pad_panel.set_model(checkpoint, label)
         self.explainer.set_model(checkpoint, label)
+
+    def show_model(self, run_id: int) -> None:
+        """The Model list shows this run as chosen (-1: the shipped model)."""
+        self.model_selector.show_current(run_id)
 
     def explain_image(self, image: np.ndarray, label: str, model=None, model_label: str = "") -> None:
         """Explain a test image with the model it belongs to (a checkpoint or a saved model's path)."""

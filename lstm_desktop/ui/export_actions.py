@@ -8,16 +8,20 @@ extras it says in one line how to install them, and nothing else happens.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
-
 import re
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.runs.evented_runs import Run
+from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.ui.messages import Messages
+from lstm_desktop.ui.results_tab import ResultsTab
+from lstm_desktop.ui.run_lifecycle import RunLifecycle
+from lstm_desktop.ui.widgets.config_panel import ConfigPanel
+from lstm_desktop.ui.window_settings import WindowSettings
 from lstm_desktop.ui.worker import GuiRelay, TaskWorker, WorkerThread
 
 ONNX_FILTER = "ONNX model (*.onnx)"
@@ -28,18 +32,28 @@ class ExportActions(QObject):
     onnxExported = Signal(object)  # core.onnx_export.OnnxExport, once checked and written
     onnxFailed = Signal(str, str)  # message, hint
 
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, runs: Runs, lifecycle: RunLifecycle, results: ResultsTab, config_panel: ConfigPanel,
+                 prefs: WindowSettings, messages: Messages, tasks: list[WorkerThread],
+                 thread_ended: Callable[[], None], dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
+        self.runs = runs
+        self.lifecycle = lifecycle  # a run's model, and the store the run data is read from
+        self.results = results  # the runs chosen there are the ones exported
+        self.config_panel = config_panel  # the data folder the ONNX check scores from
+        self.prefs = prefs  # the last folder used
+        self.messages = messages
+        self.tasks = tasks  # the window's file jobs: it waits for them before closing
+        self.thread_ended = thread_ended
+        self.dialog_parent = dialog_parent
 
     def _last_dir(self) -> str:
-        return self.w.prefs.text("files/last_dir", str(Path.home()))
+        return self.prefs.text("files/last_dir", str(Path.home()))
 
     def _remember_dir(self, path: str | Path) -> None:
-        self.w.prefs.qs.setValue("files/last_dir", str(Path(path).parent))
+        self.prefs.qs.setValue("files/last_dir", str(Path(path).parent))
 
     def _chosen_run(self, run_id: int | None) -> Run | None:
-        return self.w.runs.get(run_id) if run_id is not None else self.w.results.runs_panel.current()
+        return self.runs.get(run_id) if run_id is not None else self.results.runs_panel.current()
 
     # ---- ONNX ---------------------------------------------------------------------------------
     def export_onnx(self, run_id: int | None = None, path: str | Path | None = None) -> WorkerThread | None:
@@ -49,17 +63,17 @@ class ExportActions(QObject):
         try:
             require_extras()
         except MissingExtra as exc:
-            self.w.show_error(exc.message, exc.hint, "warning")
+            self.messages.show_error(exc.message, exc.hint, "warning")
             return None
         run = self._chosen_run(run_id)
-        ckpt = self.w.checkpoint_of(run) if run is not None and not run.status.active else None
+        ckpt = self.lifecycle.checkpoint_of(run) if run is not None and not run.status.active else None
         if ckpt is None:
-            self.w.show_error("There is no trained model to export yet.",
+            self.messages.show_error("There is no trained model to export yet.",
                               "Select a finished run in Results (or open a model), then export it.", "warning")
             return None
         if path is None:
             stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{run.variant}-{run.dataset}").strip("-").lower() or "model"
-            path, _ = QFileDialog.getSaveFileName(self.w, "Export model as ONNX",
+            path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Export model as ONNX",
                                                   str(Path(self._last_dir()) / f"{stem}.onnx"), ONNX_FILTER)
             if not path:
                 return None
@@ -71,7 +85,7 @@ class ExportActions(QObject):
         from lstm_desktop.core.drawing.inference import inference_copy
 
         model = inference_copy(ckpt)  # the pad may use the original meanwhile
-        data_dir = self.w.config_panel.values()["data_dir"]
+        data_dir = self.config_panel.values()["data_dir"]
         about = {"id": run.id, "name": run.name, "variant": run.variant}
         dataset = run.dataset or None
 
@@ -84,32 +98,32 @@ class ExportActions(QObject):
             copy = replace(ckpt, model=model)
             return export_onnx(copy, path, dataset or dataset_of(copy), data_dir=data_dir, run=about)
 
-        self.w.set_status(f"Exporting {run.name} as ONNX and checking it with onnxruntime…")
+        self.messages.set_status(f"Exporting {run.name} as ONNX and checking it with onnxruntime…")
         worker = TaskWorker(task, "ONNX export")
         worker.succeeded.connect(self._on_exported)
         worker.failed.connect(GuiRelay(self._on_failed, self).call)
         job = WorkerThread(worker, "lstm-desktop-onnx-export")
         job.thread.finished.connect(lambda j=job: self._on_thread_finished(j))
-        self.w.files.tasks.append(job)  # the window waits for it before closing
+        self.tasks.append(job)  # the window waits for it before closing
         job.start()
         return job
 
     def _on_exported(self, done) -> None:
         self._remember_dir(done.path)
-        self.w.hide_error()
+        self.messages.hide_error()
         text = done.message("the model")
-        self.w.set_status(text[0].upper() + text[1:])
+        self.messages.set_status(text[0].upper() + text[1:])
         self.onnxExported.emit(done)
 
     def _on_failed(self, message: str, hint: str) -> None:
-        self.w.show_error(f"ONNX export failed: {message}", hint)
+        self.messages.show_error(f"ONNX export failed: {message}", hint)
         self.onnxFailed.emit(message, hint)
 
     def _on_thread_finished(self, job: WorkerThread) -> None:
         job.release()
-        if job in self.w.files.tasks:
-            self.w.files.tasks.remove(job)
-        self.w.maybe_finish_close()
+        if job in self.tasks:
+            self.tasks.remove(job)
+        self.thread_ended()
 
     # ---- run data -----------------------------------------------------------------------------
     def export_run_data(self, path: str | Path | None = None, fmt: str | None = None,
@@ -117,17 +131,17 @@ class ExportActions(QObject):
         """Write the selected runs' (or every run's) curves and results as CSV or JSON."""
         from lstm_desktop.core.runs.run_data import write_run_data
 
-        selected = self.w.results.selected_runs()
+        selected = self.results.selected_runs()
         if selected_only is None:
             selected_only = bool(selected)
-        runs = selected if selected_only else list(self.w.runs)
+        runs = selected if selected_only else list(self.runs)
         if not runs:
-            self.w.show_error("There are no runs to export yet.", "Train a model or open one first.", "warning")
+            self.messages.show_error("There are no runs to export yet.", "Train a model or open one first.", "warning")
             return None
         if path is None:
             order = [fmt] if fmt else ["csv", "json"]
             what = "selected-runs" if selected_only else "runs"
-            path, chosen = QFileDialog.getSaveFileName(self.w, f"Export {len(runs)} run{'s' * (len(runs) != 1)}' data",
+            path, chosen = QFileDialog.getSaveFileName(self.dialog_parent, f"Export {len(runs)} run{'s' * (len(runs) != 1)}' data",
                                                        str(Path(self._last_dir()) / f"{what}.{order[0]}"),
                                                        ";;".join(DATA_FILTERS[k] for k in order))
             if not path:
@@ -137,11 +151,11 @@ class ExportActions(QObject):
         path = Path(path)
         fmt = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
         try:
-            written = write_run_data(self.w.store, runs, fmt, path)
+            written = write_run_data(self.lifecycle.store, runs, fmt, path)
         except (OSError, LstmDesktopError) as exc:
-            self.w.show_error(getattr(exc, "message", None) or f"Could not write {path}: {exc}.",
+            self.messages.show_error(getattr(exc, "message", None) or f"Could not write {path}: {exc}.",
                               getattr(exc, "hint", "") or "Choose another folder or file name.")
             return None
         self._remember_dir(path)
-        self.w.set_status(f"Exported {len(runs):,} run{'s' * (len(runs) != 1)} to {written}")
+        self.messages.set_status(f"Exported {len(runs):,} run{'s' * (len(runs) != 1)} to {written}")
         return written

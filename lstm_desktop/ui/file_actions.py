@@ -7,18 +7,26 @@ message in the window, never a traceback.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
-
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from lstm_desktop.core.errors import LstmDesktopError
-from lstm_desktop.core.runs.evented_runs import Run, RunStatus
+from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus
+from lstm_desktop.ui.messages import Messages
+from lstm_desktop.ui.pad_model import PadModel
+from lstm_desktop.ui.results_tab import ResultsTab
+from lstm_desktop.ui.run_lifecycle import RunLifecycle
+from lstm_desktop.ui.widgets.config_panel import ConfigPanel
+from lstm_desktop.ui.window_settings import WindowSettings
 from lstm_desktop.ui.worker import GuiRelay, TaskWorker, WorkerThread
+
+if TYPE_CHECKING:
+    from lstm_desktop.ui.widgets.live_plots import LivePlots
 
 
 log = logging.getLogger(__name__)
@@ -28,13 +36,28 @@ MODEL_FILTER = "lstm-desktop model (*.pt)"
 class FileActions(QObject):
     evaluationFinished = Signal(int)  # run id of an opened model scored on its test set
 
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, runs: Runs, lifecycle: RunLifecycle, pad_model: PadModel, results: ResultsTab,
+                 config_panel: ConfigPanel, prefs: WindowSettings, messages: Messages, is_ready: Callable[[], bool],
+                 thread_ended: Callable[[], None], dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
+        self.runs = runs
+        self.lifecycle = lifecycle  # lists an opened model as a run; reads a run's model
+        self.pad_model = pad_model  # an opened model is offered on the pad
+        self.results = results  # the run chosen there is the one exported
+        self.config_panel = config_panel  # the data folder an opened model is scored from
+        self.prefs = prefs  # the last folder used
+        self.messages = messages
+        self.is_ready = is_ready
+        self.thread_ended = thread_ended  # the window may be waiting for a scoring or export thread to close
+        self.dialog_parent = dialog_parent
+        self.plots: LivePlots | None = None  # the Train tab's curves, once start-up has loaded them
         self.tasks: list[WorkerThread] = []
         from lstm_desktop.ui.export_actions import ExportActions
 
-        self.exports = ExportActions(window)  # ONNX and run data (File > Export …)
+        # ONNX and run data (File > Export …)
+        self.exports = ExportActions(runs, lifecycle, results, config_panel, prefs, messages, self.tasks,
+                                     thread_ended, dialog_parent)
+        results.runs_panel.saveRequested.connect(lambda rid: self.save_run(rid))
 
     def export_onnx(self, run_id: int | None = None, path: str | Path | None = None) -> WorkerThread | None:
         """File > Export model as ONNX…: checked with onnxruntime on a worker thread (ui/export_actions.py)."""
@@ -46,57 +69,57 @@ class FileActions(QObject):
         return self.exports.export_run_data(path, fmt, selected_only)
 
     def _last_dir(self) -> str:
-        return self.w.prefs.text("files/last_dir", str(Path.home()))
+        return self.prefs.text("files/last_dir", str(Path.home()))
 
     def _remember_dir(self, path: str | Path) -> None:
-        self.w.prefs.qs.setValue("files/last_dir", str(Path(path).parent))
+        self.prefs.qs.setValue("files/last_dir", str(Path(path).parent))
 
     # ---- models -------------------------------------------------------------------------------
     def save_run(self, run_id: int | None = None, path: str | Path | None = None) -> Path | None:
         """Export a run's model (the current run by default) to a file."""
         from lstm_desktop.core.models.checkpoint import save_checkpoint
 
-        run = self.w.runs.get(run_id) if run_id is not None else self.w.results.runs_panel.current()
+        run = self.runs.get(run_id) if run_id is not None else self.results.runs_panel.current()
         if run is None:
-            done = [r for r in self.w.runs if (r.extra.get("checkpoint") or r.checkpoint_path) and not r.status.active]
+            done = [r for r in self.runs if (r.extra.get("checkpoint") or r.checkpoint_path) and not r.status.active]
             run = done[-1] if done else None
-        ckpt = self.w.checkpoint_of(run) if run is not None else None
+        ckpt = self.lifecycle.checkpoint_of(run) if run is not None else None
         if ckpt is None:
-            self.w.show_error("There is no trained model to export yet.", "Train a model first, or open one.",
+            self.messages.show_error("There is no trained model to export yet.", "Train a model first, or open one.",
                               "warning")
             return None
         if path is None:
             acc = f"-{run.metrics.accuracy * 100:.1f}" if run.metrics is not None else ""
             stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{run.variant}-{run.dataset}").strip("-").lower()
             suggestion = str(Path(self._last_dir()) / f"{stem}{acc}.pt")
-            path, _ = QFileDialog.getSaveFileName(self.w, "Export model", suggestion, MODEL_FILTER)
+            path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Export model", suggestion, MODEL_FILTER)
             if not path:
                 return None
         try:
             saved = save_checkpoint(path, ckpt)
         except (OSError, LstmDesktopError) as exc:
             message = getattr(exc, "message", None) or f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}."
-            self.w.show_error(message, getattr(exc, "hint", "") or "Choose another folder or file name.")
+            self.messages.show_error(message, getattr(exc, "hint", "") or "Choose another folder or file name.")
             return None
         self._remember_dir(saved)
-        self.w.set_status(f"Exported {saved}")
+        self.messages.set_status(f"Exported {saved}")
         return Path(saved)
 
     def open_checkpoint(self, path: str | Path | None = None) -> Run | None:
         """Open a saved model: list it as a run, offer it to the pad, score it on its test set."""
         from lstm_desktop.core.models.checkpoint import load_checkpoint
 
-        if not self.w.is_ready:
+        if not self.is_ready():
             return None
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self.w, "Open model", self._last_dir(),
+            path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open model", self._last_dir(),
                                                   f"{MODEL_FILTER};;All files (*)")
             if not path:
                 return None
         try:
             ckpt = load_checkpoint(path)
         except LstmDesktopError as exc:
-            self.w.show_error(exc.message, exc.hint)
+            self.messages.show_error(exc.message, exc.hint)
             return None
         self._remember_dir(path)
         info = ckpt.info or {}
@@ -111,20 +134,20 @@ class FileActions(QObject):
         variant = ckpt.config.variant_name if ckpt.config is not None else \
             f"{'Bi' if spec.bidirectional else ''}{spec.cell.upper()}{f' x{spec.layers}' if spec.layers > 1 else ''}" \
             f"{' + attention' if spec.attention else ''} ({spec.hidden})"
-        run = self.w.new_run(Path(path).name, ckpt.config, source="opened", status=RunStatus.FINISHED, variant=variant,
+        run = self.lifecycle.new_run(Path(path).name, ckpt.config, source="opened", status=RunStatus.FINISHED, variant=variant,
                              dataset=dataset_of(ckpt), history=history, metrics=ckpt.metrics,
                              seconds=info.get("seconds"), samples_per_second=info.get("train_samples_per_second"),
                              device=str(info.get("device") or ""), checkpoint_path=str(path),
                              epochs_done=int(info.get("epochs") or len(history.get("epoch") or [])),
                              gradient_flow=gradient_flow, message="Scoring it on the test set…")
         run.extra["checkpoint"] = ckpt
-        self.w.use_on_pad(run)
-        self.w.hide_error()
+        self.pad_model.use_on_pad(run)
+        self.messages.hide_error()
         notes = getattr(ckpt, "notes", None)
         if notes:  # descriptive fields the loader had to drop (the weights themselves are fine)
-            self.w.show_error(f"Opened {Path(path).name}, but part of its description was damaged: {notes[0]}",
+            self.messages.show_error(f"Opened {Path(path).name}, but part of its description was damaged: {notes[0]}",
                               "The model itself is intact; its curves or scores may be missing.", "warning")
-        self.w.set_status(f"Opened {path}")
+        self.messages.set_status(f"Opened {path}")
         self._evaluate(run)
         return run
 
@@ -133,7 +156,7 @@ class FileActions(QObject):
 
         ckpt = run.extra["checkpoint"]
         model_copy = inference_copy(ckpt)  # the pad may use the original meanwhile
-        data_dir = self.w.config_panel.values()["data_dir"]
+        data_dir = self.config_panel.values()["data_dir"]
         run_id = run.id
 
         def task(control, progress):
@@ -156,39 +179,39 @@ class FileActions(QObject):
 
     def _on_evaluated(self, result) -> None:
         run_id, scored = result
-        run = self.w.runs.get(run_id)
+        run = self.runs.get(run_id)
         if run is None or scored is None:
             return
-        run.extra.update(test_images=self.w.shared_test_images(run.dataset, scored.images),
+        run.extra.update(test_images=self.lifecycle.share_images(run.dataset, scored.images),
                          test_labels=scored.labels, test_predictions=scored.predictions)
-        self.w.runs.update(run, metrics=scored.metrics, dataset=scored.dataset, message="")
-        self.w.set_status(f"Scored {run.name} on {len(scored.labels):,} test samples in {scored.seconds:.1f} s")
+        self.runs.update(run, metrics=scored.metrics, dataset=scored.dataset, message="")
+        self.messages.set_status(f"Scored {run.name} on {len(scored.labels):,} test samples in {scored.seconds:.1f} s")
 
     def _on_failed(self, run_id: int, message: str, hint: str) -> None:
-        run = self.w.runs.get(run_id)
+        run = self.runs.get(run_id)
         if run is None:
             return
-        self.w.runs.update(run, message=f"Not scored on the test set: {message} {hint}".strip())
-        self.w.set_status(f"Could not score {run.name}: {message}")
+        self.runs.update(run, message=f"Not scored on the test set: {message} {hint}".strip())
+        self.messages.set_status(f"Could not score {run.name}: {message}")
 
     def _on_thread_finished(self, job: WorkerThread, run_id: int) -> None:
         job.release()
         if job in self.tasks:
             self.tasks.remove(job)
         self.evaluationFinished.emit(run_id)
-        self.w.maybe_finish_close()
+        self.thread_ended()
 
     # ---- curves -------------------------------------------------------------------------------
     def export_curves(self, path: str | Path | None = None, kind: str | None = None) -> Path | None:
         """Write the curves on screen as CSV or PNG (chosen by `kind` or the file's extension)."""
-        plots = self.w.plots
+        plots = self.plots
         if plots is None:
             return None
         if path is None:
             filters = {"csv": "CSV (*.csv)", "png": "PNG image (*.png)"}
             order = [kind] if kind else ["csv", "png"]
             suggestion = str(Path(self._last_dir()) / f"curves.{order[0]}")
-            path, chosen = QFileDialog.getSaveFileName(self.w, "Export curves", suggestion,
+            path, chosen = QFileDialog.getSaveFileName(self.dialog_parent, "Export curves", suggestion,
                                                        ";;".join(filters[k] for k in order))
             if not path:
                 return None
@@ -201,9 +224,9 @@ class FileActions(QObject):
             else:
                 plots.export_csv(str(path))
         except OSError as exc:
-            self.w.show_error(f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}.",
+            self.messages.show_error(f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}.",
                               "Choose another folder or file name.")
             return None
         self._remember_dir(path)
-        self.w.set_status(f"Exported {path}")
+        self.messages.set_status(f"Exported {path}")
         return path

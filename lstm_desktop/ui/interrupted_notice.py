@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Callable
 
 from lstm_desktop.core.runs.interrupted import Interrupted, newly_interrupted, notice, remembered
+from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.core.runs.store import RunStore
+from lstm_desktop.ui.messages import Messages
+from lstm_desktop.ui.window_settings import WindowSettings
 
 TOLD_KEY = "runs/interruptedTold"
 
 log = logging.getLogger(__name__)
 
 
-def _told(prefs: Any) -> list[str]:
+def _told(prefs: WindowSettings) -> list[str]:
     try:
         told = json.loads(prefs.text(TOLD_KEY, "[]"))
     except ValueError:
@@ -24,31 +28,26 @@ def _told(prefs: Any) -> list[str]:
     return [k for k in told if isinstance(k, str)] if isinstance(told, list) else []
 
 
-def _model_exists(store: Any, run: Any) -> bool:
+def _model_exists(store: RunStore, run: Run) -> bool:
     path = store.absolute(run.checkpoint_path) if run.checkpoint_path else None
     return path is not None and path.is_file()
 
 
-def open_run(window: Any, run_id: int) -> None:
-    """Show the run in Results, selected."""
-    window.tabs.setCurrentWidget(window.results)
-    window.results.runs_panel.select(run_id)
-
-
-def tell_interrupted(window: Any) -> list[Interrupted]:
-    """Show the notice for the runs not told yet (if any) and remember them; returns them."""
-    store = window.store
+def tell_interrupted(store: RunStore | None, runs: Runs, prefs: WindowSettings, messages: Messages,
+                     open_run: Callable[[int], None]) -> list[Interrupted]:
+    """Show the notice for the runs not told yet (if any) and remember them; returns them.
+    open_run(run id): the notice's button, which shows that run in Results."""
     if store is None:
         return []
-    runs = list(window.runs)
-    told = _told(window.prefs)
-    items = newly_interrupted(runs, told, lambda run: _model_exists(store, run))
-    keys = remembered(runs, told, items)
+    listed = list(runs)
+    told = _told(prefs)
+    items = newly_interrupted(listed, told, lambda run: _model_exists(store, run))
+    keys = remembered(listed, told, items)
     if keys != told:
-        window.prefs.qs.setValue(TOLD_KEY, json.dumps(keys))
-        window.prefs.sync()
+        prefs.qs.setValue(TOLD_KEY, json.dumps(keys))
+        prefs.sync()
     if items:
         message, hint = notice(items)
         shown = next((item for item in reversed(items) if item.has_model), items[-1])  # the latest with a model
-        window.show_error(message, hint, "warning", (f"Open {shown.name}", lambda: open_run(window, shown.run_id)))
+        messages.show_error(message, hint, "warning", (f"Open {shown.name}", lambda: open_run(shown.run_id)))
     return items

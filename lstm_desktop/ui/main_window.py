@@ -7,9 +7,12 @@ shipped model (`worker.preload`), then the plots, the pad and the inside view ar
 
 - training: ui/training_controller.py (worker, thread, pause/stop, shutdown), fed to observers:
   ui/live_view.py (curves, progress) and core/runs/recorder.py (the run's record, in the store and core/runs/evented_runs.py);
-- runs and results: ui/results_tab.py over the Runs model; files: ui/file_actions.py;
+  a run's life and the store: ui/run_lifecycle.py; Compare cells: ui/compare_cells.py;
+- runs and results: ui/results_tab.py over the Runs model, edited by ui/run_editing.py; files: ui/file_actions.py;
 - data on disk and the download: ui/data_controller.py; settings: ui/window_settings.py;
-- the pad and the inside view: ui/draw_tab.py, computed on ui/inference_worker.py's thread.
+- the pad and the inside view: ui/draw_tab.py (its model: ui/pad_model.py), computed on ui/inference_worker.py's thread.
+Each part gets the widgets, models and callables it uses, never the window; this class composes them
+(ui/window_layout.py builds the widgets and menus), and messages go through ui/messages.py.
 """
 
 from __future__ import annotations
@@ -24,19 +27,23 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.errors import ConfigError
 from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.core.runs.store import RunStore
 from lstm_desktop.ui.app_events import FirstPaint, QuitWatch
 from lstm_desktop.ui.data_controller import DataController
 from lstm_desktop.ui.file_actions import FileActions
-from lstm_desktop.ui.gui_words import window_words
 from lstm_desktop.ui.inference_worker import InferenceWorker
 from lstm_desktop.ui.live_view import LiveView
-from lstm_desktop.ui.menus import build_menus
-from lstm_desktop.ui.window_layout import build_layout
+from lstm_desktop.ui.compare_cells import CompareCells
+from lstm_desktop.ui.messages import Messages
+from lstm_desktop.ui.pad_model import PadModel
+from lstm_desktop.ui.run_editing import RunEditor, confirm_quit_while_training
+from lstm_desktop.ui.run_views import SharedTestImages
+from lstm_desktop.ui.window_layout import add_menus, build_layout, place_plots
 from lstm_desktop.ui.run_lifecycle import RunLifecycle
 from lstm_desktop.ui.training_controller import IDLE, LOADING, PAUSED, STOPPING, TRAINING, TrainingController
 from lstm_desktop.ui.widgets.app_icon import make_icon
@@ -56,6 +63,7 @@ class MainWindow(QMainWindow):
     evaluationFinished = Signal(int)  # run id of an opened model scored on its test set
     downloadFinished = Signal(bool)  # download-only task ended (True: files are there)
     closed = Signal()                # the window really closed (every background thread has ended)
+    assume_yes = False               # automation: every question ("Stop and quit?", "Delete runs?") answered yes
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,39 +83,51 @@ class MainWindow(QMainWindow):
         self.pad_panel = None
         self.inside_view = None
         self.shipped_checkpoint = None
-        self.store = None
         self.runs = Runs()
+        self.shared_test_images = SharedTestImages()
         self.training = TrainingController(self)
         self.inference = InferenceWorker(self)
-        self.files = FileActions(self)
-        self.live = LiveView(self)
         self._startup: WorkerThread | None = None
         self._close_pending = False
         self._loading_started = False
-        self._test_cache: dict[tuple, np.ndarray] = {}
         self.shown_at: float | None = None
         self.ready_at: float | None = None
-        self._build_ui()
-        build_menus(self)
-        self.lifecycle = RunLifecycle(self)
-        self.data = DataController(self)
+        build_layout(self)  # every widget, named; the parts below get the ones they use
+        # the parts, each given the widgets, models and callables it uses (never the window)
+        self.messages = msg = Messages(self.error_banner, self.state_label)
+        self.live = LiveView(self.runs, self.training, self.controls, self.data_banner, self.train_tab.run_label,
+                             self.device_label, msg, self)
+        self.lifecycle = RunLifecycle(self.runs, self.training, self.live, self.results, self.data_banner, msg,
+                                      lambda: self.config_panel.values().get("data_dir"), self.shared_test_images,
+                                      lambda run: self.use_on_pad(run, switch=True), self)
+        self.pad_model = PadModel(self.runs, self.prefs, self.model_label, self.lifecycle.checkpoint_of,
+                                  lambda: self.tabs.setCurrentIndex(TAB_DRAW), self)
+        self.run_editor = RunEditor(self.runs, self.runs_panel, lambda: self.store, msg, lambda: self.assume_yes, self)
+        self.files = FileActions(self.runs, self.lifecycle, self.pad_model, self.results, self.config_panel,
+                                 self.prefs, msg, lambda: self.is_ready, self.maybe_finish_close, self)
+        self.data = DataController(self.data_banner, self.config_panel,
+                                   lambda: self.training.is_training() and self.stop_training(), msg,
+                                   lambda: self.is_ready, lambda: self._close_pending, self.refresh_state,
+                                   self.maybe_finish_close, self)
+        self.compare = CompareCells(self.runs, self.training, self.config_panel, self.prefs, self.runs_panel, msg,
+                                    self.start_training, lambda: self._close_pending, lambda: self.assume_yes, self)
+        add_menus(self)  # File, Training, View, Help: self.train_action, self.log_action, …
         self._wire()
-        self._restore_settings()
+        self.kept = dict(config_panel=self.config_panel, frame=self, tabs=self.tabs, splitters={
+            "window/train_splitter": self.train_splitter, "window/results_splitter": self.results_splitter})
+        self.prefs.restore_window(**self.kept)
         self._first_paint = FirstPaint(self.start_loading, self)
         self.tabs.installEventFilter(self._first_paint)
         app = QCoreApplication.instance()
         self.app_quitting = False
         if app is not None:  # QApplication.quit() during training: stop and wait, then exit 0
-            self._quit_watch = QuitWatch(self)
+            self._quit_watch = QuitWatch(lambda: setattr(self, "app_quitting", True), self)
             app.installEventFilter(self._quit_watch)
             app.aboutToQuit.connect(self.shutdown)
         self.refresh_state()
         self.set_status("Starting…")
 
     # ================================================================== construction
-    def _build_ui(self) -> None:
-        build_layout(self)
-
     def _wire(self) -> None:
         c = self.controls
         c.trainRequested.connect(self.start_training)
@@ -117,12 +137,18 @@ class MainWindow(QMainWindow):
         self.config_panel.configChanged.connect(lambda: self.state == IDLE and self.refresh_state())
         self.config_panel.datasetChanged.connect(lambda _d: self.data.check())
         self.config_panel.dataDirChanged.connect(lambda _d: self.data.check())
-        self.training.stateChanged.connect(self._on_training_state)
+        self.training.stateChanged.connect(lambda _state: self.refresh_state())
+        self.lifecycle.runEnded.connect(self._on_run_ended)
+        self.closed.connect(self.lifecycle.stop_watching)
+        self.runs_panel.usePadRequested.connect(lambda rid: self.use_on_pad(self.runs.get(rid), switch=True))
         self.files.evaluationFinished.connect(self.evaluationFinished)
         self.data.downloadFinished.connect(self.downloadFinished)
         self.results.imageSelected.connect(self._on_image_selected)
         self.results.imageOpenRequested.connect(self._on_image_open)
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.trainingFinished.connect(self.compare.on_run_finished)
+        for stop in (self.controls.stopRequested, self.stop_action.triggered):  # Stop ends Compare cells whole
+            stop.connect(self.compare.abort)
 
     # ================================================================== start-up
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
@@ -164,55 +190,43 @@ class MainWindow(QMainWindow):
         from lstm_desktop.core.data.shapes import parameter_count
         from lstm_desktop.ui.draw_tab import DrawTab
         from lstm_desktop.ui.interrupted_notice import tell_interrupted
-        from lstm_desktop.ui.widgets.live_plots import LivePlots
-        from lstm_desktop.ui.widgets.gradient_flow_view import GradientFlowView
 
-        self.plots = LivePlots()
-        self.gradient_view = GradientFlowView()
-        self.train_tab.install_plots(self.plots, self.gradient_view)
-        self.results.install_gradient_view(GradientFlowView(heatmap=False))
-        self.plots.export_png_button.clicked.connect(lambda: self.export_curves(kind="png"))
-        self.plots.export_csv_button.clicked.connect(lambda: self.export_curves(kind="csv"))
-        self.plots.set_smoothing(self.prefs.number("plots/smoothing", 0.9, 0.0, 0.99))
-        log_on = self.prefs.flag("plots/log", False)
-        self.plots.set_log_scale(log_on)
-        self.log_action.setChecked(log_on)
-        self.plots.logScaleChanged.connect(self.log_action.setChecked)
+        place_plots(self)  # self.plots, self.gradient_view
         self.config_panel.set_devices(result["devices"])
         self.config_panel.set_default_data_dir(result["default_data_dir"])
         self.config_panel.set_parameter_counter(parameter_count)
         self.lifecycle.open_store()  # before the pad's model list exists: it is then built once
-        self.draw = DrawTab(self, self.draw_tab, self.inside_tab, self.inference)
+        self.draw = DrawTab(self.runs, self.use_on_pad, self.draw_tab, self.inside_tab, self.inference, self)
         self.pad_panel, self.inside_view = self.draw.pad_panel, self.draw.inside_view
+        self.live.attach(self.plots, self.gradient_view, self.draw.explainer)
+        self.files.plots = self.plots  # File › Export curves
         from lstm_desktop.ui.teach import Teacher
-        self.teacher = Teacher(self, self.draw.teach_row)
+        self.teacher = Teacher(self.draw.teach_row, self.pad_panel, self.pad_model, self.runs, lambda: self.store,
+                               self.messages, self.maybe_finish_close, self)
         self._on_tab_changed(self.tabs.currentIndex())
         self.shipped_checkpoint = result.get("shipped")
-        self.lifecycle.restore_pad_model()
+        self.pad_model.attach(self.draw, self.shipped_checkpoint)
+        self.pad_model.restore()
         self.is_ready = True
         self.ready_at = time.perf_counter()
         self.data.check()
         self.refresh_state()
         if not self.state_label.text().startswith(("MNIST", "Download", "Cannot")):
             self.set_status("Ready")
-        tell_interrupted(self)  # runs a crash or a kill left interrupted: told once
+        tell_interrupted(self.store, self.runs, self.prefs, self.messages,  # runs a crash or a kill left: told once
+                         lambda rid: (self.tabs.setCurrentWidget(self.results), self.runs_panel.select(rid)))
         self.ready.emit()
         gc.collect(), gc.freeze()  # what start-up loaded stays: full collections never walk 10,000 runs again
 
     # ================================================================== state and messages
     def set_status(self, text: str) -> None:
-        self.state_label.setText(text)
+        self.messages.set_status(text)
 
     def show_error(self, message: str, hint: str = "", kind: str = "error", action=None) -> None:
-        message, hint = window_words(message), window_words(hint)  # the form's names, not CLI flags
-        self.error_banner.show_message(message, hint, kind, action)
-        self.set_status(message)
+        self.messages.show_error(message, hint, kind, action)
 
     def hide_error(self) -> None:
-        self.error_banner.hide()
-
-    def _on_training_state(self, state: str) -> None:
-        self.refresh_state()
+        self.messages.hide_error()
 
     def refresh_state(self) -> None:
         state = self.training.state
@@ -230,27 +244,25 @@ class MainWindow(QMainWindow):
             self.device_label.setText(f"Device: {self.config_panel.device_combo.currentText()}")
         self.stateChanged.emit(state)
 
+    def _on_run_ended(self, run: Run | None) -> None:
+        self.refresh_state()
+        self.data.check()
+        if run is not None:
+            self.trainingFinished.emit(run.id)
+        self.maybe_finish_close()
+
     # ================================================================== runs and models
+    @property
+    def store(self) -> RunStore | None:
+        """The run store (None until start-up opened it, or when runs cannot be kept)."""
+        return self.lifecycle.store
+
     def new_run(self, name: str | None, config: TrainConfig | None, **fields: Any) -> Run:
         return self.lifecycle.new_run(name, config, **fields)
 
-    def checkpoint_of(self, run: Run | None):
-        return self.lifecycle.checkpoint_of(run)
-
-    def use_on_pad(self, run: Run | None) -> None:
-        """The pad reads with this run's model (None: the shipped model)."""
-        self.lifecycle.use_on_pad(run)
-
-    def shared_test_images(self, dataset: str, images: np.ndarray | None) -> np.ndarray | None:
-        """Runs on the same test set share one array (MNIST's is 31 MB)."""
-        if images is None:
-            return None
-        key = (dataset, images.shape)
-        cached = self._test_cache.get(key)
-        if cached is not None and np.array_equal(cached, images):
-            return cached
-        self._test_cache[key] = images
-        return images
+    def use_on_pad(self, run: Run | None, switch: bool = False) -> None:
+        """The pad reads with this run's model (None: the shipped model); switch: show the Draw tab."""
+        self.pad_model.use_on_pad(run, switch)
 
     # ================================================================== training
     @property
@@ -279,7 +291,8 @@ class MainWindow(QMainWindow):
         if not self.data.ready_for(config.dataset, lambda: self.start_training(config, callbacks, control)):
             return None  # downloading first: a run exists only once its data does
         self.hide_error()
-        return self.lifecycle.start(config, False, callbacks, control)
+        probe = self.pad_panel.probe.get if self.pad_panel is not None else None  # the pad's digit, scored each epoch
+        return self.lifecycle.start(config, False, callbacks, control, probe)
 
     def pause_training(self) -> None:
         if self.training.pause():
@@ -304,15 +317,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== results, files
     def copy_command(self, run_id: int, torchrun: bool = False) -> str:
-        from lstm_desktop.core.training.commands import torchrun_command, train_command
-
-        run = self.runs.get(run_id)
-        if run is None or run.config is None:
-            return ""
-        command = torchrun_command(run.config) if torchrun else train_command(run.config)
-        QApplication.clipboard().setText(command)
-        self.set_status(f"Copied: {command}")
-        return command
+        return self.run_editor.copy_command(run_id, torchrun)
 
     def save_run(self, run_id: int | None = None, path: str | Path | None = None) -> Path | None:
         return self.files.save_run(run_id, path)
@@ -326,7 +331,7 @@ class MainWindow(QMainWindow):
     def _on_image_selected(self, image: np.ndarray, label: str, run_id: int = -1) -> None:
         run = self.runs.get(run_id)  # a test image is explained with its own run's model
         if self.draw is not None:
-            self.draw.explain_image(image, label, self.checkpoint_of(run), run.label if run else "")
+            self.draw.explain_image(image, label, self.lifecycle.checkpoint_of(run), run.label if run else "")
         self.set_status(f"{label} sent to 'Inside the LSTM' (double-click to go there)")
 
     def _on_image_open(self, image: np.ndarray, label: str, run_id: int = -1) -> None:
@@ -338,11 +343,8 @@ class MainWindow(QMainWindow):
             self.draw.place_inside_view(index == TAB_DRAW)
 
     # ================================================================== settings
-    def _restore_settings(self) -> None:
-        self.prefs.restore_window(self)
-
     def save_settings(self) -> None:
-        self.prefs.save_window(self)
+        self.prefs.save_window(plots=self.plots, **self.kept)
 
     # ================================================================== closing
     def _threads(self) -> list[WorkerThread]:
@@ -358,7 +360,7 @@ class MainWindow(QMainWindow):
         busy = self.running_threads()
         if busy and not self._close_pending:
             if (self.training.is_training() and not self.app_quitting
-                    and not self.lifecycle.confirm_quit_while_training()):
+                    and not confirm_quit_while_training(self, self.assume_yes)):
                 event.ignore()
                 return
             # Ask every worker to stop, hide now, and close for real when the last thread has ended.

@@ -3,17 +3,57 @@ cannot go stale) and the user guide, shipped with the app and shown offline."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
+from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
-from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QMenuBar, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+
+from lstm_desktop.ui.window_settings import WindowSettings
+
+TAB_NAMES = ("Train", "Results", "Draw", "Inside the LSTM")
 
 
+@dataclass
+class MenuSlots:
+    """What the menus' actions do (the window's methods and parts)."""
 
-def _action(window, menu, text: str, name: str, slot, shortcut=None, tip: str = "") -> QAction:
-    action = QAction(text, window)
+    open_model: Callable[[], object]
+    export_model: Callable[[], object]
+    export_curves: Callable[[], object]
+    export_onnx: Callable[[], object]
+    export_run_data: Callable[[], object]
+    quit: Callable[[], object]
+    train: Callable[[], object]
+    toggle_pause: Callable[[], object]
+    stop: Callable[[], object]
+    compare_cells: Callable[[], object]
+    set_log_scale: Callable[[bool], object]
+    show_tab: Callable[[int], object]
+
+
+@dataclass
+class MenuActions:
+    """The actions the window enables and checks (the window keeps each as an attribute of that name)."""
+
+    open_action: QAction
+    save_action: QAction
+    export_action: QAction
+    export_onnx_action: QAction
+    export_data_action: QAction
+    quit_action: QAction
+    train_action: QAction
+    pause_action: QAction
+    stop_action: QAction
+    compare_cells_action: QAction
+    log_action: QAction
+    theme_actions: dict[str, QAction]
+
+
+def _action(owner: QObject, menu: QMenu, text: str, name: str, slot, shortcut=None, tip: str = "") -> QAction:
+    action = QAction(text, owner)
     action.setObjectName(name)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
@@ -25,52 +65,55 @@ def _action(window, menu, text: str, name: str, slot, shortcut=None, tip: str = 
     return action
 
 
-def build_menus(w: QMainWindow) -> None:
-    bar = w.menuBar()
+def build_menus(bar: QMenuBar, owner: QWidget, do: MenuSlots, prefs: WindowSettings) -> MenuActions:
+    """File, Training, View and Help on `bar`; owner: the actions' parent and the dialogs' parent."""
     bar.setObjectName("menuBar")
     bar.setAccessibleName("Menu bar")
     file_menu = bar.addMenu("&File")
-    w.open_action = _action(w, file_menu, "&Open model…", "openAction", lambda: w.open_checkpoint(),
-                            QKeySequence.StandardKey.Open, "Open a saved model and score it on its test set")
-    w.save_action = _action(w, file_menu, "&Export model…", "saveAction", lambda: w.save_run(),
-                            QKeySequence.StandardKey.Save, "Write the selected run's model to a file")
-    w.export_action = _action(w, file_menu, "Export &curves…", "exportAction", lambda: w.export_curves(),
-                              "Ctrl+E", "Save the curves as CSV or PNG")
-    w.export_onnx_action = _action(w, file_menu, "Export model as &ONNX…", "exportOnnxAction",
-                                   lambda: w.files.export_onnx(), None,
-                                   "Write the selected run's model as ONNX, checked with onnxruntime on its test set")
-    w.export_data_action = _action(w, file_menu, "Export run &data…", "exportRunDataAction",
-                                   lambda: w.files.export_run_data(), None,
-                                   "Write the selected runs' (or every run's) curves and results as CSV or JSON")
+    open_action = _action(owner, file_menu, "&Open model…", "openAction", lambda: do.open_model(),
+                          QKeySequence.StandardKey.Open, "Open a saved model and score it on its test set")
+    save_action = _action(owner, file_menu, "&Export model…", "saveAction", lambda: do.export_model(),
+                          QKeySequence.StandardKey.Save, "Write the selected run's model to a file")
+    export_action = _action(owner, file_menu, "Export &curves…", "exportAction", lambda: do.export_curves(),
+                            "Ctrl+E", "Save the curves as CSV or PNG")
+    export_onnx_action = _action(owner, file_menu, "Export model as &ONNX…", "exportOnnxAction",
+                                 lambda: do.export_onnx(), None,
+                                 "Write the selected run's model as ONNX, checked with onnxruntime on its test set")
+    export_data_action = _action(owner, file_menu, "Export run &data…", "exportRunDataAction",
+                                 lambda: do.export_run_data(), None,
+                                 "Write the selected runs' (or every run's) curves and results as CSV or JSON")
     file_menu.addSeparator()
-    w.quit_action = _action(w, file_menu, "&Quit", "quitAction", w.close, "Ctrl+Q")
-    w.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+    quit_action = _action(owner, file_menu, "&Quit", "quitAction", lambda: do.quit(), "Ctrl+Q")
+    quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
     train_menu = bar.addMenu("&Training")
-    w.train_action = _action(w, train_menu, "&Train", "trainAction", lambda: w.start_training(), "Ctrl+Return")
-    w.pause_action = _action(w, train_menu, "&Pause / resume", "pauseAction", w.toggle_pause, "Ctrl+P")
-    w.stop_action = _action(w, train_menu, "&Stop", "stopAction", w.stop_training, "Ctrl+.")
+    train_action = _action(owner, train_menu, "&Train", "trainAction", lambda: do.train(), "Ctrl+Return")
+    pause_action = _action(owner, train_menu, "&Pause / resume", "pauseAction", lambda: do.toggle_pause(), "Ctrl+P")
+    stop_action = _action(owner, train_menu, "&Stop", "stopAction", lambda: do.stop(), "Ctrl+.")
     train_menu.addSeparator()
-    w.compare_cells_action = _action(w, train_menu, "&Compare cells (RNN, GRU, LSTM)…", "compareCellsAction",
-                                     lambda: _compare(w).start(), "Ctrl+Shift+C",
-                                     "The long-lag lab: an RNN, a GRU and an LSTM on temporal order, one after "
-                                     "another, with the task's own settings")
+    compare_cells_action = _action(owner, train_menu, "&Compare cells (RNN, GRU, LSTM)…", "compareCellsAction",
+                                   lambda: do.compare_cells(), "Ctrl+Shift+C",
+                                   "The long-lag lab: an RNN, a GRU and an LSTM on temporal order, one after "
+                                   "another, with the task's own settings")
 
     view_menu = bar.addMenu("&View")
-    w.log_action = _action(w, view_menu, "&Logarithmic loss axis", "logAction",
-                           lambda on: w.plots and w.plots.set_log_scale(on), "Ctrl+L")
-    w.log_action.setCheckable(True)
-    _theme_menu(w, view_menu.addMenu("T&heme"))
+    log_action = _action(owner, view_menu, "&Logarithmic loss axis", "logAction", lambda on: do.set_log_scale(on),
+                         "Ctrl+L")
+    log_action.setCheckable(True)
+    theme_actions = _theme_menu(owner, view_menu.addMenu("T&heme"), prefs)
     view_menu.addSeparator()
-    for i, name in enumerate(("Train", "Results", "Draw", "Inside the LSTM")):
-        _action(w, view_menu, name, f"tab{i}Action", lambda _=False, i=i: w.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+    for i, name in enumerate(TAB_NAMES):
+        _action(owner, view_menu, name, f"tab{i}Action", lambda _=False, i=i: do.show_tab(i), f"Ctrl+{i + 1}")
 
     help_menu = bar.addMenu("&Help")
-    _action(w, help_menu, "&User guide", "guideAction", lambda: show_guide(w), QKeySequence.StandardKey.HelpContents)
-    _action(w, help_menu, "&Keyboard shortcuts", "shortcutsAction", lambda: show_shortcuts(w), "Ctrl+/")
-    _action(w, help_menu, "Why &LSTMs? (the long-lag lab)", "lessonAction", lambda: show_lesson(w))
+    _action(owner, help_menu, "&User guide", "guideAction", lambda: show_guide(owner),
+            QKeySequence.StandardKey.HelpContents)
+    _action(owner, help_menu, "&Keyboard shortcuts", "shortcutsAction", lambda: show_shortcuts(owner), "Ctrl+/")
+    _action(owner, help_menu, "Why &LSTMs? (the long-lag lab)", "lessonAction", lambda: show_lesson(owner))
     help_menu.addSeparator()
-    _action(w, help_menu, "&About LSTM Desktop", "aboutAction", lambda: show_about(w))
+    _action(owner, help_menu, "&About LSTM Desktop", "aboutAction", lambda: show_about(owner))
+    return MenuActions(open_action, save_action, export_action, export_onnx_action, export_data_action, quit_action,
+                       train_action, pause_action, stop_action, compare_cells_action, log_action, theme_actions)
 
 
 def _keys_on_a_keyboard(action: QAction) -> list[str]:
@@ -84,13 +127,13 @@ def _keys_on_a_keyboard(action: QAction) -> list[str]:
     return keys
 
 
-def _place(action: QAction, window: QWidget) -> str:
+def _place(action: QAction, root: QWidget) -> str:
     """Where the action lives, so two "Train"s (the menu action and the tab) read apart."""
     menus = [o for o in action.associatedObjects() if isinstance(o, QMenu) and o.title()]
     if menus:
         return menus[0].title().replace("&", "")
     owner = action.parent()
-    for tabs in window.findChildren(QTabWidget):
+    for tabs in root.findChildren(QTabWidget):
         for i in range(tabs.count()):
             page = tabs.widget(i)
             if isinstance(owner, QWidget) and (page is owner or page.isAncestorOf(owner)):
@@ -98,45 +141,40 @@ def _place(action: QAction, window: QWidget) -> str:
     return ""
 
 
-def _compare(w: QMainWindow):
-    from lstm_desktop.ui.compare_cells import compare_cells
-
-    return compare_cells(w)
-
-
-def _theme_menu(w: QMainWindow, menu: QMenu) -> None:
+def _theme_menu(owner: QObject, menu: QMenu, prefs: WindowSettings) -> dict[str, QAction]:
     """View › Theme: System, Light, Dark; the choice is remembered and applied at the next start."""
     from lstm_desktop.ui.theme import THEME_CHOICES, install_theme_watcher
 
     menu.setObjectName("themeMenu")
-    group = QActionGroup(w)
+    group = QActionGroup(owner)
     group.setExclusive(True)
-    w.theme_actions = {}
-    chosen = w.prefs.theme()
+    actions = {}
+    chosen = prefs.theme()
 
     def choose(choice: str) -> None:
         install_theme_watcher().set_choice(choice)
-        w.prefs.save_theme(choice)
+        prefs.save_theme(choice)
 
     for choice, text in THEME_CHOICES:
-        action = _action(w, menu, text, f"theme{choice.title()}Action", lambda _=False, c=choice: choose(c),
+        action = _action(owner, menu, text, f"theme{choice.title()}Action", lambda _=False, c=choice: choose(c),
                          tip=f"{text.replace('&', '')} colours" if choice != "system" else "Follow the desktop")
         action.setCheckable(True)
         action.setChecked(choice == chosen)
         group.addAction(action)
-        w.theme_actions[choice] = action
+        actions[choice] = action
     if chosen != "system":
         install_theme_watcher().set_choice(chosen)
+    return actions
 
 
-def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
-    """(what, keys) for every action of the window that has a shortcut, sorted by what it does."""
+def shortcut_rows(root: QWidget) -> list[tuple[str, str]]:
+    """(what, keys) for every action under `root` (the window) that has a shortcut, sorted by what it does."""
     rows = set()
-    for action in window.findChildren(QAction):
+    for action in root.findChildren(QAction):
         keys = _keys_on_a_keyboard(action)
         what = action.text().replace("&", "").rstrip("…")
         if keys and what:
-            place = _place(action, window)
+            place = _place(action, root)
             rows.add((f"{place} › {what}" if place else what, ", ".join(keys)))
     return sorted(rows, key=lambda r: r[0].lower())
 
@@ -158,10 +196,10 @@ def _dialog(parent: QWidget, title: str, name: str) -> tuple[QDialog, QTextBrows
     return dialog, text
 
 
-def show_shortcuts(window: QWidget, modal: bool = True) -> QDialog:
-    dialog, text = _dialog(window, "Keyboard shortcuts", "shortcutsDialog")
+def show_shortcuts(parent: QWidget, modal: bool = True) -> QDialog:
+    dialog, text = _dialog(parent, "Keyboard shortcuts", "shortcutsDialog")
     rows = "".join(f"<tr><td>{escape(what)}</td><td>&nbsp;&nbsp;<b>{escape(keys)}</b></td></tr>"
-                   for what, keys in shortcut_rows(window))
+                   for what, keys in shortcut_rows(parent))
     text.setHtml(f"<h3>Keyboard shortcuts</h3><table cellpadding='3'>{rows}</table>"
                  "<p>On the pad: Esc or Delete clears, Ctrl+Z undoes, Ctrl+Shift+Z redoes. In the runs table: "
                  "Delete moves the selected runs to the trash, F2 renames.</p>")
@@ -180,28 +218,28 @@ def guide_text() -> str:
     return "# User guide\n\nThe guide file is missing from this installation; see `lstm-desktop --help`."
 
 
-def show_guide(window: QWidget, modal: bool = True) -> QDialog:
-    dialog, text = _dialog(window, "User guide", "guideDialog")
+def show_guide(parent: QWidget, modal: bool = True) -> QDialog:
+    dialog, text = _dialog(parent, "User guide", "guideDialog")
     text.setMarkdown(guide_text())
     dialog.show() if not modal else dialog.exec()
     return dialog
 
 
-def show_lesson(window: QWidget, modal: bool = True) -> QDialog:
+def show_lesson(parent: QWidget, modal: bool = True) -> QDialog:
     from lstm_desktop.ui.lesson import LESSON_HTML
 
-    dialog, text = _dialog(window, "Why LSTMs: the gradient through time", "lessonDialog")
+    dialog, text = _dialog(parent, "Why LSTMs: the gradient through time", "lessonDialog")
     text.setHtml(LESSON_HTML)
     dialog.show() if not modal else dialog.exec()
     return dialog
 
 
-def show_about(window: QWidget) -> None:
+def show_about(parent: QWidget) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     from lstm_desktop import __version__
 
-    QMessageBox.about(window, "About LSTM Desktop",
+    QMessageBox.about(parent, "About LSTM Desktop",
                       f"<b>LSTM Desktop</b> {__version__}<p>Train, watch, explain and try recurrent digit "
                       "classifiers on your own machine.</p><p>The same training runs headless: "
                       "<code>lstm-desktop train --help</code>; Help › User guide explains the rest.</p>")

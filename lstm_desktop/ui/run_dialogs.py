@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLineEdit, QListWidget,
-                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
+                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
-from lstm_desktop.core.runs.evented_runs import Run
+from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.core.runs.store import RunStore
 from lstm_desktop.ui.widgets.common import muted, named
 
 
@@ -35,9 +36,10 @@ class NotesDialog(QDialog):
 class TrashDialog(QDialog):
     """Deleted runs: restore them, or delete them and their files for good."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, store: RunStore, runs: Runs, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.runs = runs
         self.setObjectName("trashDialog")
         self.setWindowTitle("Trash")
         self.resize(520, 380)
@@ -62,7 +64,7 @@ class TrashDialog(QDialog):
 
     def reload(self) -> None:
         self.list.clear()
-        for run in self.w.store.trashed_runs():
+        for run in self.store.trashed_runs():
             item = QListWidgetItem(f"{run.name} — {run.variant} on {run.dataset or '?'} ({run.status})")
             item.setData(256, run)
             self.list.addItem(item)
@@ -72,9 +74,9 @@ class TrashDialog(QDialog):
 
     def restore(self) -> None:
         for run in self._selected():
-            self.w.store.restore(run.id)
-            if run.id not in self.w.runs:
-                self.w.runs.add(self.w.store.get_run(run.id))
+            self.store.restore(run.id)
+            if run.id not in self.runs:
+                self.runs.add(self.store.get_run(run.id))
         self.reload()
 
     def purge(self) -> None:
@@ -85,5 +87,5 @@ class TrashDialog(QDialog):
                                 "This cannot be undone.") != QMessageBox.StandardButton.Yes:
             return
         for run in runs:
-            self.w.store.purge(run.id)
+            self.store.purge(run.id)
         self.reload()

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from lstm_desktop.core.runs.evented_runs import Run, Runs
@@ -24,6 +25,26 @@ def needs_test_set(run: Run | None) -> bool:
     """A scored run whose test images are not in memory (a stored run, after a restart)."""
     return (run is not None and run.metrics is not None and not run.status.active and bool(run.checkpoint_path)
             and run.source != "opened" and run.extra.get("test_predictions") is None)
+
+
+class SharedTestImages:
+    """Runs on the same test set share one array (MNIST's is 31 MB): call it with a run's images to get
+    the array to keep."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, np.ndarray] = {}
+
+    def __call__(self, dataset: str, images: np.ndarray | None) -> np.ndarray | None:
+        if images is None:
+            return None
+        key = (dataset, images.shape)
+        cached = self._cache.get(key)
+        if cached is not None and np.array_equal(cached, images):
+            return cached
+        self._cache[key] = images
+        return images
 
 
 class TestSetLoader(QObject):

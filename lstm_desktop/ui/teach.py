@@ -10,11 +10,10 @@ offered on the pad.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow  # the main window (ui/main_window.py), typed loosely: no cycle
-
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
@@ -22,8 +21,15 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayo
 
 from lstm_desktop.core.files.atomic import atomic_write
 from lstm_desktop.core.errors import LstmDesktopError
+from lstm_desktop.core.runs.evented_runs import Runs
+from lstm_desktop.core.runs.store import RunStore
+from lstm_desktop.ui.messages import Messages
+from lstm_desktop.ui.pad_model import PadModel
 from lstm_desktop.ui.widgets.common import muted, named
 from lstm_desktop.ui.worker import TaskWorker, WorkerThread
+
+if TYPE_CHECKING:
+    from lstm_desktop.ui.pad_panel import PadPanel
 
 
 log = logging.getLogger(__name__)
@@ -90,15 +96,23 @@ class Teacher(QObject):
 
     adaptFinished = Signal(int)  # the new run's id (-1 when it failed or was cancelled)
 
-    def __init__(self, window: QMainWindow, row: TeachRow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, row: TeachRow, pad_panel: PadPanel, pad_model: PadModel, runs: Runs,
+                 store: Callable[[], RunStore | None], messages: Messages, thread_ended: Callable[[], None],
+                 dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
         self.row = row
+        self.pad_panel = pad_panel  # the drawing kept, and cleared after
+        self.pad_model = pad_model  # the model adapted: the one the pad reads with
+        self.runs = runs
+        self.store = store  # where the adapted model is kept (None: this session only)
+        self.messages = messages
+        self.thread_ended = thread_ended  # the window may be waiting for the adaptation's thread to close
+        self.dialog_parent = dialog_parent
         self.job: WorkerThread | None = None
         row.labelled.connect(self.keep)
         row.browse_button.clicked.connect(self.browse)
         row.adapt_button.clicked.connect(self.adapt)
-        window.pad_panel.inputChanged.connect(lambda x: row.set_enabled_for_drawing(x is not None))
+        pad_panel.inputChanged.connect(lambda x: row.set_enabled_for_drawing(x is not None))
         row.set_enabled_for_drawing(False)
         self.refresh_count()
 
@@ -111,7 +125,7 @@ class Teacher(QObject):
         try:
             return list_drawings(folder)
         except LstmDesktopError as exc:
-            self.w.show_error(exc.message, exc.hint, "warning")
+            self.messages.show_error(exc.message, exc.hint, "warning")
             return []
 
     def refresh_count(self) -> None:
@@ -134,12 +148,12 @@ class Teacher(QObject):
         """Keep the pad's drawing (PNG of the canvas, and its strokes) as `digit`."""
         from lstm_desktop.core.data.my_digits import save_drawing
 
-        pad = self.w.pad_panel.pad
+        pad = self.pad_panel.pad
         if pad.is_empty():
             return None
         ink = pad.raster().copy() if pad.strokes() else None
         if ink is None:
-            pre = self.w.pad_panel.preprocessed
+            pre = self.pad_panel.preprocessed
             ink = pre.image if pre is not None else None
         if ink is None:
             return None
@@ -150,14 +164,14 @@ class Teacher(QObject):
                 with atomic_write(strokes_file(path), "w") as fh:
                     json.dump({"label": digit, "strokes": strokes}, fh)
         except (OSError, LstmDesktopError) as exc:
-            self.w.show_error(getattr(exc, "message", None) or f"Could not keep the drawing: {exc}",
+            self.messages.show_error(getattr(exc, "message", None) or f"Could not keep the drawing: {exc}",
                               "Check that your lstm-desktop folder is writable.")
             return None
-        said = self.w.pad_panel.prediction
+        said = self.pad_panel.prediction
         what = "confirmed" if said is not None and said.digit == digit else "corrected"
-        self.w.set_status(f"Kept as a {digit} in My digits ({what}); {path.parent.parent}")
+        self.messages.set_status(f"Kept as a {digit} in My digits ({what}); {path.parent.parent}")
         self.refresh_count()
-        self.w.pad_panel.clear()
+        self.pad_panel.clear()
         return path
 
     def browse(self) -> None:
@@ -171,17 +185,16 @@ class Teacher(QObject):
 
         if self.job is not None:
             return False
-        base = self.w.lifecycle.checkpoint_of(self.w.lifecycle.pad_run) if self.w.lifecycle.pad_run else \
-            self.w.shipped_checkpoint
+        base = self.pad_model.checkpoint()
         if base is None:
-            self.w.show_error("There is no model on the pad to adapt.", "Choose one in the Model list.", "warning")
+            self.messages.show_error("There is no model on the pad to adapt.", "Choose one in the Model list.", "warning")
             return False
         try:
             examples = read_digit_folder(my_digits_dir())
         except LstmDesktopError as exc:
-            self.w.show_error(exc.message, exc.hint, "warning")
+            self.messages.show_error(exc.message, exc.hint, "warning")
             return False
-        base_name = self.w.lifecycle.pad_run.name if self.w.lifecycle.pad_run else "the shipped model"
+        base_name = self.pad_model.name()
 
         def task(control, progress):
             return adapt_model(base, examples.images, examples.labels, AdaptSettings(),
@@ -208,7 +221,7 @@ class Teacher(QObject):
         self.row.progress.setFormat(f"{message} (%p%)")
 
     def _on_adapt_failed(self, message: str, hint: str) -> None:
-        self.w.show_error(message, hint)
+        self.messages.show_error(message, hint)
         self.adaptFinished.emit(-1)
 
     def _on_adapted(self, result) -> None:
@@ -218,7 +231,7 @@ class Teacher(QObject):
 
         ckpt = result.checkpoint
         name = f"Adapted ({base_name}, {result.examples} drawings)"
-        store = self.w.store
+        store = self.store()
         # every epoch of the model it started from, then the fine-tuning: a finished run, not "1/30"
         fields = dict(status=RunStatus.FINISHED, dataset="mnist", seconds=result.seconds,
                       epochs_done=ckpt.config.epochs,
@@ -231,22 +244,22 @@ class Teacher(QObject):
                 store.update(run.id, checkpoint_path=str(path))
                 run = store.get_run(run.id)
             else:
-                run = Run(self.w.runs.next_id(), name, config=ckpt.config, source="adapted", created=now_iso(),
+                run = Run(self.runs.next_id(), name, config=ckpt.config, source="adapted", created=now_iso(),
                           **fields)
         except (OSError, LstmDesktopError) as exc:
-            self.w.show_error(getattr(exc, "message", None) or f"Could not keep the adapted model: {exc}", "")
+            self.messages.show_error(getattr(exc, "message", None) or f"Could not keep the adapted model: {exc}", "")
             self.adaptFinished.emit(-1)
             return
         run.extra["checkpoint"] = ckpt
-        self.w.runs.add(run)
-        self.w.use_on_pad(run)
+        self.runs.add(run)
+        self.pad_model.use_on_pad(run)
         if result.all_read_right:
-            self.w.show_error(f"{name} is on the pad.", f"It now reads all {result.examples} of your drawings as "
+            self.messages.show_error(f"{name} is on the pad.", f"It now reads all {result.examples} of your drawings as "
                               "you labelled them; the previous model is one click away in the Model list.", "success")
         else:
             from lstm_desktop.core.drawing.adapt import misread_message
 
-            self.w.show_error(f"{name} is on the pad, but it did not learn all your drawings.",
+            self.messages.show_error(f"{name} is on the pad, but it did not learn all your drawings.",
                               misread_message(self._labels, result.misread, "adapt again"), "warning")
         self.adaptFinished.emit(run.id)
 
@@ -256,14 +269,14 @@ class Teacher(QObject):
             self.job = None
         self.row.progress.hide()
         self.refresh_count()
-        self.w.maybe_finish_close()
+        self.thread_ended()
 
 
 class MyDigitsDialog(QDialog):
     """The kept drawings, per digit, with Delete."""
 
     def __init__(self, teacher: Teacher) -> None:
-        super().__init__(teacher.w)
+        super().__init__(teacher.dialog_parent)
         self.teacher = teacher
         self.setObjectName("myDigitsDialog")
         self.setWindowTitle("My digits")

@@ -116,6 +116,25 @@ def theme_for(palette: QPalette | None = None) -> Theme:
     )
 
 
+PRIMARY, PRIMARY_HOVER = "#1a73e8", "#1765cc"  # the one primary action's blue (Train), light or dark
+
+
+def primary_button_sheet(name: str, palette: QPalette | None = None) -> str:
+    """The style sheet of a primary action's button (QPushButton#name): white on blue while it can be
+    pressed; disabled, the palette's own disabled button colours with an outline, like every other
+    greyed button (a paler blue still looked pressable on a dark background). Rebuild it when the
+    palette changes."""
+    pal = palette or QApplication.palette()
+    off = QPalette.ColorGroup.Disabled
+    back, text = pal.color(off, QPalette.ColorRole.Button), pal.color(off, QPalette.ColorRole.ButtonText)
+    edge = mix(back, text, 0.45).name()
+    return (f"QPushButton#{name} {{ background: {PRIMARY}; color: white; font-weight: bold;"
+            f" border: 1px solid {PRIMARY}; border-radius: 4px; padding: 4px 18px; }}"
+            f"QPushButton#{name}:disabled {{ background: {back.name()}; color: {text.name()};"
+            f" border: 1px solid {edge}; }}"
+            f"QPushButton#{name}:hover:!disabled {{ background: {PRIMARY_HOVER}; border-color: {PRIMARY_HOVER}; }}")
+
+
 def style_plot(plot, theme: Theme, title: str | None = None) -> None:
     """Axis pens, tick text, axis labels, title and legend text of a pyqtgraph PlotItem.
 

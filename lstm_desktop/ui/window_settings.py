@@ -11,12 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
 from lstm_desktop.core.training.config import SETTING, TrainConfig
 from lstm_desktop.core.errors import LstmDesktopError
+
+if TYPE_CHECKING:
+    from lstm_desktop.ui.widgets.config_panel import ConfigPanel
+    from lstm_desktop.ui.widgets.live_plots import LivePlots
 
 log = logging.getLogger(__name__)
 
@@ -106,30 +111,32 @@ class WindowSettings:
         self.qs.sync()
 
     # ---- the window -----------------------------------------------------------------------------
-    def restore_window(self, w) -> None:
-        """Settings, size, splitters and tab of the last session (or the defaults)."""
-        w.config_panel.set_config(self.config())
+    def restore_window(self, config_panel: ConfigPanel, frame: QWidget, tabs: QTabWidget,
+                       splitters: dict[str, QSplitter]) -> None:
+        """Settings, size (of `frame`, the top-level window), splitters (by settings key) and tab of the
+        last session, or the defaults."""
+        config_panel.set_config(self.config())
         geometry = self.blob("window/geometry")
-        if geometry is None or not w.restoreGeometry(geometry):
-            w.resize(1320, 860)
-        for key, splitter in (("window/train_splitter", w.train_splitter),
-                              ("window/results_splitter", w.results_splitter)):
+        if geometry is None or not frame.restoreGeometry(geometry):
+            frame.resize(1320, 860)
+        for key, splitter in splitters.items():
             state = self.blob(key)
             if state is not None:
                 splitter.restoreState(state)
-        w.tabs.setCurrentIndex(int(self.number("window/tab", 0, 0, w.tabs.count() - 1)))
+        tabs.setCurrentIndex(int(self.number("window/tab", 0, 0, tabs.count() - 1)))
 
-    def save_window(self, w) -> None:
+    def save_window(self, config_panel: ConfigPanel, frame: QWidget, tabs: QTabWidget,
+                    splitters: dict[str, QSplitter], plots: LivePlots | None = None) -> None:
         try:
-            self.save_config(w.config_panel.config())
+            self.save_config(config_panel.config())
         except LstmDesktopError:
             pass
         qs = self.qs
-        qs.setValue("window/geometry", w.saveGeometry())
-        qs.setValue("window/train_splitter", w.train_splitter.saveState())
-        qs.setValue("window/results_splitter", w.results_splitter.saveState())
-        qs.setValue("window/tab", w.tabs.currentIndex())
-        if w.plots is not None:
-            qs.setValue("plots/smoothing", w.plots.smoothing)
-            qs.setValue("plots/log", "true" if w.plots.log_check.isChecked() else "false")
+        qs.setValue("window/geometry", frame.saveGeometry())
+        for key, splitter in splitters.items():
+            qs.setValue(key, splitter.saveState())
+        qs.setValue("window/tab", tabs.currentIndex())
+        if plots is not None:
+            qs.setValue("plots/smoothing", plots.smoothing)
+            qs.setValue("plots/log", "true" if plots.log_check.isChecked() else "false")
         self.sync()

@@ -126,3 +126,68 @@ def test_the_core_is_sub_packages_that_say_what_they_hold():
         assert doc and len(doc.split()) >= 12, f"{package.name} has no docstring that says what it holds"
     flat = sorted(p.name for p in core.glob("*.py"))
     assert flat == ["__init__.py", "errors.py"], f"flat modules left in core/: {flat}"
+# ---- the window's parts take what they use, never the window (issue 27, step 4) ----------------
+WINDOW_MODULES = {"main_window", "window_layout", "app"}  # the window itself, its layout, the entry point
+WINDOW_TYPES = {"MainWindow", "QMainWindow"}
+WINDOW_NAMES = {"window", "w"}
+
+
+def _annotation_names(node: ast.AST | None) -> set[str]:
+    """Every name an annotation mentions (`QMainWindow`, `"MainWindow"`, `x.MainWindow | None`)."""
+    if node is None:
+        return set()
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            names.add(sub.attr)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            try:
+                names |= _annotation_names(ast.parse(sub.value, mode="eval"))
+            except SyntaxError:
+                pass
+    return names
+
+
+def window_uses(source: str) -> list[str]:
+    """Where a module takes, keeps or finds the main window: a parameter typed or named as the window,
+    an import of a window type, an attribute `self.w` / `self.window` assigned, or `widget.window()`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
+                if arg is None:
+                    continue
+                if arg.arg in WINDOW_NAMES or _annotation_names(arg.annotation) & WINDOW_TYPES:
+                    found.append(f"line {arg.lineno}: parameter {arg.arg!r}")
+        elif isinstance(node, ast.ImportFrom) and {a.name for a in node.names} & WINDOW_TYPES:
+            found.append(f"line {node.lineno}: imports {sorted({a.name for a in node.names} & WINDOW_TYPES)}")
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                and isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr in WINDOW_NAMES:
+            found.append(f"line {node.lineno}: keeps self.{node.attr}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "window" \
+                and not node.args:
+            found.append(f"line {node.lineno}: finds the window with .window()")
+    return found
+
+
+def test_the_window_check_finds_a_part_that_takes_the_window():
+    old_style = ("from PySide6.QtWidgets import QMainWindow\n"
+                 "class Part:\n"
+                 "    def __init__(self, window: QMainWindow) -> None:\n"
+                 "        self.w = window\n"
+                 "def helper(w): return w.runs\n"
+                 "def typed(parent: 'MainWindow | None'): pass\n"
+                 "def found(widget): return widget.window().runs\n")
+    assert len(window_uses(old_style)) == 6
+    assert window_uses("def part(runs: 'Runs', parent: 'QWidget | None' = None): pass\n") == []
+
+
+def test_no_window_part_takes_the_window():
+    ui = PACKAGE / "ui"
+    bad = {str(path.relative_to(ui)): uses for path in sorted(ui.rglob("*.py"))
+           if path.stem not in WINDOW_MODULES or path.parent != ui
+           if (uses := window_uses(path.read_text(encoding="utf-8")))}
+    assert not bad, f"window parts that take or keep the main window: {bad}"

@@ -18,6 +18,8 @@ def fully_visible(widget, window) -> bool:
 
 
 @pytest.mark.parametrize("size", [(1024, 700), (1320, 860)])
+
+
 def test_train_controls_are_visible_without_scrolling(qtbot, window, size):
     window.resize(*size)
     window.tabs.setCurrentIndex(0)
@@ -90,6 +92,8 @@ def test_results_at_1024x700_matrix_and_images_do_not_overlap(qtbot, window, tin
 
 
 @pytest.mark.parametrize("size", [(1024, 700), (1320, 860)])
+
+
 def test_the_inside_view_beside_the_pad_shows_every_panel_whole(qtbot, window, size):
     window.resize(*size)
     window.tabs.setCurrentIndex(2)
@@ -164,6 +168,8 @@ def test_a_message_at_1024x700_leaves_the_pads_buttons_and_the_runs_filter_click
 
 
 @pytest.mark.parametrize("size", [(1024, 700), (1320, 860)])
+
+
 def test_results_show_several_runs_and_whole_numbers_on_small_screens(qtbot, window, size):
     """Seen at 1024x700: the runs list squeezed to one row and the headline numbers cut ("100.0(")."""
     from lstm_desktop.core.training.metrics import compute_metrics
@@ -181,3 +187,29 @@ def test_results_show_several_runs_and_whole_numbers_on_small_screens(qtbot, win
     for key, label in window.metrics_view.values.items():
         text_width = label.fontMetrics().horizontalAdvance(label.text())
         assert text_width <= label.width(), f"{key} value {label.text()!r} cut at {size}"
+
+
+def test_a_message_never_covers_the_mnist_banner(qtbot, window, tmp_path):
+    """The floating message sits below the 'MNIST is missing' banner (whose buttons are on its right),
+    also when the banner appears after the message, and goes back up when the banner goes."""
+    window.resize(1320, 860)
+    window.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: window.width() == 1320, timeout=3000)
+    window.config_panel.set_dataset("digits")  # no MNIST banner yet
+    window.data.check()
+    assert not window.data_banner.isVisible()
+    window.show_error("Runs cannot be recorded: the run store is locked by another program.",
+                      "Your models are untouched.", "warning")
+    top = _rect(window.error_banner, window).top()
+    window.config_panel.set_dataset("mnist")
+    window.config_panel.set_data_dir(str(tmp_path / "nothing-here"))
+    window.data.check()
+    qtbot.waitUntil(lambda: window.data_banner.isVisible(), timeout=3000)
+    qtbot.wait(50)
+    data, message = _rect(window.data_banner, window), _rect(window.error_banner, window)
+    assert not message.intersects(data), f"the message {message} covers the MNIST banner {data}"
+    assert not message.intersects(_rect(window.data_banner.download_button, window))
+    window.config_panel.set_dataset("digits")
+    window.data.check()
+    qtbot.waitUntil(lambda: not window.data_banner.isVisible(), timeout=3000)
+    assert _rect(window.error_banner, window).top() == top, "back under the tab bar once the banner is gone"

@@ -34,17 +34,17 @@ def test_the_pad_keeps_its_adapted_model_across_a_restart(qtbot, make_window):
     run_id = blocker.args[0]
     qtbot.waitUntil(lambda: not window.running_threads(), timeout=10_000)
     name = window.runs.get(run_id).name
-    assert window.lifecycle.pad_run.id == run_id
+    assert window.pad_model.pad_run.id == run_id
 
     again = _restart(qtbot, window, make_window)
-    assert again.lifecycle.pad_run is not None and again.lifecycle.pad_run.id == run_id
+    assert again.pad_model.pad_run is not None and again.pad_model.pad_run.id == run_id
     assert again.pad_panel.model_label.text() == f"Model: {again.runs.get(run_id).label}" and name in \
         again.pad_panel.model_label.text()
     assert again.draw.model_selector.currentData() == run_id
 
     again.use_on_pad(None)  # back to the shipped model: that is remembered too
     third = _restart(qtbot, again, make_window)
-    assert third.lifecycle.pad_run is None and third.pad_panel.model_label.text() == "Model: Shipped model"
+    assert third.pad_model.pad_run is None and third.pad_panel.model_label.text() == "Model: Shipped model"
 
 
 def test_a_forgotten_run_falls_back_to_the_shipped_model(qtbot, make_window, settings_file):
@@ -54,7 +54,7 @@ def test_a_forgotten_run_falls_back_to_the_shipped_model(qtbot, make_window, set
     settings.setValue("pad/run", "41 2026-01-01T00:00:00")  # a run that is not in the store
     settings.sync()
     window = make_window()
-    assert window.lifecycle.pad_run is None and window.pad_panel.model_label.text() == "Model: Shipped model"
+    assert window.pad_model.pad_run is None and window.pad_panel.model_label.text() == "Model: Shipped model"
 
 
 def test_a_greyed_adapt_button_says_it_needs_two_different_digits(qtbot, window):

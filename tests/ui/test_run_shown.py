@@ -38,7 +38,7 @@ def test_the_train_tab_names_the_run_it_shows_and_results_clicks_do_not_change_i
     assert list(window.gradient_view.measurements) == shown_flow
 
     # renaming the shown run renames it above the curves
-    window.lifecycle.rename(newer.id, "my small LSTM")
+    window.run_editor.rename(newer.id, "my small LSTM")
     assert label.text().startswith("my small LSTM · digits")
 
 

@@ -63,7 +63,7 @@ def test_two_window_runs_and_a_cli_run_are_all_there_after_a_relaunch(qtbot, mak
 
 def test_rename_filter_delete_and_restore(qtbot, window, tiny_config):
     run = train(qtbot, window, tiny_config(epochs=1))
-    window.lifecycle.rename(run.id, "my best run")
+    window.run_editor.rename(run.id, "my best run")
     assert run.name == "my best run" and window.store.get_run(run.id).name == "my best run"
     panel = window.runs_panel
     panel.search.setText("best")
@@ -72,7 +72,7 @@ def test_rename_filter_delete_and_restore(qtbot, window, tiny_config):
     assert panel.proxy.rowCount() == 0
     panel.search.clear()
     panel.select(run.id)
-    assert window.lifecycle.delete_runs([run.id]) == 1
+    assert window.run_editor.delete_runs([run.id]) == 1
     assert run.id not in window.runs and panel.proxy.rowCount() == 0
     trashed = window.store.trashed_runs()
     assert [r.id for r in trashed] == [run.id]

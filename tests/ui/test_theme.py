@@ -143,3 +143,24 @@ def test_view_theme_choice_applies_at_once_and_is_remembered(make_window, restor
         assert not is_dark() and all(luminance(_background(v)) > 0.8 for v in _views(again))
     finally:
         install_theme_watcher().set_choice("system")
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_a_disabled_train_button_looks_disabled(qtbot, restore_palette, dark):
+    """Greyed like the other disabled buttons, not a paler blue (which looked pressable on dark)."""
+    from lstm_desktop.ui.widgets.training_controls import TrainingControls
+
+    controls = TrainingControls()
+    qtbot.addWidget(controls)
+    (apply_dark_palette if dark else apply_light_palette)(restore_palette)
+    controls.resize(380, 150)
+    controls.train_button.setEnabled(True)
+    on = controls.train_button.grab().toImage()
+    controls.train_button.setEnabled(False)
+    off = controls.train_button.grab().toImage()
+    at = QPoint(8, on.height() // 2)  # inside the button, left of its text
+    assert on.pixelColor(at).hsvSaturationF() > 0.6, "enabled: the primary blue"
+    grey = off.pixelColor(at)
+    assert grey.hsvSaturationF() < 0.15, f"disabled: no blue left ({grey.name()})"
+    window = restore_palette.palette().color(QPalette.ColorRole.Window)
+    assert contrast(grey, window) < 1.4, f"disabled: close to the window colour ({grey.name()})"

@@ -3,7 +3,7 @@ a message that appears never moves what the user was about to click."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer
 from PySide6.QtWidgets import QGraphicsDropShadowEffect, QWidget
 
 from lstm_desktop.ui.widgets.banners import MessageBanner
@@ -11,6 +11,7 @@ from lstm_desktop.ui.widgets.banners import MessageBanner
 MARGIN = 12
 MAX_WIDTH = 720
 SHARE = 0.45  # of the host's width at most
+TOP = 34  # below the tab bar
 SUCCESS_MS = 12_000  # a success note goes away by itself; errors stay until dismissed or replaced
 
 
@@ -25,6 +26,19 @@ class OverlayBanner(MessageBanner):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(lambda: self.kind == "success" and self.hide())
+        self._avoided: list[QWidget] = []
+
+    def avoid(self, widget: QWidget) -> None:
+        """Never cover `widget` (the "MNIST is missing" banner, whose buttons sit on its right): while it
+        shows, this banner sits below it."""
+        self._avoided.append(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if obj in self._avoided and event.type() in (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Resize,
+                                                     QEvent.Type.Move) and self.isVisible():
+            self.reposition()
+        return False
 
     def show_message(self, message: str, hint: str = "", kind: str = "error", action=None) -> None:
         """action: (button text, callable) offered beside the message, e.g. "Use Run 5 on the pad"."""
@@ -65,4 +79,10 @@ class OverlayBanner(MessageBanner):
         height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
         height = max(height, layout.totalMinimumSize().height())
         self.setFixedSize(width, height)
-        self.move(self.host.width() - width - MARGIN, 34)
+        place = QRect(self.host.width() - width - MARGIN, TOP, width, height)
+        for widget in self._avoided:
+            if widget.isVisible() and self.host.isAncestorOf(widget):
+                below = QRect(widget.mapTo(self.host, QPoint(0, 0)), widget.size())
+                if below.intersects(place):
+                    place.moveTop(below.bottom() + 1 + MARGIN // 2)
+        self.move(place.topLeft())

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
                                QWidget)
 
+from lstm_desktop.ui.theme import primary_button_sheet
 from lstm_desktop.ui.widgets.common import format_duration, format_rate, muted, named
 
 IDLE, LOADING, TRAINING, PAUSED, STOPPING = "idle", "loading", "training", "paused", "stopping"
@@ -31,11 +32,7 @@ class TrainingControls(QWidget):
                                   "Train a model with these settings (Ctrl+Return)")
         self.train_button.setDefault(True)
         self.train_button.setMinimumHeight(32)
-        self.train_button.setStyleSheet(
-            "QPushButton#trainButton { background: #1a73e8; color: white; font-weight: bold;"
-            " border-radius: 4px; padding: 4px 18px; }"
-            "QPushButton#trainButton:disabled { background: #9bbcf0; }"
-            "QPushButton#trainButton:hover:!disabled { background: #1765cc; }")
+        self._style_train_button()
         self.pause_button = named(QPushButton("Pause"), "pauseButton", "Pause or resume",
                                   "Pause training after the current batch, or resume it")
         self.stop_button = named(QPushButton("Stop"), "stopButton", "Stop",
@@ -129,3 +126,13 @@ class TrainingControls(QWidget):
 
     def set_message(self, text: str) -> None:
         self.message.setText(text)
+
+    def _style_train_button(self) -> None:
+        sheet = primary_button_sheet("trainButton", self.palette())
+        if self.train_button.styleSheet() != sheet:
+            self.train_button.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # light <-> dark: the disabled look follows
+            self._style_train_button()
