@@ -37,9 +37,10 @@ def kernel():
     return built
 
 
-def kernel_step_for(model: LSTMClassifier, kernel, clip: float = 0.0, lr: float = 1e-2, parts: int = 2):
+def kernel_step_for(model: LSTMClassifier, kernel, clip: float = 0.0, lr: float = 1e-2, parts: int = 2,
+                    threads_each: int = 1):
     opt = make_optimizer(model, TrainConfig(lr=lr), torch.device("cpu"))
-    return kernel_step.KernelSplitStep(model, opt, clip, parts, kernel)
+    return kernel_step.KernelSplitStep(model, opt, clip, parts, kernel, threads_each)
 
 
 def grad_errors(model: LSTMClassifier, x, y, got: list[torch.Tensor], masks=None) -> list[tuple[str, float, float]]:
@@ -77,6 +78,25 @@ def test_gradients_loss_and_count_match_autograd(kernel, name, rows, steps):
     got_loss, correct = step.grads(x, y)
     step.close()
     assert got_loss.item() == pytest.approx(loss.item(), rel=1e-5)
+    assert int(correct) == int((logits.argmax(1) == y).sum())
+    for param, kernel_error, torch_error in grad_errors(model, x, y, [p.grad for p in model.parameters()]):
+        assert kernel_error <= 1e-5 + 3 * torch_error, (param, kernel_error, torch_error)
+
+
+@pytest.mark.parametrize("name", ["plain", "stacked-bi-attention", "gru-stacked-bi"])
+@pytest.mark.parametrize("parts, threads_each", [(1, 4), (2, 3)])
+def test_threads_inside_the_parts_give_the_same_gradients(kernel, name, parts, threads_each):
+    """A small batch on many cores: MKL's threads inside each part share out its gate products."""
+    model = small(name)
+    gen = torch.Generator().manual_seed(5)
+    x, y = torch.randn(48, 7, 8, generator=gen), torch.randint(0, 10, (48,), generator=gen)
+    before = torch.get_num_threads()
+    step = kernel_step_for(model, kernel, parts=parts, threads_each=threads_each)
+    got_loss, correct = step.grads(x, y)
+    step.close()
+    assert torch.get_num_threads() == before
+    logits = reference_logits(model, x)
+    assert got_loss.item() == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-5)
     assert int(correct) == int((logits.argmax(1) == y).sum())
     for param, kernel_error, torch_error in grad_errors(model, x, y, [p.grad for p in model.parameters()]):
         assert kernel_error <= 1e-5 + 3 * torch_error, (param, kernel_error, torch_error)

@@ -32,6 +32,11 @@ def test_candidates_list_the_rules_pick_first_and_leave_out_splits_with_dropout(
     options = fast_path.candidates(plain, threads=16, batch_size=64, kernel=True)
     assert options[0] == fast_path.rule_choice(plain, 16, 64, True) == Candidate("split", 4, 4)
     assert {Candidate("kernel", p, 1) for p in (1, 2, 4)} <= set(options)
+    # 16 cores, at most 4 parts of 16 samples: the kernel also with the cores shared out inside the parts
+    assert Candidate("kernel", 4, 4) in options and Candidate("kernel", 4, 4).name == "C kernel in 4 parts of 4 threads"
+    # as many parts as cores can be made: no threads inside them (measured: oversubscribed, 15-20x slower)
+    assert all(c.threads_each == 1 for c in fast_path.candidates(plain, 2, 64, kernel=True) if c.kind == "kernel")
+    assert Candidate("kernel", 1, 2) in fast_path.candidates(plain, 2, 16, kernel=True)
     assert Candidate("serial", 1, 16) in options and len(set(options)) == len(options)
     dropout = small("stacked", dropout=0.2)
     assert all(c.kind != "split" for c in fast_path.candidates(dropout, 16, 64, kernel=False))

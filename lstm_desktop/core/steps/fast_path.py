@@ -100,11 +100,13 @@ def rule_choice(model: LSTMClassifier, threads: int, batch_size: int, kernel: bo
 
 
 def candidates(model: LSTMClassifier, threads: int, batch_size: int, kernel: bool) -> list[Candidate]:
-    """Every exact step worth timing here: the kernel in 1..threads parts of >= 16 samples, the
-    Python split (no dropout: its draws would differ) with the threads shared out, the serial step."""
+    """Every exact step worth timing here: the kernel in 1..threads parts of >= 16 samples (one core a
+    part, or the cores shared out among the parts when there are more cores than parts), the Python split (no dropout: its draws would differ) with the threads shared out, the serial step."""
     most = max(1, min(threads, batch_size // 16))
     counts = sorted({most} | {p for p in (1, 2, 4, 8, 16, 32, 64) if p <= most})
     options = [Candidate("kernel", p, 1) for p in counts] if kernel else []
+    if kernel and threads // most > 1:  # more cores than parts worth making (a small batch on many cores):
+        options.append(Candidate("kernel", most, threads // most))  # MKL threads inside each part too
     if model.spec.dropout == 0:
         options += [Candidate("split", p, max(1, threads // p)) for p in counts if p >= 2]
     options.append(Candidate("serial", 1, threads))
@@ -115,7 +117,7 @@ def candidates(model: LSTMClassifier, threads: int, batch_size: int, kernel: boo
 def build(choice: Candidate, model: LSTMClassifier, net: torch.nn.Module, opt: torch.optim.Optimizer,
           cfg: TrainConfig, kernel: object | None) -> SerialStep:
     if choice.kind == "kernel" and kernel is not None:
-        return kernel_step.KernelSplitStep(model, opt, cfg.grad_clip, choice.parts, kernel)
+        return kernel_step.KernelSplitStep(model, opt, cfg.grad_clip, choice.parts, kernel, choice.threads_each)
     if choice.kind == "split":
         return SplitStep(net, opt, cfg.grad_clip, choice.parts, choice.threads_each)
     return SerialStep(net, opt, cfg.grad_clip)

@@ -100,13 +100,15 @@ class KernelSplitStep(SerialStep):
     where it can)."""
 
     def __init__(self, model: LSTMClassifier, opt: torch.optim.Optimizer, grad_clip: float, parts: int,
-                 kernel: Kernel) -> None:
+                 kernel: Kernel, threads_each: int = 1) -> None:
         # One torch thread here too: OpenMP workers left spinning after a two-thread op (Adam) take
         # the core that the next batch's other part needs (measured: 13.8 vs 7.3 ms a batch).
         super().__init__(model, opt, grad_clip, threads_each=1)
         self.model = model
         self.kernel = kernel
         self.parts = parts
+        # MKL threads inside each part (its gate products): for more cores than parts worth making
+        self.threads_each = max(1, int(threads_each)) if kernel.set_threads else 1
         self.pool = kernel.pool_create(parts - 1)
         if not self.pool:
             raise OSError("could not start the kernel's threads")
@@ -132,7 +134,8 @@ class KernelSplitStep(SerialStep):
     def _dims(self, rows: int, steps: int, features: int, dropping: bool) -> tuple[int, ...]:
         spec = self.model.spec
         return (steps, rows, features, spec.hidden, spec.layers, self.dirs, int(spec.attention),
-                self.attn_hidden, spec.num_classes, int(dropping and spec.layers > 1), int(dropping), self.cell)
+                self.attn_hidden, spec.num_classes, int(dropping and spec.layers > 1), int(dropping), self.cell,
+                self.threads_each)
 
     def _masks(self, n: int, steps: int) -> list[Tensor]:
         """Inverted-dropout masks for the whole batch, as nn.Dropout scales them: keep / (1 - p)."""

@@ -31,7 +31,7 @@ NATIVE = Path(__file__).with_name("native")
 SOURCES = (NATIVE / "recurrent.c", NATIVE / "network.c", NATIVE / "parts.c")
 FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-fPIC", "-shared",
          "-pthread")  # -fopenmp-simd: only the `omp simd` reductions, no OpenMP runtime
-DIMS = 12  # network.c's DIM_COUNT
+DIMS = 13  # network.c's DIM_COUNT (parts.c's DIM_STRIDE)
 FIXED = 6  # network.c's P_WEIGHTS: sgemm, set_threads, x, y, result, workspace
 ABI = 1000 * DIMS + FIXED
 CELLS = {"lstm": 0, "gru": 1, "rnn": 2}
@@ -136,7 +136,7 @@ def self_test(kernel: Kernel) -> bool:
     """A tiny batch of two parts through the pool with all-zero weights: every logit is 0, so each
     part's loss is exactly log(10) and the gradients are finite."""
     T, B, I, H, K = 2, 2, 3, 4, 10
-    dims = (ctypes.c_int * (2 * DIMS))(*((T, B, I, H, 1, 2, 1, 2, K, 0, 0, 0) * 2))
+    dims = (ctypes.c_int * (2 * DIMS))(*((T, B, I, H, 1, 2, 1, 2, K, 0, 0, 0, 1) * 2))
     shapes = [(4 * H, I), (4 * H, H), (4 * H,), (4 * H,)] * 2 + [(2, 2 * H), (2,), (1, 2), (K, 2 * H), (K,)]
     weights = [torch.zeros(s) for s in shapes]
     total = sum(math.prod(s) for s in shapes)

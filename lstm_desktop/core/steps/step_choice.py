@@ -44,7 +44,8 @@ class Candidate:
     @property
     def name(self) -> str:
         if self.kind == "kernel":
-            return f"C kernel in {self.parts} part{'s' if self.parts > 1 else ''}"
+            inside = f" of {self.threads_each} threads" if self.threads_each > 1 else ""
+            return f"C kernel in {self.parts} part{'s' if self.parts > 1 else ''}{inside}"
         if self.kind == "split":
             return f"torch split in {self.parts} parts of {self.threads_each} threads"
         return f"torch serial on {self.threads_each} thread{'s' if self.threads_each > 1 else ''}"

@@ -6,7 +6,7 @@
  * lstm_desktop/core/kernel_step.py builds this file with recurrent.c and calls net_part through
  * ctypes, which releases the GIL: the parts of a batch run at once, one per core.
  *
- * dims (int[DIM_COUNT]) describe the part; p (void*[]) holds, in order: sgemm, MKL's
+ * dims (int[DIM_COUNT]) describe the part (the last: MKL threads inside it); p (void*[]) holds, in order: sgemm, MKL's
  * set-threads-local (or NULL), x [B][T][I] batch-first, y [B] int64, result [2] = (loss / n, correct),
  * the workspace (net_workspace floats), the W weights in model.parameters() order (per layer and
  * direction w_ih, w_hh, b_ih, b_hh; attention W1, b1, w2; head W, b), the W gradients in the same
@@ -31,7 +31,7 @@ void layer_backward(sgemm_t sgemm, int cell, int T, int B, int Din, int H, int D
                     int accumulate, float* d_w_ih, float* d_w_hh, float* d_b_ih, float* d_b_hh, float* wt);
 
 enum { DIM_T, DIM_B, DIM_I, DIM_H, DIM_LAYERS, DIM_DIRS, DIM_ATTN, DIM_A, DIM_K, DIM_DROP, DIM_HEAD_DROP,
-       DIM_CELL, DIM_COUNT };
+       DIM_CELL, DIM_THREADS, DIM_COUNT };
 enum { P_SGEMM, P_SET_THREADS, P_X, P_Y, P_RESULT, P_WORK, P_WEIGHTS };
 #define MAX_LAYERS 16
 
@@ -217,7 +217,10 @@ static void apply_mask(int T, int B, int F, const float* a, const float* mask, f
 void net_part(const int* dims, float n, void* const* p) {
     sgemm_t sgemm = (sgemm_t)p[P_SGEMM];
     set_threads_t set_threads = (set_threads_t)p[P_SET_THREADS];
-    int previous = set_threads ? set_threads(1) : 0;  /* MKL stays on this thread: the others run parts */
+    /* MKL's threads inside this part: 1 when every core runs a part of its own; more when there are more
+     * cores than parts worth making (a small batch on many cores: the gate products are shared out) */
+    const int threads = dims[DIM_THREADS] > 0 ? dims[DIM_THREADS] : 1;
+    int previous = set_threads ? set_threads(threads) : 0;
     const int T = dims[DIM_T], B = dims[DIM_B], I = dims[DIM_I], H = dims[DIM_H], L = dims[DIM_LAYERS];
     const int D = dims[DIM_DIRS], DH = D * H, cell = dims[DIM_CELL], drop = dims[DIM_DROP];
     const int W = 4 * L * D + (dims[DIM_ATTN] ? 3 : 0) + 2;
