@@ -15,7 +15,7 @@ adapting (the ones a user corrected must be read right; core.adapt repairs them 
 
     python benchmarks/adapt_eval.py [--model CHECKPOINT] [--writers 10] [--per-digit 3] [--hard]
         [--train all|head] [--l2sp 0.01] [--distill 1.0] [--replay-ce 0.5] [--replay synthetic|mnist]
-        [--epochs 40] [--mnist-writers 3] [--data-dir ../shared/data/mnist] [--json FILE]
+        [--epochs 40] [--no-prototypes] [--mnist-writers 3] [--data-dir ../shared/data/mnist] [--json FILE]
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replay-batch", type=int, default=AdaptSettings.replay_batch)
     ap.add_argument("--lr", type=float, default=AdaptSettings.lr)
     ap.add_argument("--epochs", type=int, default=AdaptSettings.epochs)
+    ap.add_argument("--no-prototypes", action="store_true", help="the fine-tune alone (no remembered drawings)")
     ap.add_argument("--mnist-writers", type=int, default=3, help="adapted models scored on MNIST test (0: none)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--json", default=None, metavar="FILE")
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     base = load_checkpoint(path)
     settings = replace(AdaptSettings(), train=args.train, l2sp=args.l2sp, distill=args.distill,
                        replay_ce=args.replay_ce, replay=args.replay, lr=args.lr, epochs=args.epochs,
-                       replay_batch=args.replay_batch)
+                       replay_batch=args.replay_batch, prototypes=not args.no_prototypes)
     print(f"model {path}; settings {settings}")
     mnist = _mnist_test(args.data_dir) if args.mnist_writers else None
     base_mnist = _accuracy(base.model, *mnist, base.mean, base.std) if mnist is not None else None
