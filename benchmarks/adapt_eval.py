@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 from lstm_desktop.core.adapt import AdaptSettings, adapt_model  # noqa: E402
 from lstm_desktop.core.checkpoint import load_checkpoint  # noqa: E402
-from lstm_desktop.core.classify import judge  # noqa: E402
+from lstm_desktop.core.classify import judge, stroke_limit  # noqa: E402
 from lstm_desktop.core.inference import predict_probabilities  # noqa: E402
 from lstm_desktop.core.preprocess import preprocess, to_model_input  # noqa: E402
 from lstm_desktop.core.resources import shipped_model_path  # noqa: E402
@@ -56,11 +56,12 @@ def _images(digits, keep: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(out), np.asarray(labels)
 
 
-def _unsure(model, images: np.ndarray, labels: np.ndarray, kept: list, ckpt) -> tuple[np.ndarray, np.ndarray]:
+def _unsure(ckpt, images: np.ndarray, labels: np.ndarray, kept: list) -> tuple[np.ndarray, np.ndarray]:
     """(read right, shown unsure) per drawing, by the pad's and classify's one rule (classify.judge)."""
-    probs = predict_probabilities(model, to_model_input(images, ckpt.mean, ckpt.std))
-    flags = np.array([pre is None or judge(pre, p, max(s.width for s in d.strokes), CANVAS_SIZE, d.strokes).unsure
-                      for (d, pre), p in zip(kept, probs)])
+    probs = predict_probabilities(ckpt.model, to_model_input(images, ckpt.mean, ckpt.std))
+    widest = stroke_limit(ckpt)
+    flags = np.array([pre is None or judge(pre, p, max(s.width for s in d.strokes), CANVAS_SIZE, d.strokes,
+                                           widest).unsure for (d, pre), p in zip(kept, probs)])
     return probs.argmax(1) == labels, flags
 
 
@@ -133,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                "given_misread": int(round((1 - given) * len(train_y))),
                "before_by_digit": _by_digit(base.model, test_x, test_y, base),
                "after_by_digit": _by_digit(result.checkpoint.model, test_x, test_y, base)}
-        for when, model in (("before", base.model), ("after", result.checkpoint.model)):
-            ok, flagged = _unsure(model, test_x, test_y, kept, base)
+        for when, ckpt in (("before", base), ("after", result.checkpoint)):
+            ok, flagged = _unsure(ckpt, test_x, test_y, kept)
             row[f"unsure_{when}"] = {"wrong": int((~ok).sum()), "wrong_flagged": int((flagged & ~ok).sum()),
                                      "right": int(ok.sum()), "right_flagged": int((flagged & ok).sum())}
         if mnist is not None and len(rows) < args.mnist_writers:

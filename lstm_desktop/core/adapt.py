@@ -48,6 +48,7 @@ from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.core.handwriting_augment import HandwritingSettings
 from lstm_desktop.core.inference import torch_threads
 from lstm_desktop.core.optim import Adam
+from lstm_desktop.core.preprocess import estimate_stroke_width
 
 Progress = Callable[[float, str], None]
 ShouldStop = Callable[[], bool]
@@ -205,6 +206,8 @@ def adapt_model(base: Checkpoint, images: np.ndarray, labels: np.ndarray,
             "misread": [int(labels[i]) for i in misread],
             "settings": asdict(settings), "base_info": {k: v for k, v in base.info.items() if k != "base_info"}}
     info["prototypes"] = model.spec.prototypes
+    # the widest stroke it learned from: classify.stroke_limit no longer calls such strokes "too thick"
+    info["widest_stroke"] = round(max(estimate_stroke_width(img) for img in images), 3)
     ckpt = Checkpoint(model, model.spec, base.config, None, {}, base.mean, base.std, info)
     report(1.0, f"adapted to {len(labels)} drawings in {seconds:.1f} s")
     return AdaptResult(ckpt, seconds, steps, int(len(labels)), source, user_acc, misread)

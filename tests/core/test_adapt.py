@@ -268,3 +268,14 @@ def test_remembered_drawings_read_the_writers_other_drawings_better_than_the_fin
     alone = adapt_model(base, x, y, replace(AdaptSettings(), prototypes=False)).checkpoint.model
     remembering = adapt_model(base, x, y).checkpoint.model
     assert _accuracy(remembering, test_x, test_y, base) >= _accuracy(alone, test_x, test_y, base) + 0.03
+
+
+def test_an_adapted_model_keeps_the_widest_stroke_it_learned_from(base, writer_data):
+    from lstm_desktop.core.classify import stroke_limit
+    from lstm_desktop.core.preprocess import estimate_stroke_width
+
+    (x, y), _ = writer_data
+    ckpt = adapt_model(base, x, y, FAST).checkpoint
+    widest = max(estimate_stroke_width(img) for img in x)
+    assert ckpt.info["widest_stroke"] == pytest.approx(widest, abs=1e-3)
+    assert stroke_limit(ckpt) >= stroke_limit(base)

@@ -71,3 +71,18 @@ def test_classify_text_shows_no_confidence_next_to_not_a_digit(tmp_path, shipped
     sure = FileResult("x.png", judge(preprocess(render_strokes(generate_digits(1)[0].strokes), polarity="ink"),
                                      np.eye(10)[3]).prediction)
     assert "(100.0%)" in sure.to_text()
+
+
+def test_stroke_limit_is_mnists_unless_a_model_learned_from_thicker_drawings(shipped):
+    from dataclasses import replace
+
+    from lstm_desktop.core.classify import stroke_limit
+    from lstm_desktop.core.preprocess import MAX_STROKE_WIDTH
+
+    assert stroke_limit(None) == stroke_limit(shipped) == MAX_STROKE_WIDTH
+    for widest, limit in ((8.0, 8.0 * 1.15), (3.0, MAX_STROKE_WIDTH), (100.0, 2 * MAX_STROKE_WIDTH),
+                          ("9", MAX_STROKE_WIDTH), (float("nan"), MAX_STROKE_WIDTH), (True, MAX_STROKE_WIDTH)):
+        assert stroke_limit(replace(shipped, info={"widest_stroke": widest})) == pytest.approx(limit)
+    thick = preprocess(render_strokes([Stroke([(100, 120), (160, 150)], 24)]), polarity="ink")
+    assert judge(thick, np.eye(10)[1], 24, 280).doubt == "too thick"
+    assert judge(thick, np.eye(10)[1], 24, 280, max_width=2 * MAX_STROKE_WIDTH).doubt is None
