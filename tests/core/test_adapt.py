@@ -251,6 +251,9 @@ def test_an_adapted_model_remembers_the_drawings_and_keeps_them_in_its_file(base
     result = adapt_model(base, x, y, FAST)
     ckpt = result.checkpoint
     assert ckpt.spec.prototypes == len(y) == ckpt.info["prototypes"] and ckpt.spec is ckpt.model.spec
+    from lstm_desktop.core.kernel_step import supports
+
+    assert supports(base.model) and not supports(ckpt.model)  # the C kernel computes no remembered drawings
     saved = load_checkpoint(save_checkpoint(tmp_path / "mine.pt", ckpt))
     assert saved.spec.prototypes == len(y)
     inputs = to_model_input(test_x, base.mean, base.std)
