@@ -125,12 +125,15 @@ class Verdict:
 def judge(pre: Preprocessed, probabilities, pen_width: float | None = None, canvas_size: int | None = None,
           strokes=None, max_width: float = MAX_STROKE_WIDTH) -> Verdict:
     """The one rule for "unsure", used by the pad and `lstm-desktop classify` alike: a doubtful input
-    (input_doubt, then shape_doubt: a dash; a scribble when the strokes are known), else a top
+    (input_doubt, then shape_doubt: a dash; a scribble when the strokes are known and the model is not
+    near certain: a shaky digit is read at 0.99 and more), else a top
     probability under UNSURE_BELOW. max_width: stroke_limit of the model that gave the probabilities."""
     from lstm_desktop.core.non_digits import shape_doubt
 
-    doubt = input_doubt(pre, pen_width, canvas_size, max_width) or shape_doubt(pre.bbox, strokes)
-    return Verdict(interpret(probabilities), doubt)
+    prediction = interpret(probabilities)
+    doubt = (input_doubt(pre, pen_width, canvas_size, max_width)
+             or shape_doubt(pre.bbox, strokes, prediction.confidence))
+    return Verdict(prediction, doubt)
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,21 @@ def test_stroke_limit_is_mnists_unless_a_model_learned_from_thicker_drawings(shi
     thick = preprocess(render_strokes([Stroke([(100, 120), (160, 150)], 24)]), polarity="ink")
     assert judge(thick, np.eye(10)[1], 24, 280).doubt == "too thick"
     assert judge(thick, np.eye(10)[1], 24, 280, max_width=2 * MAX_STROKE_WIDTH).doubt is None
+
+
+def test_a_path_that_looks_scribbled_but_is_read_near_certainly_is_a_shaky_digit_a_dash_never_is():
+    from lstm_desktop.core.non_digits import SHAKY_DIGIT_CONFIDENCE
+
+    scribble = next(n for n in generate_non_digits(30, seed=11) if n.kind == "scribble" and shape_doubt(
+        (0, 0, 10, 10), n.strokes) is not None)
+    pre = preprocess(render_strokes(scribble.strokes), polarity="ink")
+    pen = max(s.width for s in scribble.strokes)
+    unsure = np.full(10, (1 - 0.9) / 9)
+    unsure[8] = 0.9
+    near_certain = np.full(10, (1 - SHAKY_DIGIT_CONFIDENCE) / 9)
+    near_certain[8] = SHAKY_DIGIT_CONFIDENCE
+    assert judge(pre, unsure, pen, CANVAS_SIZE, scribble.strokes).doubt == "not a digit"
+    assert judge(pre, near_certain, pen, CANVAS_SIZE, scribble.strokes).doubt is None
+    dash = [Stroke(np.stack([np.linspace(40, 240, 40), np.full(40, 140.0)], 1), 10)]
+    assert judge(preprocess(render_strokes(dash), polarity="ink"), np.eye(10)[1], 10, CANVAS_SIZE, dash).doubt == \
+        "not a digit"
