@@ -10,12 +10,13 @@ against the base model's.
 
 With --hard, the writers have the harder hands of the stroke evaluation's hard set (shaky, reversed
 stroke order, hairline to marker pens, strong slants, tiny to huge). Printed too: accuracy by digit
-before and after (all writers together), and how many of the drawings given are still misread after
+before and after (all writers together), how many of the wrong and of the right answers "unsure"
+flags before and after (the pad's and classify's one rule, core.classify.judge), and how many of the drawings given are still misread after
 adapting (the ones a user corrected must be read right; core.adapt repairs them or says so).
 
     python benchmarks/adapt_eval.py [--model CHECKPOINT] [--writers 10] [--per-digit 3] [--hard]
         [--train all|head] [--l2sp 0.01] [--distill 1.0] [--replay-ce 0.5] [--replay synthetic|mnist]
-        [--epochs 40] [--mnist-writers 3] [--data-dir ../shared/data/mnist] [--json FILE]
+        [--epochs 40] [--no-prototypes] [--mnist-writers 3] [--data-dir ../shared/data/mnist] [--json FILE]
 """
 
 from __future__ import annotations
@@ -34,21 +35,34 @@ if str(ROOT) not in sys.path:
 
 from lstm_desktop.core.drawing.adapt import AdaptSettings, adapt_model  # noqa: E402
 from lstm_desktop.core.models.checkpoint import load_checkpoint  # noqa: E402
+from lstm_desktop.core.drawing.classify import judge, stroke_limit  # noqa: E402
 from lstm_desktop.core.drawing.inference import predict_probabilities  # noqa: E402
 from lstm_desktop.core.drawing.preprocess import preprocess, to_model_input  # noqa: E402
 from lstm_desktop.core.files.resources import shipped_model_path  # noqa: E402
-from lstm_desktop.core.drawing.strokes import StrokeRaster  # noqa: E402
+from lstm_desktop.core.drawing.strokes import CANVAS_SIZE, StrokeRaster  # noqa: E402
 from lstm_desktop.core.data.synthetic_digits import make_writer  # noqa: E402
 
 
-def _images(digits) -> tuple[np.ndarray, np.ndarray]:
+def _images(digits, keep: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Model-ready images and labels; keep (a list) receives (digit, Preprocessed) for judge()."""
     raster = StrokeRaster()
     out, labels = [], []
     for d in digits:
         pre = preprocess(raster.render(d.strokes), polarity="ink")
         out.append(pre.image if pre is not None else np.zeros((28, 28), np.float32))
         labels.append(d.label)
+        if keep is not None:
+            keep.append((d, pre))
     return np.stack(out), np.asarray(labels)
+
+
+def _unsure(ckpt, images: np.ndarray, labels: np.ndarray, kept: list) -> tuple[np.ndarray, np.ndarray]:
+    """(read right, shown unsure) per drawing, by the pad's and classify's one rule (classify.judge)."""
+    probs = predict_probabilities(ckpt.model, to_model_input(images, ckpt.mean, ckpt.std))
+    widest = stroke_limit(ckpt)
+    flags = np.array([pre is None or judge(pre, p, max(s.width for s in d.strokes), CANVAS_SIZE, d.strokes,
+                                           widest).unsure for (d, pre), p in zip(kept, probs)])
+    return probs.argmax(1) == labels, flags
 
 
 def _accuracy(model, images: np.ndarray, labels: np.ndarray, mean: float, std: float) -> float:
@@ -88,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replay-batch", type=int, default=AdaptSettings.replay_batch)
     ap.add_argument("--lr", type=float, default=AdaptSettings.lr)
     ap.add_argument("--epochs", type=int, default=AdaptSettings.epochs)
+    ap.add_argument("--no-prototypes", action="store_true", help="the fine-tune alone (no remembered drawings)")
     ap.add_argument("--mnist-writers", type=int, default=3, help="adapted models scored on MNIST test (0: none)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--json", default=None, metavar="FILE")
@@ -100,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     base = load_checkpoint(path)
     settings = replace(AdaptSettings(), train=args.train, l2sp=args.l2sp, distill=args.distill,
                        replay_ce=args.replay_ce, replay=args.replay, lr=args.lr, epochs=args.epochs,
-                       replay_batch=args.replay_batch)
+                       replay_batch=args.replay_batch, prototypes=not args.no_prototypes)
     print(f"model {path}; settings {settings}")
     mnist = _mnist_test(args.data_dir) if args.mnist_writers else None
     base_mnist = _accuracy(base.model, *mnist, base.mean, base.std) if mnist is not None else None
@@ -108,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     for w in range(args.first_writer, args.first_writer + args.writers):
         writer = make_writer(w, args.failure_share, hard=args.hard)
         train_x, train_y = _images(writer.digits(args.per_digit, seed=1))
-        test_x, test_y = _images(writer.digits(args.test_per_digit, seed=2))
+        kept: list = []
+        test_x, test_y = _images(writer.digits(args.test_per_digit, seed=2), kept)
         before = _accuracy(base.model, test_x, test_y, base.mean, base.std)
         result = adapt_model(base, train_x, train_y, settings, data_dir=args.data_dir)
         after = _accuracy(result.checkpoint.model, test_x, test_y, base.mean, base.std)
@@ -118,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                "given_misread": int(round((1 - given) * len(train_y))),
                "before_by_digit": _by_digit(base.model, test_x, test_y, base),
                "after_by_digit": _by_digit(result.checkpoint.model, test_x, test_y, base)}
+        for when, ckpt in (("before", base), ("after", result.checkpoint)):
+            ok, flagged = _unsure(ckpt, test_x, test_y, kept)
+            row[f"unsure_{when}"] = {"wrong": int((~ok).sum()), "wrong_flagged": int((flagged & ~ok).sum()),
+                                     "right": int(ok.sum()), "right_flagged": int((flagged & ok).sum())}
         if mnist is not None and len(rows) < args.mnist_writers:
             row["mnist"] = _accuracy(result.checkpoint.model, *mnist, base.mean, base.std)
         rows.append(row)
@@ -139,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{np.mean([r['after_by_digit'][k] for r in rows]) * 100:.1f}" for k in range(10)))
     print(f"drawings given and still misread after adapting: {sum(r['given_misread'] for r in rows)} of "
           f"{sum(r['examples'] for r in rows)} (writers with any: {sum(1 for r in rows if r['given_misread'])})")
+    for when in ("before", "after"):
+        u = {k: sum(r[f"unsure_{when}"][k] for r in rows) for k in ("wrong", "wrong_flagged", "right", "right_flagged")}
+        print(f"unsure {when} adapting: flags {u['wrong_flagged']} of {u['wrong']} wrong answers "
+              f"({u['wrong_flagged'] / max(u['wrong'], 1) * 100:.1f}%) and {u['right_flagged']} of {u['right']} right "
+              f"ones ({u['right_flagged'] / max(u['right'], 1) * 100:.2f}%)")
     m = [r["mnist"] for r in rows if "mnist" in r]
     if m and base_mnist is not None:
         print(f"MNIST test: base {base_mnist * 100:.2f}%, adapted {', '.join(f'{x * 100:.2f}%' for x in m)} "

@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from lstm_desktop.core.models.checkpoint import load_checkpoint  # noqa: E402
-from lstm_desktop.core.drawing.classify import UNSURE_BELOW, judge  # noqa: E402
+from lstm_desktop.core.drawing.classify import UNSURE_BELOW, judge, stroke_limit  # noqa: E402
 from lstm_desktop.core.drawing.inference import predict_probabilities  # noqa: E402
 from lstm_desktop.core.drawing.preprocess import preprocess, textbook_preprocess  # noqa: E402
 from lstm_desktop.core.files.resources import shipped_model_path  # noqa: E402
@@ -206,7 +206,8 @@ def _evaluate_set(args, ckpt, model, templates: str) -> tuple[dict, list, np.nda
         top = ", ".join(f"{t}->{p} x{c}" for (t, p), c in pairs.most_common(args.top_confusions))
         print(f"\nconfusions, {name} (true->predicted): {top or 'none'}")
 
-    verdicts = [judge(pre, p, max(x.width for x in d.strokes), CANVAS_SIZE, d.strokes) if pre is not None else None
+    widest = stroke_limit(ckpt)
+    verdicts = [judge(pre, p, max(x.width for x in d.strokes), CANVAS_SIZE, d.strokes, widest) if pre is not None else None
                 for d, pre, p in zip(digits, pres, app_probs)]
     doubts = [v.doubt if v is not None else "empty" for v in verdicts]
     unsure = np.array([v is None or v.unsure for v in verdicts])

@@ -38,7 +38,8 @@ def verdicts(items, model, mean, std, use_shape: bool):
         pred = interpret(probs[k])
         k += 1
         pen = max(s.width for s in strokes)
-        doubt = input_doubt(pre, pen, CANVAS_SIZE) or (shape_doubt(pre.bbox, strokes) if use_shape else None)
+        doubt = input_doubt(pre, pen, CANVAS_SIZE) or (shape_doubt(pre.bbox, strokes, pred.confidence)
+                                                       if use_shape else None)
         out.append((doubt is not None or pred.unsure, pred.digit))
     return out
 

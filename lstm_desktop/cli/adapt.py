@@ -81,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
                "seconds": round(result.seconds, 3), "steps": result.steps, "out": str(out),
                "base": result.checkpoint.info.get("base"), "replay": result.replay_source,
                "accuracy_before": round(before, 6), "accuracy_after": round(result.final_user_accuracy, 6),
-               "all_read_right": result.all_read_right,
+               "all_read_right": result.all_read_right, "remembered": result.checkpoint.spec.prototypes,
                "misread": [examples.files[i] for i in result.misread]}
     print(f"adapted {summary['base']} to {len(examples)} drawings of {len(counts)} digits in "
           f"{result.seconds:.1f} s; on these drawings {before * 100:.1f}% before, "
-          f"{result.final_user_accuracy * 100:.1f}% after; saved {out}")
+          f"{result.final_user_accuracy * 100:.1f}% after (it remembers them: "
+          f"{result.checkpoint.spec.prototypes} drawings); saved {out}")
     if not result.all_read_right:
         print(misread_message(examples.labels, result.misread, "adapt again"))
         for i in result.misread:

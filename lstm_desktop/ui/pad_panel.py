@@ -19,7 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
-from lstm_desktop.core.drawing.classify import Prediction, Verdict, interpret, judge, model_input_problem
+from lstm_desktop.core.drawing.classify import Prediction, Verdict, interpret, judge, model_input_problem, stroke_limit
 from lstm_desktop.core.training.control import LatestValue
 from lstm_desktop.core.data.image_sets import MEAN, STD
 from lstm_desktop.core.errors import ImageError
@@ -68,6 +68,7 @@ class PadPanel(QWidget):
         self._prediction: Prediction | None = None
         self._probabilities: np.ndarray | None = None
         self._doubt: str | None = None
+        self._stroke_limit = stroke_limit(None)  # the model's: the widest stroke judge does not call too thick
         self._verdict: Verdict | None = None
         self._input: np.ndarray | None = None
         self._last_dir = ""
@@ -82,6 +83,7 @@ class PadPanel(QWidget):
         from lstm_desktop.core.drawing.inference import inference_copy
 
         self._model = None
+        self._stroke_limit = stroke_limit(checkpoint)
         self._model_problem = None
         self._model_label = label or ""
         if checkpoint is None:
@@ -332,7 +334,7 @@ class PadPanel(QWidget):
                                  "No model yet: train one or open a checkpoint to see predictions.")
             return
         verdict = judge(pre, probs, pen or None, self.pad.canvas_size if pen else None,
-                        self.pad.strokes() if pen else None)
+                        self.pad.strokes() if pen else None, self._stroke_limit)
         doubt = DOUBTS.get(verdict.doubt, verdict.doubt) if verdict.doubt else None
         if doubt is None and prediction.unsure:
             doubt = (f"Unsure: maybe {prediction.digit} ({prediction.confidence * 100:.0f}%) "

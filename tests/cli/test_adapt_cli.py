@@ -36,6 +36,7 @@ def test_adapt_writes_an_adapted_model_and_a_json_summary(drawings, tmp_path, ca
     assert 0.0 <= summary["accuracy_before"] <= 1.0 and summary["accuracy_after"] >= summary["accuracy_before"]
     ckpt = load_checkpoint(out)
     assert ckpt.info["adapted"] is True and ckpt.info["examples"] == 20
+    assert summary["remembered"] == ckpt.spec.prototypes == 20  # the drawings, as nearest prototypes
     assert "adapted digits-lstm.pt to 20 drawings" in lines[0]
 
 

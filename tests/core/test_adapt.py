@@ -201,11 +201,18 @@ def test_the_drawing_just_corrected_is_read_as_its_digit_after_adapting(base):
 
 def test_a_short_fine_tune_is_repaired_until_the_corrected_drawing_is_right(base):
     x, y = _corrected_case()
-    short = replace(FAST, epochs=1, min_steps=1)
+    short = replace(FAST, epochs=1, min_steps=1, prototypes=False)  # the repair steps alone
     unrepaired = adapt_model(base, x, y, replace(short, repair_steps=0))
     assert not unrepaired.all_read_right and 0 in unrepaired.misread  # the fine-tune alone is not enough
     repaired = adapt_model(base, x, y, short)
     assert repaired.all_read_right and repaired.steps > unrepaired.steps
+
+
+def test_remembering_the_drawings_reads_the_corrected_one_even_after_a_one_step_fine_tune(base):
+    x, y = _corrected_case()
+    result = adapt_model(base, x, y, replace(FAST, epochs=1, min_steps=1, repair_steps=0))
+    after = predict_probabilities(result.checkpoint.model, to_model_input(x, base.mean, base.std))
+    assert result.all_read_right and (after.argmax(1) == y).all() and after[0, 1] >= AdaptSettings.repair_below
 
 
 def test_drawings_it_cannot_learn_are_reported_not_hidden(base, writer_data):
@@ -216,3 +223,62 @@ def test_drawings_it_cannot_learn_are_reported_not_hidden(base, writer_data):
     assert not result.all_read_right and result.misread
     assert result.final_user_accuracy < 1.0
     assert set(result.checkpoint.info["misread"]) <= {3, 8}
+
+
+# -- remembered drawings (nearest prototypes) ----------------------------------------------------
+
+def test_a_remembered_drawing_is_read_as_labelled_and_unlike_digits_are_left_alone(base):
+    x, y = _corrected_case()  # x[0]: a 1 the shipped model reads as 7
+    model = base.model
+    inputs = torch.tensor(to_model_input(x, base.mean, base.std))
+    with torch.no_grad():
+        summary = model.summarize(*model.recurrent(inputs))[0]
+    remembering = type(model)(model.spec)
+    remembering.load_state_dict(model.state_dict())
+    remembering.set_prototypes(summary[:1], torch.tensor([1]))
+    assert remembering.spec.prototypes == 1
+    before = predict_probabilities(model, inputs.numpy())
+    after = predict_probabilities(remembering, inputs.numpy())
+    assert before[0].argmax() == 7 and after[0].argmax() == 1 and after[0, 1] > 0.99
+    assert np.allclose(after[3:], before[3:], atol=1e-6)  # the 0s are nothing like it: untouched
+    remembering.set_prototypes(None)
+    assert remembering.spec.prototypes == 0 and "proto_features" not in remembering.state_dict()
+    assert np.allclose(predict_probabilities(remembering, inputs.numpy()), before, atol=1e-6)
+
+
+def test_an_adapted_model_remembers_the_drawings_and_keeps_them_in_its_file(base, writer_data, tmp_path):
+    (x, y), (test_x, test_y) = writer_data
+    result = adapt_model(base, x, y, FAST)
+    ckpt = result.checkpoint
+    assert ckpt.spec.prototypes == len(y) == ckpt.info["prototypes"] and ckpt.spec is ckpt.model.spec
+    from lstm_desktop.core.steps.kernel_step import supports
+
+    assert supports(base.model) and not supports(ckpt.model)  # the C kernel computes no remembered drawings
+    saved = load_checkpoint(save_checkpoint(tmp_path / "mine.pt", ckpt))
+    assert saved.spec.prototypes == len(y)
+    inputs = to_model_input(test_x, base.mean, base.std)
+    assert np.allclose(predict_probabilities(saved.model, inputs), predict_probabilities(ckpt.model, inputs),
+                       atol=1e-6)
+    again = adapt_model(saved, x[y < 5], y[y < 5], FAST)  # an adapted base: these drawings replace its own
+    assert again.checkpoint.spec.prototypes == int((y < 5).sum())
+    alone = adapt_model(base, x, y, replace(FAST, prototypes=False)).checkpoint
+    assert alone.spec.prototypes == 0 and "proto_features" not in alone.model.state_dict()
+
+
+def test_remembered_drawings_read_the_writers_other_drawings_better_than_the_fine_tune_alone(base):
+    w = make_writer(7, 0.7, hard=True)  # benchmarks/adapt_eval.py --hard: the hardest of writers 0-9
+    (x, y), (test_x, test_y) = _images(w.digits(3, seed=1)), _images(w.digits(6, seed=2))
+    alone = adapt_model(base, x, y, replace(AdaptSettings(), prototypes=False)).checkpoint.model
+    remembering = adapt_model(base, x, y).checkpoint.model
+    assert _accuracy(remembering, test_x, test_y, base) >= _accuracy(alone, test_x, test_y, base) + 0.03
+
+
+def test_an_adapted_model_keeps_the_widest_stroke_it_learned_from(base, writer_data):
+    from lstm_desktop.core.drawing.classify import stroke_limit
+    from lstm_desktop.core.drawing.preprocess import estimate_stroke_width
+
+    (x, y), _ = writer_data
+    ckpt = adapt_model(base, x, y, FAST).checkpoint
+    widest = max(estimate_stroke_width(img) for img in x)
+    assert ckpt.info["widest_stroke"] == pytest.approx(widest, abs=1e-3)
+    assert stroke_limit(ckpt) >= stroke_limit(base)

@@ -71,3 +71,36 @@ def test_classify_text_shows_no_confidence_next_to_not_a_digit(tmp_path, shipped
     sure = FileResult("x.png", judge(preprocess(render_strokes(generate_digits(1)[0].strokes), polarity="ink"),
                                      np.eye(10)[3]).prediction)
     assert "(100.0%)" in sure.to_text()
+
+
+def test_stroke_limit_is_mnists_unless_a_model_learned_from_thicker_drawings(shipped):
+    from dataclasses import replace
+
+    from lstm_desktop.core.drawing.classify import stroke_limit
+    from lstm_desktop.core.drawing.preprocess import MAX_STROKE_WIDTH
+
+    assert stroke_limit(None) == stroke_limit(shipped) == MAX_STROKE_WIDTH
+    for widest, limit in ((8.0, 8.0 * 1.15), (3.0, MAX_STROKE_WIDTH), (100.0, 2 * MAX_STROKE_WIDTH),
+                          ("9", MAX_STROKE_WIDTH), (float("nan"), MAX_STROKE_WIDTH), (True, MAX_STROKE_WIDTH)):
+        assert stroke_limit(replace(shipped, info={"widest_stroke": widest})) == pytest.approx(limit)
+    thick = preprocess(render_strokes([Stroke([(100, 120), (160, 150)], 24)]), polarity="ink")
+    assert judge(thick, np.eye(10)[1], 24, 280).doubt == "too thick"
+    assert judge(thick, np.eye(10)[1], 24, 280, max_width=2 * MAX_STROKE_WIDTH).doubt is None
+
+
+def test_a_path_that_looks_scribbled_but_is_read_near_certainly_is_a_shaky_digit_a_dash_never_is():
+    from lstm_desktop.core.drawing.non_digits import SHAKY_DIGIT_CONFIDENCE
+
+    scribble = next(n for n in generate_non_digits(30, seed=11) if n.kind == "scribble" and shape_doubt(
+        (0, 0, 10, 10), n.strokes) is not None)
+    pre = preprocess(render_strokes(scribble.strokes), polarity="ink")
+    pen = max(s.width for s in scribble.strokes)
+    unsure = np.full(10, (1 - 0.9) / 9)
+    unsure[8] = 0.9
+    near_certain = np.full(10, (1 - SHAKY_DIGIT_CONFIDENCE) / 9)
+    near_certain[8] = SHAKY_DIGIT_CONFIDENCE
+    assert judge(pre, unsure, pen, CANVAS_SIZE, scribble.strokes).doubt == "not a digit"
+    assert judge(pre, near_certain, pen, CANVAS_SIZE, scribble.strokes).doubt is None
+    dash = [Stroke(np.stack([np.linspace(40, 240, 40), np.full(40, 140.0)], 1), 10)]
+    assert judge(preprocess(render_strokes(dash), polarity="ink"), np.eye(10)[1], 10, CANVAS_SIZE, dash).doubt == \
+        "not a digit"

@@ -181,7 +181,7 @@ def test_unreadable_data_is_a_message_for_a_normal_user(what, tmp_path, small_mn
         os.chmod(raw, 0o700 if what == "folder" else 0o755)
         for name in NAMES:
             os.chmod(raw / name, 0o600 if what == "file" else 0o644)
-        code = ("from pathlib import Path\nfrom lstm_desktop.core.data.image_sets import mnist_files as M\n"
+        code = ("from pathlib import Path\nfrom lstm_desktop.core.data import mnist_files as M\n"
                 "from lstm_desktop.core.errors import DataError\n"
                 f"M.MNIST_FILES.update({M.MNIST_FILES!r})\n"
                 f"print('missing:', M.missing_mnist_files(Path({str(root)!r})))\n"

@@ -73,3 +73,23 @@ def test_a_very_shaky_but_legible_digit_is_read_not_called_a_scribble(qtbot, pan
         assert "does not look like a digit" not in panel.status_text(), d.label
         if not panel.verdict.rated:
             assert "%" not in panel.confidence_label.text()
+
+
+def test_a_model_adapted_to_a_thick_pen_no_longer_calls_that_pen_too_thick_on_the_pad_and_in_classify(
+        tmp_path, panel, shipped):
+    from dataclasses import replace
+
+    from lstm_desktop.core.data.synthetic_digits import make_writer
+
+    digit = make_writer(7, 0.7, hard=True).digits(1, seed=2)[3]  # a marker-pen hand (adapt_eval --hard writer 7)
+    path = _png(tmp_path / "thick.png", render_strokes(digit.strokes))
+    adapted = replace(shipped, info={**shipped.info, "widest_stroke": 9.0})  # as core/drawing/adapt.py stores it
+    for ckpt, doubt in ((shipped, "too thick"), (adapted, None)):
+        panel.set_model(ckpt, "model")
+        panel.clear()
+        panel.set_pen_width(digit.strokes[0].width)
+        replay_strokes(panel.pad, digit.strokes)
+        assert panel.settle(5000) and panel.verdict.doubt == doubt
+        assert panel.load_image_file(path) and panel.settle(5000)
+        (result,) = classify_files([path], ckpt)
+        assert result.doubt == panel.verdict.doubt == doubt

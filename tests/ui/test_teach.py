@@ -84,6 +84,7 @@ def test_the_drawing_just_corrected_is_read_right_after_adapt(qtbot, window):
         draw(window, d)
         qtbot.mouseClick(row.digit_buttons[d.label], Qt.MouseButton.LeftButton)
     assert _adapt(qtbot, window) > 0
+    assert window.pad_panel._model.spec.prototypes == 5  # the pad's copy remembers the 5 drawings
     draw(window, corrected)
     assert window.pad_panel.prediction.digit == 1
     assert "reads all 5 of your drawings" in window.error_banner.text

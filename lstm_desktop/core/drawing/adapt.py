@@ -16,6 +16,13 @@ as drawn and distorted, next to the others and the replay digits, until they are
 `misread_message`), never hidden behind "it reads your handwriting better". A few drawings get
 at least `min_steps` steps: 40 passes over 5 drawings are only 40 steps, too few to move a 7 to a 1.
 
+The adapted model also *remembers* the drawings (`prototypes`, on by default): their summary
+vectors, the features its output layer reads, are stored in the model (LSTMClassifier.
+set_prototypes), and a drawing close to one of them gets its digit's logit raised. Three drawings
+of a shape teach the fine-tune a little; the remembered drawings read that shape again at once.
+They are stored after the fine-tune and again after every round of repair, so the check of the
+drawings is made with exactly the model that is saved.
+
 The result is a new Checkpoint; the base is never modified. Deterministic for a seed (one torch
 thread). `progress(fraction, message)` is called after every step; `should_stop()` is polled
 before every step and ends the run with AdaptCancelled.
@@ -41,6 +48,7 @@ from lstm_desktop.core.errors import LstmDesktopError
 from lstm_desktop.core.data.handwriting_augment import HandwritingSettings
 from lstm_desktop.core.drawing.inference import torch_threads
 from lstm_desktop.core.training.optim import Adam
+from lstm_desktop.core.drawing.preprocess import estimate_stroke_width
 
 Progress = Callable[[float, str], None]
 ShouldStop = Callable[[], bool]
@@ -82,6 +90,7 @@ class AdaptSettings:
     repair_replay: int = 3  # repair steps rehearse this many times more replay digits than fine-tune steps
     repair_lr: float = 5e-4  # half the fine-tune's: on the hard writer 0 as good on MNIST, its other drawings better
     repair_below: float = UNSURE_BELOW  # repair also drawings read right but not surely (the pad would say unsure)
+    prototypes: bool = True  # remember the drawings as nearest prototypes next to the fine-tune
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -196,7 +205,10 @@ def adapt_model(base: Checkpoint, images: np.ndarray, labels: np.ndarray,
             "seconds": round(seconds, 3), "steps": steps, "replay": source,
             "misread": [int(labels[i]) for i in misread],
             "settings": asdict(settings), "base_info": {k: v for k, v in base.info.items() if k != "base_info"}}
-    ckpt = Checkpoint(model, base.spec, base.config, None, {}, base.mean, base.std, info)
+    info["prototypes"] = model.spec.prototypes
+    # the widest stroke it learned from: classify.stroke_limit no longer calls such strokes "too thick"
+    info["widest_stroke"] = round(max(estimate_stroke_width(img) for img in images), 3)
+    ckpt = Checkpoint(model, model.spec, base.config, None, {}, base.mean, base.std, info)
     report(1.0, f"adapted to {len(labels)} drawings in {seconds:.1f} s")
     return AdaptResult(ckpt, seconds, steps, int(len(labels)), source, user_acc, misread)
 
@@ -231,7 +243,7 @@ def _features(model, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def _head(model, out: torch.Tensor, h_n: torch.Tensor) -> torch.Tensor:
     """Logits from the recurrent layer's results: the part of the model a head-only run trains."""
     summary, _ = model.summarize(out, h_n.transpose(0, 1))
-    return model.fc(model.head_dropout(summary))
+    return model.head(summary)
 
 
 class _Trainer:
@@ -248,6 +260,7 @@ class _Trainer:
         self.replay_y = torch.from_numpy(np.array(replay[1], dtype=np.int64))
         teacher = copy.deepcopy(base.model).cpu().eval()  # the pad may be using base.model meanwhile: never touch it
         self.model = copy.deepcopy(teacher)
+        self.model.set_prototypes(None)  # an adapted base's drawings: these drawings replace them (remember)
         self.head_only = settings.train == "head"
         with torch.no_grad():
             self.teacher_logits = torch.cat([teacher(self.replay_x[i:i + 256]) for i in range(0, len(self.replay_x), 256)])
@@ -287,6 +300,18 @@ class _Trainer:
         self.opt.step()
         return float(loss.detach())
 
+    def remember(self) -> None:
+        """Store the drawings' summary vectors, as the model now computes them, as its prototypes."""
+        if not self.s.prototypes:
+            return
+        model = self.model
+        model.eval()
+        with torch.no_grad():
+            out, h_n = _features(model, self.user_x)
+            summary, _ = model.summarize(out, h_n.transpose(0, 1))
+        model.set_prototypes(summary, self.user_y)
+        model.train()
+
     def misread(self, below: float = 0.0) -> np.ndarray:
         """Indices of the user's (undistorted) drawings the model now reads as another digit, or
         gives their own digit a probability under `below`."""
@@ -317,6 +342,7 @@ def _fit(base: Checkpoint, images: np.ndarray, labels: np.ndarray, replay: tuple
         loss = tr.step(augment_batch(tr.user_x[part], tr.gen, USER_AUGMENT, labels=tr.user_y[part]), tr.user_y[part])
         sched.step()
         report((step + 1) / total * 0.98, f"step {step + 1}/{steps}, loss {loss:.3f}")
+    tr.remember()
     weak = tr.misread(settings.repair_below)
     repair = _repair(tr, weak, steps, total, report, stop) if len(weak) else 0
     wrong = tr.misread()
@@ -347,5 +373,6 @@ def _repair(tr: _Trainer, wrong: np.ndarray, done: int, total: int, report: Prog
             loss = tr.step(ub, tr.user_y[idx], s.repair_replay)
             taken += 1
             report((done + taken) / total * 0.98, f"fixing {len(wrong)} drawing(s) still misread, loss {loss:.3f}")
+        tr.remember()  # the features moved: the model saved remembers them as it now computes them
         wrong = tr.misread(s.repair_below)
     return taken

@@ -9,6 +9,7 @@ on) and runs the forward passes in batches of 256.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,22 +68,37 @@ NONFINITE_HINT = "The model's weights or normalisation are damaged; use another 
 TINY_FRACTION = 0.1  # on a canvas, ink spanning less than this share of its side is too small to read
 
 
-def input_doubt(pre: Preprocessed, pen_width: float | None = None, canvas_size: int | None = None) -> str | None:
+def input_doubt(pre: Preprocessed, pen_width: float | None = None, canvas_size: int | None = None,
+                max_width: float = MAX_STROKE_WIDTH) -> str | None:
     """Why no prediction on this input deserves trust, whatever the softmax says, or None.
 
     Softmax classifiers are confident on anything; these checks compare the input with what the
     model was trained on (MNIST): "too small" (a dot or a tick on a canvas), "too thick" (strokes
     wider for the digit's size than MNIST's widest), "too much ink" (a scribble or a filled
     shape). pen_width (drawing canvas units) gives the exact stroke width; without it it is
-    estimated from the image."""
+    estimated from the image. max_width: the widest stroke not doubted (stroke_limit of the model)."""
     if canvas_size and pre.extent < TINY_FRACTION * canvas_size:
         return "too small"
     if pre.overinked:
         return "too much ink"
     width = pen_width * pre.scale if pen_width else pre.stroke_width
-    if width > MAX_STROKE_WIDTH:
+    if width > max_width:
         return "too thick"
     return None
+
+
+ADAPTED_WIDTH_MARGIN = 1.15  # the image estimate is within about 10% of the pen's width (preprocess)
+
+
+def stroke_limit(ckpt) -> float:
+    """The widest stroke (model pixels) not doubted for this model: MNIST's widest, or, for a model
+    adapted to someone who writes with a thicker pen, the widest of the drawings it learned from
+    (core/drawing/adapt.py stores it): their strokes are no longer unlike what the model has seen."""
+    info = getattr(ckpt, "info", None)
+    widest = info.get("widest_stroke") if isinstance(info, dict) else None
+    if isinstance(widest, (int, float)) and not isinstance(widest, bool) and math.isfinite(widest):
+        return max(MAX_STROKE_WIDTH, min(float(widest) * ADAPTED_WIDTH_MARGIN, 2 * MAX_STROKE_WIDTH))
+    return MAX_STROKE_WIDTH
 
 
 NOT_A_DIGIT = ("not a digit", "too much ink")  # doubts that say the input is no digit (a dash, a scribble, a blot)
@@ -107,14 +123,17 @@ class Verdict:
 
 
 def judge(pre: Preprocessed, probabilities, pen_width: float | None = None, canvas_size: int | None = None,
-          strokes=None) -> Verdict:
+          strokes=None, max_width: float = MAX_STROKE_WIDTH) -> Verdict:
     """The one rule for "unsure", used by the pad and `lstm-desktop classify` alike: a doubtful input
-    (input_doubt, then shape_doubt: a dash; a scribble when the strokes are known), else a top
-    probability under UNSURE_BELOW."""
+    (input_doubt, then shape_doubt: a dash; a scribble when the strokes are known and the model is not
+    near certain: a shaky digit is read at 0.99 and more), else a top
+    probability under UNSURE_BELOW. max_width: stroke_limit of the model that gave the probabilities."""
     from lstm_desktop.core.drawing.non_digits import shape_doubt
 
-    doubt = input_doubt(pre, pen_width, canvas_size) or shape_doubt(pre.bbox, strokes)
-    return Verdict(interpret(probabilities), doubt)
+    prediction = interpret(probabilities)
+    doubt = (input_doubt(pre, pen_width, canvas_size, max_width)
+             or shape_doubt(pre.bbox, strokes, prediction.confidence))
+    return Verdict(prediction, doubt)
 
 
 @dataclass(frozen=True)
@@ -211,6 +230,7 @@ def classify_files(paths: Iterable[str], ckpt, batch_size: int = BATCH_SIZE) -> 
     from lstm_desktop.core.drawing.preprocess import to_model_input
 
     pending: list[tuple[str, Preprocessed | None, FileResult | None]] = []
+    widest = stroke_limit(ckpt)
 
     def flush() -> Iterator[FileResult]:
         images = [pre.image for _, pre, _ in pending if pre is not None]
@@ -227,7 +247,7 @@ def classify_files(paths: Iterable[str], ckpt, batch_size: int = BATCH_SIZE) -> 
                     yield FileResult(path, error=f"{path}: the model gave no valid probabilities (NaN or "
                                      f"infinite) for this image.", hint=NONFINITE_HINT)
                     continue
-                verdict = judge(pre, p)
+                verdict = judge(pre, p, max_width=widest)
                 yield FileResult(path, verdict.prediction, inverted=pre.inverted, doubt=verdict.doubt)
         pending.clear()
 

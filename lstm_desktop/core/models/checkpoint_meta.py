@@ -32,6 +32,8 @@ SPEC_FIELDS: dict[str, tuple[str, float, float]] = {
     "input_size": ("int", 1, 4096), "seq_len": ("int", 1, 100_000), "hidden": ("int", 1, 4096),
     "layers": ("int", 1, 16), "bidirectional": ("bool", 0, 1), "attention": ("bool", 0, 1),
     "dropout": ("float", 0.0, 0.99), "num_classes": ("int", 2, 10_000), "cell": ("cell", 0, 0),
+    "prototypes": ("int", 0, 100_000), "prototype_threshold": ("float", -1.0, 0.99),
+    "prototype_boost": ("float", 0.0, 1000.0),
 }
 DAMAGED_HINT = "The file is damaged or was edited; use another copy, or train the model again."
 

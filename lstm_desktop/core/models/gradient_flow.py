@@ -77,7 +77,7 @@ def _stepwise(model: LSTMClassifier, x: torch.Tensor) -> tuple[list[torch.Tensor
         summary = torch.cat([out[:, -1, :H], out[:, 0, H:]], dim=1)  # = cat(h_n[-2], h_n[-1])
     else:
         summary = model.summarize(out, out[:, -1].unsqueeze(0))[0]
-    return outs, model.fc(model.head_dropout(summary))
+    return outs, model.head(summary)
 
 
 def _layer_params(rnn: torch.nn.RNNBase, layer: int, direction: int) -> list[torch.Tensor | None]:

@@ -228,7 +228,7 @@ def summarize(model: LSTMClassifier, out: torch.Tensor, lengths: torch.Tensor | 
 def _head(model: LSTMClassifier, out: torch.Tensor, lengths: torch.Tensor | None = None
           ) -> tuple[torch.Tensor, torch.Tensor | None]:
     summary, weights = summarize(model, out, lengths)
-    return model.fc(model.head_dropout(summary)), weights
+    return model.head(summary), weights
 
 
 def decision_row(readout: np.ndarray, predicted: int) -> int:

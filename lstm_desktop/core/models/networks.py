@@ -3,7 +3,7 @@ with an LSTM, GRU or plain tanh RNN cell (the long-lag lab compares them)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -26,6 +26,9 @@ class ModelSpec:
     num_classes: int = 10
     cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh); the recurrent module is always `model.lstm`
     chrono_init: bool = False  # long-lag tasks: gates start remembering ~seq_len steps (see _init_chrono)
+    prototypes: int = 0  # an adapted model's remembered drawings (see LSTMClassifier.prototype_boost)
+    prototype_threshold: float = 0.8  # cosine similarity from which a remembered drawing counts
+    prototype_boost: float = 16.0  # logits added to its digit at similarity 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +69,9 @@ class LSTMClassifier(nn.Module):
                                       nn.Linear(features // 2 or 1, 1, bias=False))
         self.head_dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else nn.Identity()
         self.fc = nn.Linear(features, spec.num_classes)
+        if spec.prototypes:  # buffers, so checkpoints, copies and ONNX exports carry them
+            self.register_buffer("proto_features", torch.zeros(spec.prototypes, features))
+            self.register_buffer("proto_onehot", torch.zeros(spec.prototypes, spec.num_classes))
 
     def _init_forget_bias(self, value: float = 1.0) -> None:
         """Start the forget gates open (bias +1, Jozefowicz et al. 2015) so gradients reach early rows.
@@ -113,6 +119,42 @@ class LSTMClassifier(nn.Module):
             return torch.cat([h_n[-2], h_n[-1]], dim=1), None
         return out[:, -1, :], None
 
+    def head(self, summary: torch.Tensor) -> torch.Tensor:
+        """Logits from the summary vector: the linear layer, plus the remembered drawings' boost."""
+        logits = self.fc(self.head_dropout(summary))
+        return logits + self.prototype_boost(summary) if self.spec.prototypes else logits
+
+    def prototype_boost(self, summary: torch.Tensor) -> torch.Tensor:
+        """(B, classes) logits added for drawings close to a remembered one (nearest prototypes).
+
+        An adapted model remembers the user's own drawings as unit summary vectors (core/drawing/adapt.py).
+        A digit whose nearest remembered drawing has cosine similarity s above the threshold gets
+        boost * (s - threshold) / (1 - threshold) added to its logit: a drawing like one the user
+        labelled is read as they said, while digits unlike all of them (MNIST's, measured in
+        benchmarks/adapt_eval.py) are left alone.
+        """
+        spec = self.spec
+        sim = nn.functional.normalize(summary, dim=1) @ self.proto_features.t()  # (B, P) in [-1, 1]
+        onehot = self.proto_onehot
+        # per digit, the nearest of its drawings; digits with none get -3 (never above the threshold)
+        per_digit = (sim.unsqueeze(2) * onehot - 3.0 * (1.0 - onehot)).amax(dim=1)
+        t = spec.prototype_threshold
+        return spec.prototype_boost * torch.clamp(per_digit - t, min=0.0) / (1.0 - t)
+
+    def set_prototypes(self, summaries: torch.Tensor | None, labels: torch.Tensor | None = None) -> None:
+        """Remember drawings (their summary vectors (P, features) and digits (P,)), or forget them all
+        (None). In place: the parameters, and an optimiser holding them, stay the same."""
+        for name in ("proto_features", "proto_onehot"):
+            self._buffers.pop(name, None)
+        if summaries is None or labels is None or len(labels) == 0:
+            self.spec = replace(self.spec, prototypes=0)
+            return
+        features = nn.functional.normalize(summaries.detach().float(), dim=1)
+        onehot = nn.functional.one_hot(labels.long(), self.spec.num_classes).float()
+        self.register_buffer("proto_features", features.to(self.fc.weight.device))
+        self.register_buffer("proto_onehot", onehot.to(self.fc.weight.device))
+        self.spec = replace(self.spec, prototypes=int(len(labels)))
+
     def recurrent(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(outputs (B, T, D*H), final hidden states h_n) for any cell: nn.LSTM also returns c_n."""
         out, state = self.lstm(x)
@@ -121,7 +163,7 @@ class LSTMClassifier(nn.Module):
     def forward_details(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         out, h_n = self.recurrent(x)
         summary, weights = self.summarize(out, h_n)
-        return self.fc(self.head_dropout(summary)), weights
+        return self.head(summary), weights
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_details(x)[0]

@@ -54,8 +54,8 @@ def supports(model: LSTMClassifier, kernel: Kernel | None = None) -> bool:
     if ((rnn.input_size, rnn.hidden_size, rnn.num_layers, rnn.bidirectional) !=
             (spec.input_size, spec.hidden, spec.layers, spec.bidirectional) or model.fc.out_features != spec.num_classes):
         return False
-    if kernel is not None and spec.layers > kernel.max_layers:
-        return False
+    if (kernel is not None and spec.layers > kernel.max_layers) or getattr(spec, "prototypes", 0):
+        return False  # too deep for the kernel, or remembered drawings (models.prototype_boost) it does not compute
     if model.attn is not None and not (isinstance(model.attn, torch.nn.Sequential) and len(model.attn) == 3
                                        and isinstance(model.attn[1], torch.nn.Tanh)):
         return False
