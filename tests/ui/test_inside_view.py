@@ -229,6 +229,21 @@ def test_hover_describes_the_value_under_the_mouse(view: InsideView) -> None:
     assert view.hover.text() == text
 
 
+def test_hover_names_the_state_a_gru_heatmap_shows(view: InsideView) -> None:
+    """A GRU's first two heatmaps show its reset and update gates, and it has no output gate or cell:
+    the hover names what is shown (it raised KeyError: it looked up 'input' in a GRU's states)."""
+    view.set_model(checkpoint(cell="gru"))
+    view.set_input(digit())
+    view.gates.order_combo.setCurrentIndex(view.gates.order_combo.findData(BY_NUMBER))
+    states = view.explanation.gates[(0, 0)]
+    vb = view.gates.plots["input"].getViewBox()
+    text = view.describe_point(vb.mapViewToScene(QPointF(5, 3)), vb.scene())
+    assert text == f"row 3, unit 5: reset = {states['reset'][2, 5]:+.3f}"
+    for name in ("output", "cell"):
+        vb = view.gates.plots[name].getViewBox()
+        assert view.describe_point(vb.mapViewToScene(QPointF(5, 3)), vb.scene()) == ""
+
+
 def test_units_are_sorted_by_the_row_where_they_change_most(view: InsideView) -> None:
     view.set_model(checkpoint(hidden=32))
     view.set_input(digit())

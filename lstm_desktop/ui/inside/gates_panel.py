@@ -146,6 +146,20 @@ class GatesPanel:
         key = tuple(self.layer_combo.currentData() or (0, 0))
         return ex.gates.get(key) or ex.gates[(0, 0)]
 
+    def shown_states(self) -> dict[str, tuple[str, np.ndarray]]:
+        """What each heatmap shows now, by heatmap: the state's name and its values (rows x units).
+        A GRU's "input" heatmap shows its reset gate; a heatmap the cell has nothing for is left out."""
+        states = self.current_states()
+        if states is None:
+            return {}
+        sources = CELL_PANELS.get(getattr(self._explanation, "cell", "lstm"), {})
+        shown = {}
+        for name in self.images:
+            source = sources.get(name, (name, None))[0]
+            if source is not None and source in states:
+                shown[name] = (source, states[source])
+        return shown
+
     def draw(self, ex: Explanation) -> None:
         self._explanation = ex
         self._draw()

@@ -280,8 +280,7 @@ class InsideView(QWidget):
         ex = self._explanation
         if ex is None:
             return ""
-        return describe_point(ex, pos, self._hover_plots, self.gates.current_states(), self.gates.unit_order,
-                              scene)
+        return describe_point(ex, pos, self._hover_plots, self.gates.shown_states(), self.gates.unit_order, scene)
 
     def _on_mouse_moved(self, scene, pos: QPointF) -> None:
         self.hover.setText(self.describe_point(pos, scene) or " ")
