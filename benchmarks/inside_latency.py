@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from lstm_desktop.core.models.checkpoint import Checkpoint
     from lstm_desktop.core.models.introspect import explain, torch_threads
     from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
-    from lstm_desktop.ui.inside_view import InsideView
+    from lstm_desktop.ui.inside.view import InsideView
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     view.resize(1400, 900)
     view.show()
     counter = PaintCounter()
-    for canvas in (view._top, view._gates_widget):
+    for canvas in (view.top, view.gates.canvas):
         canvas.viewport().installEventFilter(counter)
     app.processEvents()
 

@@ -140,10 +140,10 @@ def tour(win, app, out: Path, pump, shot, digit_seed: int) -> int:
     pump(1.0)
     shot("tour-inside")
     view = win.inside_view
-    panels = {"panel-digit-attention": (view._top, [view.digit_plot, view.attention_plot]),
-              "panel-readout": (view._top, [view.readout_plot]),
-              "panel-occlusion": (view._top, [view.occlusion_plot]),
-              "panel-gates": (view._gates_widget, list(view.gate_plots.values()))}
+    panels = {"panel-digit-attention": (view.top, [view.digit.plot, view.attention.plot]),
+              "panel-readout": (view.top, [view.readout.plot]),
+              "panel-occlusion": (view.top, [view.occlusion.plot]),
+              "panel-gates": (view.gates.canvas, list(view.gates.plots.values()))}
     for name, (canvas, plots) in panels.items():
         rect = QRect()
         for plot in plots:

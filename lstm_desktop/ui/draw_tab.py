@@ -24,7 +24,7 @@ class DrawTab(QObject):
     def __init__(self, runs: Runs, use_on_pad: Callable[[Run | None], None], draw_tab: QWidget,
                  inside_tab: QWidget, worker: InferenceWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from lstm_desktop.ui.inside_view import InsideView
+        from lstm_desktop.ui.inside.view import InsideView
         from lstm_desktop.ui.pad_panel import PadPanel
 
         self.inside_tab = inside_tab

@@ -17,12 +17,9 @@ from PySide6.QtCore import QObject
 
 from lstm_desktop.core.drawing.inference import blank_value, inference_copy
 from lstm_desktop.ui.inference_worker import ExplainResult, InferenceWorker
+from lstm_desktop.ui.inside.words import NO_INPUT, NO_MODEL
 
 log = logging.getLogger(__name__)
-
-NO_MODEL = "No model to look into yet: train one, or open a saved model."
-NO_INPUT = ("Draw a digit on the pad, or pick a test image in the confusion matrix, to see what the "
-            "LSTM does with it.")
 
 
 class ExplainController(QObject):

@@ -191,3 +191,60 @@ def test_no_window_part_takes_the_window():
            if path.stem not in WINDOW_MODULES or path.parent != ui
            if (uses := window_uses(path.read_text(encoding="utf-8")))}
     assert not bad, f"window parts that take or keep the main window: {bad}"
+
+
+# ---- "Inside the LSTM": the view composes its panels; no panel knows the view (issue 27, step 4) ----
+INSIDE = PACKAGE / "ui" / "inside"
+UPWARD_CALLS = {"parent", "parentWidget", "window"}
+
+
+def foreign_writes(source: str) -> list[str]:
+    """Where a module sets an attribute on an object other than `self` (`view.digit_image = ...`,
+    `setattr(view, ...)`): how the old build functions filled the view with their widgets."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)) \
+                and not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+            found.append(f"line {node.lineno}: sets {ast.unparse(node)}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
+            found.append(f"line {node.lineno}: calls {node.func.id}")
+    return found
+
+
+def view_uses(source: str) -> list[str]:
+    """Where a panel takes the view (a parameter named `view`) or climbs to it (`.parent()`, `.window()`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            found += [f"line {arg.lineno}: parameter 'view'" for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs]
+                      if arg.arg == "view"]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in UPWARD_CALLS:
+            found.append(f"line {node.lineno}: calls .{node.func.attr}()")
+    return found
+
+
+def test_the_inside_checks_find_the_old_style():
+    old_style = ("def build_top(view):\n"
+                 "    view.digit_plot = make()\n"
+                 "    setattr(view, '_help_chosen', None)\n"
+                 "    return view.parent()\n"
+                 "class Panel:\n"
+                 "    def __init__(self) -> None:\n"
+                 "        self.plot = make()\n")
+    assert len(foreign_writes(old_style)) == 2
+    assert len(view_uses(old_style)) == 2
+    assert foreign_writes("class P:\n    def f(self):\n        self.a = 1\n") == []
+
+
+def test_inside_panels_own_their_widgets_and_never_reach_the_view():
+    modules = {path.stem: path.read_text(encoding="utf-8") for path in sorted(INSIDE.glob("*.py"))}
+    assert {"view", "digit_panel", "gates_panel", "words", "hover"} <= set(modules)
+    bad = {name: uses for name, source in modules.items() if (uses := foreign_writes(source))}
+    assert not bad, f"modules that set attributes on another object: {bad}"
+    bad = {name: uses for name, source in modules.items() if name != "view" if (uses := view_uses(source))}
+    assert not bad, f"panels that take or climb to the view: {bad}"
+    edges = graph()
+    view = "lstm_desktop.ui.inside.view"
+    importers = sorted(n for n, targets in edges.items() if view in targets and n.startswith("lstm_desktop.ui.inside"))
+    assert importers == [], f"modules of the inside package that import the view: {importers}"

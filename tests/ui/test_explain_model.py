@@ -56,12 +56,12 @@ def test_explain_from_a_confusion_cell_uses_the_clicked_runs_model(qtbot, window
     assert not np.allclose(expected, pads, atol=1e-3)  # the two models tell apart
     qtbot.waitUntil(lambda: view.explanation is not None
                     and np.allclose(view.explanation.probabilities, expected, atol=1e-5)
-                    and "Run B" in view._summary.text(), timeout=EXPLAIN_TIMEOUT_MS)
-    assert "model: Run B" in view._summary.text()
+                    and "Run B" in view.summary.text(), timeout=EXPLAIN_TIMEOUT_MS)
+    assert "model: Run B" in view.summary.text()
 
     # a drawing on the pad goes back to the pad's model, and the view says so
     window.draw.explainer.set_input(images[1], "your drawing")
     pad_expected = explain(inference_copy(pad_ckpt), images[1]).probabilities
     qtbot.waitUntil(lambda: view.explanation is not None
                     and np.allclose(view.explanation.probabilities, pad_expected, atol=1e-5), timeout=EXPLAIN_TIMEOUT_MS)
-    assert "model: the pad's model" in view._summary.text()
+    assert "model: the pad's model" in view.summary.text()

@@ -15,8 +15,8 @@ from lstm_desktop.core.models.checkpoint import Checkpoint
 from lstm_desktop.core.models.networks import LSTMClassifier, ModelSpec
 from lstm_desktop.core.models.introspect import explain
 from lstm_desktop.core.drawing.inference import blank_value, fit_input, inference_copy
-from lstm_desktop.ui.inside_help import HELP
-from lstm_desktop.ui.inside_view import InsideView
+from lstm_desktop.ui.inside.words import HELP
+from lstm_desktop.ui.inside.view import InsideView
 from lstm_desktop.ui.unit_order import BY_NUMBER, change_rows, unit_order
 
 HIDDEN = 16
@@ -65,15 +65,15 @@ def test_panels_are_filled_with_the_right_shapes(view: InsideView, spec: dict) -
     ex = view.explanation
     assert ex is not None
 
-    assert view.digit_image.image.shape == (28, 28)
-    assert view.readout_image.image.shape == (28, 10)
-    np.testing.assert_array_equal(view.readout_image.image, ex.readout)
-    assert len(view.readout_top.data) == 28
-    assert _bar_widths(view.occlusion_bars).shape == (28,)
-    np.testing.assert_allclose(_bar_widths(view.occlusion_bars), np.abs(ex.occlusion))
+    assert view.digit.image.image.shape == (28, 28)
+    assert view.readout.image.image.shape == (28, 10)
+    np.testing.assert_array_equal(view.readout.image.image, ex.readout)
+    assert len(view.readout.top.data) == 28
+    assert _bar_widths(view.occlusion.bars).shape == (28,)
+    np.testing.assert_allclose(_bar_widths(view.occlusion.bars), np.abs(ex.occlusion))
 
     # one selector entry per layer and direction; each shows its own gates
-    combo = view._layer_combo
+    combo = view.gates.layer_combo
     assert combo.count() == layers * directions
     assert combo.isEnabled() == (combo.count() > 1)
     for i in range(combo.count()):
@@ -81,57 +81,57 @@ def test_panels_are_filled_with_the_right_shapes(view: InsideView, spec: dict) -
         key = combo.itemData(i)
         states = ex.gates[tuple(key)]
         order = unit_order(states["hidden"])
-        np.testing.assert_array_equal(view.unit_order, order)
-        for name, img in view.gate_images.items():
+        np.testing.assert_array_equal(view.gates.unit_order, order)
+        for name, img in view.gates.images.items():
             assert img.image.shape == (28, HIDDEN), (key, name)
             np.testing.assert_array_equal(img.image, states[name][:, order])
 
     if attention:
-        assert _bar_widths(view.attention_bars).shape == (28,)
-        np.testing.assert_allclose(_bar_widths(view.attention_bars), ex.attention)
-        assert not view.attention_note.isVisible()
-        assert view._tint_check.isEnabled()
-        assert view.attention_tint.image.shape == (28, 28, 4)
-        view._tint_check.setChecked(False)
-        assert view.attention_tint.image is None
-        view._tint_check.setChecked(True)
-        assert view.attention_tint.image is not None
+        assert _bar_widths(view.attention.bars).shape == (28,)
+        np.testing.assert_allclose(_bar_widths(view.attention.bars), ex.attention)
+        assert not view.attention.note.isVisible()
+        assert view.digit.tint_check.isEnabled()
+        assert view.digit.tint.image.shape == (28, 28, 4)
+        view.digit.tint_check.setChecked(False)
+        assert view.digit.tint.image is None
+        view.digit.tint_check.setChecked(True)
+        assert view.digit.tint.image is not None
     else:
-        assert _bar_widths(view.attention_bars).size == 0
-        assert view.attention_note.isVisible()
-        assert not view._tint_check.isEnabled()
-        assert view.attention_tint.image is None
+        assert _bar_widths(view.attention.bars).size == 0
+        assert view.attention.note.isVisible()
+        assert not view.digit.tint_check.isEnabled()
+        assert view.digit.tint.image is None
 
-    text = view._summary.text()
+    text = view.summary.text()
     assert f"Prediction: {ex.predicted}" in text and "test image #3" in text
 
 
 def test_updates_reuse_the_same_items(view: InsideView) -> None:
     view.set_model(checkpoint(layers=2, bidirectional=True, attention=True))
     view.set_input(digit())
-    items = (view.digit_image, view.readout_image, view.attention_bars, view.occlusion_bars,
-             *view.gate_images.values())
+    items = (view.digit.image, view.readout.image, view.attention.bars, view.occlusion.bars,
+             *view.gates.images.values())
     first = view.explanation
     other = digit()
     other[10:12, 4:24] = 1.0
     view.set_input(other)
     assert view.explanation is not first
-    assert items == (view.digit_image, view.readout_image, view.attention_bars,
-                     view.occlusion_bars, *view.gate_images.values())
-    np.testing.assert_array_equal(view.digit_image.image, other)
+    assert items == (view.digit.image, view.readout.image, view.attention.bars,
+                     view.occlusion.bars, *view.gates.images.values())
+    np.testing.assert_array_equal(view.digit.image.image, other)
 
 
 def test_empty_states(view: InsideView) -> None:
     view.set_input(digit())  # no model yet
     assert view.explanation is None
-    assert "No model" in view._summary.text()
+    assert "No model" in view.summary.text()
     view.set_model(checkpoint())
     assert view.explanation is not None  # the remembered input is explained
     view.set_input(None)
     assert view.explanation is None
-    assert view.readout_image.image is None
-    assert all(img.image is None for img in view.gate_images.values())
-    assert "Draw a digit" in view._summary.text()
+    assert view.readout.image.image is None
+    assert all(img.image is None for img in view.gates.images.values())
+    assert "Draw a digit" in view.summary.text()
     view.set_input(digit())
     view.set_model(None)
     assert view.explanation is None
@@ -143,12 +143,12 @@ def test_bad_inputs_are_reported_not_raised(view: InsideView) -> None:
         model = None  # no weights
 
     view.set_model(Broken())
-    assert view.explanation is None and "cannot explain this model" in view._summary.text()
+    assert view.explanation is None and "cannot explain this model" in view.summary.text()
     view.set_model(checkpoint())
     view.set_input(digit()[None])  # (1, 28, 28) is accepted
     assert view.explanation is not None
     view.set_input(np.zeros((3, 28, 28), np.float32))  # not an image: a message, no exception
-    assert view.explanation is None and "Could not explain" in view._summary.text()
+    assert view.explanation is None and "Could not explain" in view.summary.text()
 
 
 def test_hidden_view_waits_until_shown(qtbot) -> None:
@@ -165,11 +165,11 @@ def test_hidden_view_waits_until_shown(qtbot) -> None:
 def test_switching_models_rebuilds_the_selector_and_shapes(view: InsideView) -> None:
     view.set_model(checkpoint(layers=2, bidirectional=True))
     view.set_input(digit())
-    view._layer_combo.setCurrentIndex(3)
-    assert view._layer_combo.currentData() == (1, 1)
+    view.gates.layer_combo.setCurrentIndex(3)
+    assert view.gates.layer_combo.currentData() == (1, 1)
     view.set_model(checkpoint(hidden=8))
-    assert view._layer_combo.count() == 1
-    assert view.gate_images["cell"].image.shape == (28, 8)
+    assert view.gates.layer_combo.count() == 1
+    assert view.gates.images["cell"].image.shape == (28, 8)
 
 
 def test_input_of_another_size_is_resampled_for_the_model(view: InsideView) -> None:
@@ -178,10 +178,10 @@ def test_input_of_another_size_is_resampled_for_the_model(view: InsideView) -> N
     small = Checkpoint(LSTMClassifier(spec), spec)
     view.set_model(small, "Run 4 · LSTM (16)")
     view.set_input(digit())
-    assert view.readout_image.image.shape == (8, 10)
-    assert view.gate_images["input"].image.shape == (8, HIDDEN)
-    assert "resampled from 28x28 to 8x8" in view._summary.text()
-    assert "model: Run 4 · LSTM (16)" in view._summary.text()  # the view names the model it shows
+    assert view.readout.image.image.shape == (8, 10)
+    assert view.gates.images["input"].image.shape == (8, HIDDEN)
+    assert "resampled from 28x28 to 8x8" in view.summary.text()
+    assert "model: Run 4 · LSTM (16)" in view.summary.text()  # the view names the model it shows
     # the one fit_input: the view shows the model what the probe and the pad would
     np.testing.assert_array_equal(view.explanation.image, fit_input(digit(), (8, 8)))
 
@@ -202,59 +202,74 @@ def test_the_view_keeps_its_own_copy_of_the_model(view: InsideView) -> None:
 def test_help_and_accessibility(view: InsideView) -> None:
     for key in ("digit", "attention", "readout", "occlusion", "gates", "states", "selector"):
         assert len(HELP[key]) > 40
-    for plot in (view.digit_plot, view.attention_plot, view.readout_plot, view.occlusion_plot,
-                 *view.gate_plots.values()):
+    for plot in (view.digit.plot, view.attention.plot, view.readout.plot, view.occlusion.plot,
+                 *view.gates.plots.values()):
         assert plot.toolTip()
         assert plot.titleLabel.text
-    for w in (view._layer_combo, view._tint_check, view._help_button):
+    for w in (view.gates.layer_combo, view.digit.tint_check, view.help.button):
         assert w.objectName() and w.accessibleName()
-    assert "row t" in view._help.text()
+    assert "row t" in view.help.label.text()
 
 
 def test_hover_describes_the_value_under_the_mouse(view: InsideView) -> None:
     view.set_model(checkpoint())
     view.set_input(digit())
-    view._order_combo.setCurrentIndex(view._order_combo.findData(BY_NUMBER))
+    view.gates.order_combo.setCurrentIndex(view.gates.order_combo.findData(BY_NUMBER))
     ex = view.explanation
-    vb = view.readout_plot.getViewBox()
-    text = view._describe_point(ex, vb.mapViewToScene(QPointF(4, 14)), vb.scene())
+    vb = view.readout.plot.getViewBox()
+    text = view.describe_point(vb.mapViewToScene(QPointF(4, 14)), vb.scene())
     assert text == f"after row 14: p(4) = {ex.readout[13, 4]:.3f}"
-    vb = view.gate_plots["forget"].getViewBox()
-    text = view._describe_point(ex, vb.mapViewToScene(QPointF(5, 3)), vb.scene())
+    vb = view.gates.plots["forget"].getViewBox()
+    text = view.describe_point(vb.mapViewToScene(QPointF(5, 3)), vb.scene())
     assert text == f"row 3, unit 5: forget = {ex.gates[(0, 0)]['forget'][2, 5]:+.3f}"
-    vb = view.occlusion_plot.getViewBox()
-    text = view._describe_point(ex, vb.mapViewToScene(QPointF(0, 28)), vb.scene())
+    vb = view.occlusion.plot.getViewBox()
+    text = view.describe_point(vb.mapViewToScene(QPointF(0, 28)), vb.scene())
     assert text.startswith("row 28 blanked")
-    view._on_mouse_moved(vb.scene(), vb.mapViewToScene(QPointF(0, 28)))
-    assert view._hover.text() == text
+    vb.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(0, 28)))  # the mouse moves there
+    assert view.hover.text() == text
+
+
+def test_hover_names_the_state_a_gru_heatmap_shows(view: InsideView) -> None:
+    """A GRU's first two heatmaps show its reset and update gates, and it has no output gate or cell:
+    the hover names what is shown (it raised KeyError: it looked up 'input' in a GRU's states)."""
+    view.set_model(checkpoint(cell="gru"))
+    view.set_input(digit())
+    view.gates.order_combo.setCurrentIndex(view.gates.order_combo.findData(BY_NUMBER))
+    states = view.explanation.gates[(0, 0)]
+    vb = view.gates.plots["input"].getViewBox()
+    text = view.describe_point(vb.mapViewToScene(QPointF(5, 3)), vb.scene())
+    assert text == f"row 3, unit 5: reset = {states['reset'][2, 5]:+.3f}"
+    for name in ("output", "cell"):
+        vb = view.gates.plots[name].getViewBox()
+        assert view.describe_point(vb.mapViewToScene(QPointF(5, 3)), vb.scene()) == ""
 
 
 def test_units_are_sorted_by_the_row_where_they_change_most(view: InsideView) -> None:
     view.set_model(checkpoint(hidden=32))
     view.set_input(digit())
     hidden = view.explanation.gates[(0, 0)]["hidden"]
-    order = view.unit_order
+    order = view.gates.unit_order
     assert sorted(order.tolist()) == list(range(32))  # a permutation
     rows, size = change_rows(hidden)
     moving = order[size[order] >= 1e-3]
     assert np.all(np.diff(rows[moving]) >= 0)  # columns run from early-changing to late units
     assert set(order[len(moving):]) == set(np.flatnonzero(size < 1e-3))  # flat units last
-    np.testing.assert_array_equal(view.gate_images["hidden"].image, hidden[:, order])
+    np.testing.assert_array_equal(view.gates.images["hidden"].image, hidden[:, order])
     view.set_input(digit())  # the same model and input give the same order
-    np.testing.assert_array_equal(view.unit_order, order)
+    np.testing.assert_array_equal(view.gates.unit_order, order)
     # the hover names the unit a sorted column shows
     column = int(np.flatnonzero(order != np.arange(32))[0])
-    vb = view.gate_plots["hidden"].getViewBox()
-    text = view._describe_point(view.explanation, vb.mapViewToScene(QPointF(column, 3)), vb.scene())
+    vb = view.gates.plots["hidden"].getViewBox()
+    text = view.describe_point(vb.mapViewToScene(QPointF(column, 3)), vb.scene())
     assert text.startswith(f"row 3, unit {order[column]} (column {column}, sorted)")
-    assert "sorted" in view._legend.text()
-    view._order_combo.setCurrentIndex(view._order_combo.findData(BY_NUMBER))
-    np.testing.assert_array_equal(view.unit_order, np.arange(32))
-    assert "by number" in view._legend.text()
+    assert "sorted" in view.gates.legend.text()
+    view.gates.order_combo.setCurrentIndex(view.gates.order_combo.findData(BY_NUMBER))
+    np.testing.assert_array_equal(view.gates.unit_order, np.arange(32))
+    assert "by number" in view.gates.legend.text()
 
 
 def test_tooltips_wrap(view: InsideView, qtbot) -> None:
-    for plot in (view.digit_plot, view.readout_plot, view.gate_plots["cell"]):
+    for plot in (view.digit.plot, view.readout.plot, view.gates.plots["cell"]):
         tip = plot.toolTip()
         assert Qt.mightBeRichText(tip)
         label = QLabel(tip)  # what QToolTip shows: a word-wrapped label
@@ -266,29 +281,29 @@ def test_tooltips_wrap(view: InsideView, qtbot) -> None:
 def test_paint_only_interface_draws_what_it_is_given(view: InsideView) -> None:
     ck = checkpoint(layers=2, bidirectional=True, attention=True)
     view.configure(ck)  # axes and selectors, nothing computed
-    assert view._layer_combo.count() == 4 and view.explanation is None
+    assert view.gates.layer_combo.count() == 4 and view.explanation is None
     model, background = inference_copy(ck), blank_value(ck)
     ex = explain(model, digit(), background=background)  # e.g. on a worker thread
     view.show_explanation(ex, "your drawing", " (epoch 3)")
     assert view.explanation is ex
-    np.testing.assert_array_equal(view.readout_image.image, ex.readout)
-    assert "your drawing (epoch 3)" in view._summary.text()
+    np.testing.assert_array_equal(view.readout.image.image, ex.readout)
+    assert "your drawing (epoch 3)" in view.summary.text()
     # an explanation of a model of another shape reconfigures the panels by itself
     small = checkpoint(hidden=8)
     model, background = inference_copy(small), blank_value(small)
     view.show_explanation(explain(model, digit(), background=background))
-    assert view._layer_combo.count() == 1 and view.gate_images["cell"].image.shape == (28, 8)
+    assert view.gates.layer_combo.count() == 1 and view.gates.images["cell"].image.shape == (28, 8)
     view.show_explanation(None, note="Training: the view follows the model after each epoch.")
-    assert view.explanation is None and "after each epoch" in view._summary.text()
+    assert view.explanation is None and "after each epoch" in view.summary.text()
 
 
 def test_narrow_axes_label_only_their_ends(view: InsideView) -> None:
     view.set_model(checkpoint(attention=True))
     view.set_input(digit())
-    (lo, hi), _ = view.attention_plot.getViewBox().viewRange()
-    major = view.attention_plot.getAxis("bottom")._tickLevels[0]
+    (lo, hi), _ = view.attention.plot.getViewBox().viewRange()
+    major = view.attention.plot.getAxis("bottom")._tickLevels[0]
     assert [v for v, _ in major] == [pytest.approx(lo), pytest.approx(hi)]
-    major = view.occlusion_plot.getAxis("bottom")._tickLevels[0]
+    major = view.occlusion.plot.getAxis("bottom")._tickLevels[0]
     assert len(major) == 3 and major[1][1] == "0"
 
 
@@ -299,12 +314,12 @@ def test_dark_palette_darkens_the_canvases(view: InsideView, qapp) -> None:
     view.set_input(digit())
     try:
         theme.apply_dark_palette(qapp)
-        for canvas in (view._top, view._gates_widget):
+        for canvas in (view.top, view.gates.canvas):
             assert theme.luminance(canvas.backgroundBrush().color()) < 0.1
-        title = view.gate_plots["cell"].titleLabel.opts["color"]
+        title = view.gates.plots["cell"].titleLabel.opts["color"]
         assert theme.luminance(title) > 0.5  # light titles on the dark canvas
-        assert view.gate_bar.colorMap().name == "CET-D4"
+        assert view.gates.gate_bar.colorMap().name == "CET-D4"
     finally:
         theme.apply_light_palette(qapp)
-    for canvas in (view._top, view._gates_widget):
+    for canvas in (view.top, view.gates.canvas):
         assert theme.luminance(canvas.backgroundBrush().color()) > 0.8

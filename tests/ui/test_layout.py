@@ -100,14 +100,14 @@ def test_the_inside_view_beside_the_pad_shows_every_panel_whole(qtbot, window, s
     qtbot.waitUntil(lambda: window.width() == size[0], timeout=3000)
     qtbot.wait(100)
     view = window.inside_view
-    plots = view._plots_scroll.widget()
+    plots = view.plots_scroll.widget()
     assert plots.width() >= plots.minimumWidth() > 0, "the panels are squeezed instead of scrolling"
-    top = view._top
-    for plot in (view.digit_plot, view.attention_plot, view.readout_plot, view.occlusion_plot):
+    top = view.top
+    for plot in (view.digit.plot, view.attention.plot, view.readout.plot, view.occlusion.plot):
         right = plot.mapRectToScene(plot.boundingRect()).right()
         assert right <= top.width() + 1, f"{plot} is cut off at {size}"
     if size[0] >= 1320:  # at the default size nothing needs scrolling
-        assert view._plots_scroll.viewport().width() >= plots.width()
+        assert view.plots_scroll.viewport().width() >= plots.width()
     for w in (window.pad_panel.pen_slider, window.pad_panel.undo_button, window.pad_panel.open_button):
         assert not_clipped(w) and w.width() >= w.sizeHint().width() * 0.9, f"{w.objectName()} is squeezed"
 

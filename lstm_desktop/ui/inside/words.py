@@ -1,11 +1,13 @@
-"""The words of the "Inside the LSTM" view: help per panel, tooltips that wrap, and the one-line
-legend of the heatmaps' colours.
+"""The words of the "Inside the LSTM" view: help per panel, tooltips that wrap, the one-line legend
+of the heatmaps' colours, the summary line, and what the empty view says.
 
 Why rich text: Qt shows a plain-text tooltip on one line, which ran off the screen for these
 paragraphs; a rich-text tooltip in a fixed-width table wraps at that width.
 """
 
 from __future__ import annotations
+
+import html as _html
 
 HELP = {
     "digit": "<b>Digit.</b> What the model reads: 28 rows, one per time step, from the top down "
@@ -48,11 +50,6 @@ def tooltip(html: str, width: int = TOOLTIP_WIDTH) -> str:
     return f"<table width='{width}'><tr><td>{html}</td></tr></table>"
 
 
-def plain(html: str) -> str:
-    """The help text without its markup (for accessible descriptions)."""
-    return html.replace("<b>", "").replace("</b>", "")
-
-
 def swatch_html(color: str) -> str:
     return (f"<span style='background-color:{color}; color:{color};'>&nbsp;&nbsp;&nbsp;&nbsp;</span>")
 
@@ -64,3 +61,25 @@ def legend_html(low: str, mid: str, high: str, sorted_units: bool) -> str:
     return (f"{swatch_html(low)} closed (0) / negative &nbsp; {swatch_html(mid)} half / zero &nbsp; "
             f"{swatch_html(high)} open (1) / positive &nbsp;·&nbsp; rows: time steps, top to bottom "
             f"&nbsp;·&nbsp; columns: {columns}")
+
+
+NO_MODEL = "No model to look into yet: train one, or open a saved model."
+NO_INPUT = ("Draw a digit on the pad, or pick a test image in the confusion matrix, to see what the "
+            "LSTM does with it.")
+
+
+def empty_summary(message: str = "") -> str:
+    """The summary line of an empty view, with the reason when there is one."""
+    return f"<b>Inside the LSTM</b> — {message}" if message else "<b>Inside the LSTM</b>"
+
+
+def prediction_summary(predicted: int, probability: float, decision_row: int, rows: int, label: str = "",
+                       note: str = "", model: str = "") -> str:
+    """The summary line of an explanation: the prediction, where the readout settles, which input
+    (label, then note) and which model it shows."""
+    decided = (f"settles on it at row {decision_row + 1} of {rows}" if decision_row < rows
+               else "the readout never settles")
+    source = f" — {label}" if label else ""
+    by = f" — model: {_html.escape(model, quote=False)}" if model else ""
+    return (f"<b>Prediction: {predicted}</b> ({probability:.0%}); the row-by-row "
+            f"readout {decided}{source}{note}{by}")

@@ -1,19 +1,26 @@
 """The text under the mouse in the "Inside the LSTM" view: which panel, row and column, and the
-value there. Gate columns are reported with the unit they show, since the columns may be sorted."""
+value there. Gate columns are reported with the unit they show, since the columns may be sorted, and
+with the state they show (a GRU's first heatmap is its reset gate)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
 from lstm_desktop.core.models.introspect import Explanation
 
 
-def describe_point(view, ex: Explanation, pos: QPointF, scene=None) -> str:
-    """What is under scene position pos (of `scene`, or of the scene of the plot found)."""
+def describe_point(ex: Explanation, pos: QPointF, plots: Iterable[tuple[pg.PlotItem, str]],
+                   shown: dict[str, tuple[str, np.ndarray]], order: np.ndarray, scene=None) -> str:
+    """What is under scene position pos (of `scene`, or of the scene of the plot found).
+
+    plots: each plot with what it shows ("digit", "attention", "readout", "occlusion", or the name
+    of a heatmap); shown: each heatmap's state name and values; order: the heatmaps' column order."""
     T = len(ex.readout)
-    for plot, kind in ((view.digit_plot, "digit"), (view.attention_plot, "attention"),
-                       (view.readout_plot, "readout"), (view.occlusion_plot, "occlusion"),
-                       *((p, n) for n, p in view.gate_plots.items())):
+    for plot, kind in plots:
         vb = plot.getViewBox()
         if (vb.scene() is None or (scene is not None and vb.scene() is not scene)
                 or not vb.sceneBoundingRect().contains(pos)):
@@ -36,17 +43,19 @@ def describe_point(view, ex: Explanation, pos: QPointF, scene=None) -> str:
             return ""
         if kind == "occlusion":
             return f"row {row} blanked: p({ex.predicted}) changes by {ex.occlusion[row - 1]:+.3f}"
-        return _describe_unit(view, kind, row, int(round(pt.x())))
+        return _describe_unit(shown, order, kind, row, int(round(pt.x())))
     return ""
 
 
-def _describe_unit(view, kind: str, row: int, column: int) -> str:
-    states = view.current_states()
-    if states is None or not 0 <= column < states[kind].shape[1]:
+def _describe_unit(shown: dict[str, tuple[str, np.ndarray]], order: np.ndarray, kind: str, row: int,
+                   column: int) -> str:
+    if kind not in shown:
         return ""
-    order = view.unit_order
+    state, values = shown[kind]
+    if not 0 <= column < values.shape[1]:
+        return ""
     unit = int(order[column]) if column < len(order) else column
-    value = states[kind][row - 1, unit]
+    value = values[row - 1, unit]
     if unit == column:
-        return f"row {row}, unit {unit}: {kind} = {value:+.3f}"
-    return f"row {row}, unit {unit} (column {column}, sorted): {kind} = {value:+.3f}"
+        return f"row {row}, unit {unit}: {state} = {value:+.3f}"
+    return f"row {row}, unit {unit} (column {column}, sorted): {state} = {value:+.3f}"
