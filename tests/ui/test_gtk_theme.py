@@ -11,10 +11,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+
+from ui_helpers import driven_app_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,44 +30,20 @@ pytestmark = pytest.mark.skipif(
     not (shutil.which("Xvfb") and ctypes.util.find_library("gtk-3") and _gtk3_plugin()),
     reason="needs Xvfb, libgtk-3 and Qt's gtk3 platform theme (apt-get install xvfb libgtk-3-0)")
 
-SCRIPT = textwrap.dedent("""
-    import sys
-    from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication, QPushButton
-    from lstm_desktop.core.training.config import TrainConfig
-    from lstm_desktop.ui import app as app_module
-    from lstm_desktop.ui.main_window import MainWindow
-
-    app = QApplication(["test"])
-    seen = {}
-
-    def drive():
-        wins = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
-        if not wins or not wins[0].is_ready:
+SCRIPT = driven_app_script("""
+    if "clicked" not in seen:
+        w.config_panel.set_config(TrainConfig(dataset="digits", hidden=16, epochs=1, batch_size=32,
+                                              device="cpu", threads=1, val_size=50))
+        button = w.findChild(QPushButton, "trainButton")
+        if not button.isEnabled():
             return
-        w = wins[0]
-        if "clicked" not in seen:
-            w.config_panel.set_config(TrainConfig(dataset="digits", hidden=16, epochs=1, batch_size=32,
-                                                  device="cpu", threads=1, val_size=50))
-            button = w.findChild(QPushButton, "trainButton")
-            if not button.isEnabled():
-                return
-            seen["clicked"] = True
-            QTest.mouseClick(button, Qt.MouseButton.LeftButton)
-            seen["theme"] = app.style().name()
-        elif not w.is_training() and w.plots.counts()["epochs"] >= 1 and "closed" not in seen:
-            seen["closed"] = True
-            w.close()
-
-    timer = QTimer()
-    timer.timeout.connect(drive)
-    timer.start(50)
-    code = app_module.run_app([])
-    print("RESULT", code, seen.get("theme"), "triton" in sys.modules and sys.modules["triton"] is not None,
-          flush=True)
-    sys.exit(code)
-""")
+        seen["clicked"] = True
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        seen["theme"] = app.style().name()
+    elif not w.is_training() and w.plots.counts()["epochs"] >= 1 and "closed" not in seen:
+        seen["closed"] = True
+        w.close()
+""", result='seen.get("theme"), "triton" in sys.modules and sys.modules["triton"] is not None')
 
 
 @pytest.fixture

@@ -7,42 +7,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+
+from ui_helpers import driven_app_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SCRIPT = textwrap.dedent("""
-    import sys
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-    from lstm_desktop.core.training.config import TrainConfig
-    from lstm_desktop.ui import app as app_module
-    from lstm_desktop.ui.main_window import MainWindow
-
-    app = QApplication(["test"])
-    seen = {}
-
-    def drive():
-        wins = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
-        if not wins or not wins[0].is_ready:
-            return
-        w = wins[0]
-        if "run" not in seen:
-            seen["run"] = w.start_training(TrainConfig(dataset="digits", hidden=16, epochs=400, batch_size=8,
-                                                       device="cpu", threads=1, val_size=50))
-        elif w.plots.counts()["epochs"] >= 1 and "quit" not in seen:
-            seen["quit"] = True
-            QApplication.quit()  # as a desktop logout does: no close event, no question
-
-    timer = QTimer()
-    timer.timeout.connect(drive)
-    timer.start(50)
-    code = app_module.run_app([])
-    run = seen.get("run")
-    print("RESULT", code, run.status if run else None, run.epochs_done if run else None, flush=True)
-    sys.exit(code)
-""")
+SCRIPT = driven_app_script("""
+    if "run" not in seen:
+        seen["run"] = w.start_training(TrainConfig(dataset="digits", hidden=16, epochs=400, batch_size=8,
+                                                   device="cpu", threads=1, val_size=50))
+    elif w.plots.counts()["epochs"] >= 1 and "quit" not in seen:
+        seen["quit"] = True
+        QApplication.quit()  # as a desktop logout does: no close event, no question
+""", result='seen["run"].status if "run" in seen else None, seen["run"].epochs_done if "run" in seen else None')
 
 
 def test_quit_during_training_exits_zero_and_keeps_the_run(tmp_path):
