@@ -144,11 +144,17 @@ class ResultsTab(QSplitter):
         the newest MAX_CURVE_RUNS (overlaying more is unreadable, and reading them took seconds)."""
         if self.store is None:
             return
-        for run in sorted(runs, key=lambda r: -r.id)[:MAX_CURVE_RUNS]:
-            if not run.history and run.source != "opened" and not run.status.active:
+        todo = [run for run in sorted(runs, key=lambda r: -r.id)[:MAX_CURVE_RUNS]
+                if not run.history and run.source != "opened" and not run.status.active]
+        if not todo:
+            return
+        try:
+            self.store.fill_curves_of(todo)  # one query for the whole selection
+        except Exception:  # noqa: BLE001 - then run by run: one that fails is shown without curves
+            for run in todo:
                 try:
                     self.store.fill_curves(run)
-                except Exception:  # noqa: BLE001 - a run without stored curves is shown without them
+                except Exception:  # noqa: BLE001
                     pass
 
     def set_tag(self, ids: list[int], tag: str, on: bool) -> None:
