@@ -13,6 +13,8 @@ p50 and p99 are printed. Launch is measured in fresh processes, alternating stor
 and as the process's CPU time up to ready (steadier on a machine other programs load).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/many_runs.py --runs 10000 --repeats 30 [--home DIR]
+
+--profile prints where each action's GUI-thread time goes (cProfile, cumulative) and skips launch.
 """
 
 from __future__ import annotations
@@ -116,13 +118,21 @@ while time.perf_counter() < end:
 res, panel = w.results, w.runs_panel
 
 cpu = {}
+import cProfile, io, os, pstats
+profiles = {} if os.environ.get("BENCH_PROFILE") else None
 
 def timed(fn, key=None):
+    prof = profiles.setdefault(key, cProfile.Profile()) if profiles is not None else None
+    if prof is not None:
+        prof.enable()
     t, c = time.perf_counter(), time.thread_time()
     fn()
     app.processEvents()
     cpu.setdefault(key, []).append((time.thread_time() - c) * 1000)
-    return (time.perf_counter() - t) * 1000
+    wall = (time.perf_counter() - t) * 1000
+    if prof is not None:
+        prof.disable()
+    return wall
 
 out = {"filter": [], "sort": [], "select_20": [], "curves_20": [], "parallel_20": []}
 all_ids = [r.id for r in w.runs]
@@ -144,6 +154,10 @@ for i in range(repeats):
     shown = {"curves": res.comparison.curve_count(), "axes": len(res.parallel.axes)}
     panel.select_many([])
     app.processEvents()
+for key, prof in (profiles or {}).items():
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(28)
+    print(f"==== profile of {key} ({len(out[key])} calls) ====", text.getvalue()[-6000:], file=sys.stderr)
 print(json.dumps({"rows": panel.proxy.rowCount(), **shown, **out, "cpu": {k: v for k, v in cpu.items() if k}}))
 w.shutdown()
 """
@@ -156,6 +170,8 @@ def child(code: str, home: Path, *args: str) -> dict:
                           text=True, timeout=900)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
+    if env.get("BENCH_PROFILE") and "==== profile" in proc.stderr:
+        print(proc.stderr[proc.stderr.index("==== profile"):])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -171,15 +187,18 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--launches", type=int, default=3)
     parser.add_argument("--home", default=None, help="the big store: filled here if empty, reused if filled")
+    parser.add_argument("--profile", action="store_true", help="profile the actions on the big store only")
     args = parser.parse_args()
+    if args.profile:
+        os.environ["BENCH_PROFILE"] = "1"
+        args.launches = 0
     with tempfile.TemporaryDirectory() as tmp:
         big, small, empty = Path(args.home or Path(tmp) / "big"), Path(tmp) / "small", Path(tmp) / "empty"
         if (big / "runs.sqlite").is_file():
             print(f"reusing the store in {big}")
         else:
             seconds = fill(big, args.runs)
-            print(f"filled {args.runs:,} runs in {seconds:.1f} s ({seconds / max(args.runs, 1) * 1000:.2f} ms a run; "
-                  f"create_run lists the runs folder each time, so this grows with the store)")
+            print(f"filled {args.runs:,} runs in {seconds:.1f} s ({seconds / max(args.runs, 1) * 1000:.2f} ms a run)")
         fill(small, args.small, seed=1)
         fill(empty, 0)
         ready = {"empty": [], "big": []}
@@ -191,12 +210,10 @@ def main() -> int:
                 ready[name].append(got["ready"])
                 cpu[name].append(got["cpu"])
                 rows = max(rows, got["rows"])
-        e, b = statistics.median(ready["empty"]), statistics.median(ready["big"])
-        ce, cb = statistics.median(cpu["empty"]), statistics.median(cpu["big"])
-        print(f"launch to window ready ({rows:,} runs listed): wall empty {e:.2f} s, big {b:.2f} s, delta {b - e:+.2f} s; "
-              f"process CPU empty {ce:.2f} s, big {cb:.2f} s, delta {cb - ce:+.2f} s "
-              f"(medians of {args.launches}; target delta <= 1 s)")
-        for name, home in ((f"{args.small} runs", small), ("the big store", big)):
+        if args.launches:
+            report_launch(ready, cpu, rows, args.launches)
+        stores = [("the big store", big)] if args.profile else [(f"{args.small} runs", small), ("the big store", big)]
+        for name, home in stores:
             got = child(ACTIONS, home, str(args.repeats))
             print(f"{name}: {got['rows']} rows, {got['curves']} curves, {got['axes']} parallel axes")
             for key in ("filter", "sort", "select_20", "curves_20", "parallel_20"):
@@ -205,6 +222,14 @@ def main() -> int:
                       f"GUI-thread CPU p50 {statistics.median(cpu):6.1f} p99 {p99(cpu):6.1f} ms  "
                       f"(n={len(values)}; target p99 <= 100 ms)")
     return 0
+
+
+def report_launch(ready: dict, cpu: dict, rows: int, launches: int) -> None:
+    e, b = statistics.median(ready["empty"]), statistics.median(ready["big"])
+    ce, cb = statistics.median(cpu["empty"]), statistics.median(cpu["big"])
+    print(f"launch to window ready ({rows:,} runs listed): wall empty {e:.2f} s, big {b:.2f} s, delta {b - e:+.2f} s; "
+          f"process CPU empty {ce:.2f} s, big {cb:.2f} s, delta {cb - ce:+.2f} s "
+          f"(medians of {launches}; target delta <= 1 s)")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ The model subscribes to the collection's added/changed/removed events, so the ta
 run (thousands load at once: rows are computed when painted, never built ahead) and nobody updates
 a row by hand. Sorting is by value (numbers as numbers), done by the model itself with one key per
 row (a proxy's sort asks for two values per comparison: over a second with 10,000 runs); pinned
-runs stay on top in either order. The filter takes free text, a dataset and a status, and leaves
-out hidden runs unless asked. Pinned and hidden are the run's tags "pinned" and "hidden", so they
-are kept in the run store and shown by `lstm-desktop runs list --search`.
+runs stay on top in either order. The model also filters (ui/runs_filter.py: free text, a dataset,
+a status, hidden runs and runs without a model left out unless asked): its rows are the runs the
+filter keeps, in the sorted order of all runs. Pinned and hidden are the run's tags "pinned" and
+"hidden", so they are kept in the run store and shown by `lstm-desktop runs list --search`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ from __future__ import annotations
 from typing import Any
 
 import json
+import re
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from lstm_desktop.core.run_data import best_epoch
 from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.ui.runs_filter import (HIDE_TAG, PIN_TAG, RunFilter, is_hidden, is_pinned,  # noqa: F401
+                                         facts_of, settings_text)
 from lstm_desktop.ui.widgets.common import format_duration, format_percent
 
+_NUMBER = r"(-?[0-9][0-9.eE+-]*)"
+_METRICS_HEAD = re.compile(r'\{"accuracy": %s, "precision": [^,]+, "recall": [^,]+, "f1": %s[,}]' % (_NUMBER, _NUMBER))
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Run", "Model", "Settings", "Data", "Epochs", "Accuracy", "F1", "Best val", "Best ep.", "Time", "Status",
@@ -29,40 +35,19 @@ NAME, MODEL, SETTINGS, DATA, EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME, STATU
 NUMERIC = (EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME)
 HEADER_TIPS = {ACCURACY: "Test accuracy of the last epoch's model", F1: "Macro F1 on the test set",
                BEST: "Best validation accuracy over the epochs", BEST_EPOCH: "The epoch of the best validation accuracy"}
-PIN_TAG, HIDE_TAG = "pinned", "hidden"
 
 
-def is_pinned(run: Run) -> bool:
-    return PIN_TAG in run.tags
-
-
-def is_hidden(run: Run) -> bool:
-    return HIDE_TAG in run.tags
-
-
-def settings_text(run: Run) -> str:
-    """The settings that most often differ between runs, in a few words."""
-    c = run.config
-    if c is None:
-        return "–"
-    return settings_text_of({"lr": c.lr, "batch_size": c.batch_size, "lr_schedule": c.lr_schedule,
-                             "dropout": c.dropout, "augment": c.augment, "seed": c.seed})
-
-
-def settings_text_of(c: dict[str, Any]) -> str:
-    """settings_text from a config's dict (a stored run's JSON, without building a TrainConfig)."""
+def _accuracy_f1(raw: str) -> tuple[float, float]:
+    """(accuracy, F1) from stored metrics JSON, read from its head when it is as Metrics.to_dict
+    writes it, else parsed whole; (-1, -1) when unreadable."""
+    head = _METRICS_HEAD.match(raw)
     try:
-        parts = [f"lr {float(c['lr']):g}", f"batch {c['batch_size']}"]
-    except (KeyError, TypeError, ValueError):
-        return "–"
-    if c.get("lr_schedule", "none") != "none":
-        parts.append(str(c["lr_schedule"]))
-    if c.get("dropout"):
-        parts.append(f"dropout {float(c['dropout']):g}")
-    if c.get("augment"):
-        parts.append("augment")
-    parts.append(f"seed {c.get('seed', 0)}")
-    return " · ".join(parts)
+        if head is not None:
+            return float(head[1]), float(head[2])
+        d = json.loads(raw)
+        return float(d["accuracy"]), float(d["f1"])
+    except (ValueError, KeyError, TypeError):
+        return -1.0, -1.0
 
 
 class RunsTableModel(QAbstractTableModel):
@@ -71,10 +56,12 @@ class RunsTableModel(QAbstractTableModel):
     def __init__(self, runs: Runs, parent=None) -> None:
         super().__init__(parent)
         self.runs = runs
-        self._ids: list[int] = [r.id for r in runs]
+        self._order: list[int] = [r.id for r in runs]  # every run, sorted
+        self._ids: list[int] = list(self._order)  # the rows: the runs the filter keeps, in that order
         self._row: dict[int, int] = {rid: i for i, rid in enumerate(self._ids)}
+        self.filter = RunFilter()
         self.bests: dict[int, tuple[float, int] | None] = {}  # run id -> (best val accuracy, epoch)
-        self._hay: dict[int, str] = {}  # run id -> the lower-case text the filter searches
+        self._hay: dict[int, tuple] = {}  # run id -> what the filter reads of it (runs_filter.facts_of)
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._keys: dict[int, dict[int, Any]] = {}  # column -> run id -> sort key (computed once per change)
         self.pinned_ids: set[int] = set()
@@ -116,27 +103,24 @@ class RunsTableModel(QAbstractTableModel):
             self.bests[run.id] = best_epoch(run.history) if run.history else None
         return self.bests[run.id]
 
+    def facts(self, run: Run) -> tuple:
+        """What the filter reads of a run (runs_filter.facts_of), built once per change of the run."""
+        facts = self._hay.get(run.id)
+        if facts is None:
+            facts = self._hay[run.id] = facts_of(run)
+        return facts
+
     def haystack(self, run: Run) -> str:
         """The lower-case text the filter searches, built once per change of the run."""
-        text = self._hay.get(run.id)
-        if text is None:
-            raw = run.__dict__.get("_config")  # a stored run's config still as JSON: read, not validated
-            settings = settings_text_of(json.loads(raw)) if isinstance(raw, str) else settings_text(run)
-            text = " ".join((run.name, run.variant, settings, run.notes, " ".join(run.tags),
-                             run.dataset, str(run.status))).lower()
-            self._hay[run.id] = text
-        return text
+        return self.facts(run)[0]
 
     def _metric_keys(self, run: Run) -> dict[int, float]:
-        """Sort keys of the accuracy and F1 columns; a stored run's metrics are read from their JSON
-        without building Metrics (10,000 of those took over a second on the first sort)."""
+        """Sort keys of the accuracy and F1 columns; a stored run's metrics are read from the head of
+        their JSON (Metrics.to_dict's first four keys) without parsing the rest or building Metrics
+        (10,000 of those took over a second on the first sort; parsing each whole, half a second)."""
         raw = run.__dict__.get("_metrics")
         if isinstance(raw, str):
-            try:
-                d = json.loads(raw)
-                values = (float(d["accuracy"]), float(d["f1"]))
-            except (ValueError, KeyError, TypeError):
-                values = (-1.0, -1.0)
+            values = _accuracy_f1(raw)
         else:
             m = run.metrics
             values = (m.accuracy, m.f1) if m is not None else (-1.0, -1.0)
@@ -154,7 +138,7 @@ class RunsTableModel(QAbstractTableModel):
         for rid in batch:
             run = self.runs.get(rid)
             if run is not None:
-                self.haystack(run)
+                self.facts(run)
                 if rid not in accuracy:
                     self._metric_keys(run)
         if not self._warm:
@@ -257,12 +241,32 @@ class RunsTableModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         ids_before = [self._ids[i.row()] if 0 <= i.row() < len(self._ids) else None for i in persistent]
-        self._ids = self._sorted(self._ids)
+        self._order = self._sorted(self._order)
+        shown = self._row
+        self._ids = [rid for rid in self._order if rid in shown]  # the same rows, in the new order
         self._row = {rid: i for i, rid in enumerate(self._ids)}
         self.changePersistentIndexList(persistent, [
             self.index(self._row[rid], i.column()) if rid is not None else QModelIndex()
             for i, rid in zip(persistent, ids_before)])
         self.layoutChanged.emit()
+
+    def set_filter(self, **settings) -> None:
+        """Change the filter (RunFilter.set's arguments) and show the runs it keeps: one model reset
+        (the runs panel keeps the selection of the runs still shown)."""
+        self.filter.set(**settings)
+        self.beginResetModel()
+        self._ids = self._kept(self._order)
+        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        self.endResetModel()
+
+    def _kept(self, ids: list[int]) -> list[int]:
+        if self.filter.keeps_all(bool(self.hidden_ids)):
+            return list(ids)
+        facts = self._hay
+        for rid in ids:
+            if rid not in facts and (run := self.runs.get(rid)) is not None:
+                self.facts(run)
+        return self.filter.kept(ids, facts)
 
     def resort(self) -> None:
         """Sort again by the current column (pins changed)."""
@@ -300,8 +304,9 @@ class RunsTableModel(QAbstractTableModel):
         for run in self.runs:
             if run.tags:
                 self._note_tags(run)
-        self._ids = self._sorted([r.id for r in self.runs])
-        self._warm = [rid for rid in self._ids if rid not in self._hay]
+        self._order = self._sorted([r.id for r in self.runs])
+        self._ids = self._kept(self._order)
+        self._warm = [rid for rid in self._order if rid not in self._hay]
         if self._warm:
             self._warm_timer.start()
         self._row = {rid: i for i, rid in enumerate(self._ids)}
@@ -312,21 +317,33 @@ class RunsTableModel(QAbstractTableModel):
         if getattr(self, "_bulk", False):
             return
         self._note_tags(run)
-        row = self._insertion_row(run)
+        self._order.insert(self._insertion_row(run, self._order), run.id)
+        if self.filter.keeps(self.facts(run)):
+            self._show_row(run)
+
+    def _show_row(self, run: Run) -> None:
+        row = self._insertion_row(run, self._ids)
         self.beginInsertRows(QModelIndex(), row, row)
         self._ids.insert(row, run.id)
         self._row = {rid: i for i, rid in enumerate(self._ids)} if row < len(self._ids) - 1 else \
             {**self._row, run.id: row}
         self.endInsertRows()
 
-    def _insertion_row(self, run: Run) -> int:
-        """Where a new run goes in the current order (newest first by default: the top)."""
+    def _hide_row(self, run_id: int) -> None:
+        row = self._row[run_id]
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._ids[row]
+        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        self.endRemoveRows()
+
+    def _insertion_row(self, run: Run, ids: list[int]) -> int:
+        """Where a new run goes among `ids` in the current order (newest first by default: the top)."""
         if self._sort is None:
-            return len(self._ids)
+            return len(ids)
         column, order = self._sort
         key = (run.id not in self.pinned_ids, self._sort_value(run, column))
         descending = order == Qt.SortOrder.DescendingOrder
-        for row, rid in enumerate(self._ids):
+        for row, rid in enumerate(ids):
             other = self.runs.get(rid)
             if other is None:
                 continue
@@ -340,7 +357,7 @@ class RunsTableModel(QAbstractTableModel):
                     return row
             except TypeError:
                 continue
-        return len(self._ids)
+        return len(ids)
 
     def _on_changed(self, run: Run, names: tuple[str, ...]) -> None:
         row = self._row.get(run.id, -1)
@@ -350,6 +367,12 @@ class RunsTableModel(QAbstractTableModel):
         self._order_stale = True
         if "tags" in names:
             self._note_tags(run)
+        if self.filter.keeps(self.facts(run)) != (row >= 0):  # now kept, or now left out
+            if row >= 0:
+                self._hide_row(run.id)
+            else:
+                self._show_row(run)
+            row = self._row.get(run.id, -1)
         if "history" in names and run.history:
             before = self.bests.pop(run.id, None)
             if row >= 0 and self.best_of(run) != before:
@@ -358,16 +381,13 @@ class RunsTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def _on_removed(self, run: Run) -> None:
-        row = self._row.get(run.id, -1)
-        if row < 0:
-            return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._ids[row]
-        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        if run.id in self._order:
+            self._order.remove(run.id)
+        if run.id in self._row:
+            self._hide_row(run.id)
         self._hay.pop(run.id, None)
         self.bests.pop(run.id, None)
         self.pinned_ids.discard(run.id)
         self.hidden_ids.discard(run.id)
         for keys in self._keys.values():
             keys.pop(run.id, None)
-        self.endRemoveRows()
