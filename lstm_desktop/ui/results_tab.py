@@ -35,18 +35,30 @@ class ComparisonView(QWidget):
         self.placeholder = muted("Select runs (Ctrl-click) to overlay their curves.")
         self.layout_.addWidget(self.placeholder)
 
-    def set_runs(self, runs: list[Run]) -> None:
+    def _add_plot(self) -> None:
         from lstm_desktop.ui.widgets.run_comparison import RunComparisonPlot
 
+        plot = RunComparisonPlot()
+        plot.setObjectName(f"runComparison{len(self.plots) or ''}")
+        plot.setVisible(False)
+        self.plots.append(plot)
+        self.layout_.addWidget(plot, 1)
+
+    def prepare_plot(self) -> bool:
+        """Make one more (hidden) plot ahead of need; False when all MAX_DATASET_PLOTS exist. Making
+        one takes ~60 ms, which the first selection of runs on two datasets would otherwise pay."""
+        if len(self.plots) >= MAX_DATASET_PLOTS:
+            return False
+        self._add_plot()
+        return True
+
+    def set_runs(self, runs: list[Run]) -> None:
         groups: dict[str, list[Run]] = {}
         for run in runs:
             groups.setdefault(run.dataset or "?", []).append(run)
         self.datasets = list(groups)[:MAX_DATASET_PLOTS]
         while len(self.plots) < len(self.datasets):
-            plot = RunComparisonPlot()
-            plot.setObjectName(f"runComparison{len(self.plots) or ''}")
-            self.plots.append(plot)
-            self.layout_.addWidget(plot, 1)
+            self._add_plot()
         for i, plot in enumerate(self.plots):
             if i < len(self.datasets):
                 name = self.datasets[i]
@@ -115,6 +127,16 @@ class ResultsTab(QSplitter):
         self.compare_tabs.currentChanged.connect(lambda _i: self._settings_stale and self._show_settings())
         self.parallel.runsBrushed.connect(self._on_brushed)
         self._shown: int = -1
+        self._plot_timer = QTimer(self)  # the comparison's plots, made while the window idles
+        self._plot_timer.setInterval(0)
+        self._plot_timer.timeout.connect(lambda: self.comparison.prepare_plot() or self._plot_timer.stop())
+        self._plots_prepared = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if not self._plots_prepared:  # first look at Results: the plots get made before runs are picked
+            self._plots_prepared = True
+            self._plot_timer.start()
 
     # ---- the store: best epochs, curves, tags ---------------------------------------------------
     def set_store(self, store) -> None:
