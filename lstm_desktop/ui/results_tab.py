@@ -19,6 +19,7 @@ from lstm_desktop.ui.widgets.run_diff import RunDiffView
 from lstm_desktop.ui.widgets.runs_panel import RunsPanel
 
 MAX_DATASET_PLOTS = 4
+PLOT_HEIGHT = 200  # the least height of a comparison plot alone in its pane
 MAX_CURVE_RUNS = 100  # curves read from the store for at most this many selected runs (newest first)
 
 
@@ -59,9 +60,13 @@ class ComparisonView(QWidget):
         self.datasets = list(groups)[:MAX_DATASET_PLOTS]
         while len(self.plots) < len(self.datasets):
             self._add_plot()
+        # two or more plots share the pane at a smaller least height: at 200 px each they asked for
+        # more than the pane had, and the whole window was laid out again after every paint
+        least = PLOT_HEIGHT if len(self.datasets) <= 1 else PLOT_HEIGHT * 3 // 5
         for i, plot in enumerate(self.plots):
             if i < len(self.datasets):
                 name = self.datasets[i]
+                plot.plot_widget.setMinimumHeight(least)
                 plot.setVisible(True)
                 plot.set_runs(groups[name])
                 if hasattr(plot, "set_title"):
@@ -127,9 +132,10 @@ class ResultsTab(QSplitter):
         self.compare_tabs.currentChanged.connect(lambda _i: self._settings_stale and self._show_settings())
         self.parallel.runsBrushed.connect(self._on_brushed)
         self._shown: int = -1
-        self._plot_timer = QTimer(self)  # the comparison's plots, made while the window idles
+        self._plot_timer = QTimer(self)  # the comparison's plots and parallel labels, made while idle
         self._plot_timer.setInterval(0)
-        self._plot_timer.timeout.connect(lambda: self.comparison.prepare_plot() or self._plot_timer.stop())
+        self._plot_timer.timeout.connect(lambda: self.comparison.prepare_plot() or self.parallel.prepare_labels()
+                                         or self._plot_timer.stop())
         self._plots_prepared = False
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name

@@ -31,6 +31,7 @@ SHORT = {"dataset": "Data", "val_size": "Val. size", "augment_shapes": "Shapes",
          "hidden": "Hidden", "bidirectional": "Bidir.", "attention": "Attention", "batch_size": "Batch",
          "lr": "LR", "lr_schedule": "Schedule", "weight_decay": "Wt decay", "grad_clip": "Clip",
          "accuracy": "Test acc.", "best_val": "Best val.", "best_epoch": "Best ep.", "seconds": "Time (s)"}
+PREPARED_LABELS = 120  # labels made while the window idles: 15 axes' names and ticks
 TITLE_ROWS = (1.06, 1.12, 1.18)  # axis names take turns on these heights, so neighbours never overlap
 
 
@@ -152,6 +153,17 @@ class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
         self._draw_axes()
         self._draw_lines()
         settle(self.plot)
+
+    def prepare_labels(self, count: int = 40) -> bool:
+        """Make `count` more (hidden) labels ahead of need, up to PREPARED_LABELS; False when there
+        are that many. The first view of 15 axes made ~100 of them: tens of milliseconds at once."""
+        if len(self._texts) >= PREPARED_LABELS:
+            return False
+        start = len(self._texts)
+        self._text(min(PREPARED_LABELS, start + count) - 1)
+        for item in self._texts[start:]:
+            item.setVisible(False)
+        return True
 
     def _text(self, k: int) -> pg.TextItem:
         """The k-th label, reused between redraws (making TextItems is the slow part of a redraw)."""
