@@ -9,7 +9,8 @@ The store is filled through its own API (`create_run`, one `append_curves` with 
 seed), 5 epochs of curves (epoch curves plus 40 batch losses an epoch), test metrics. Each action
 is timed on the GUI thread with everything it triggers delivered (`processEvents`), --repeats
 times, after two seconds of idling (the table builds its filter texts and sort keys while idle);
-p50 and p99 are printed. Launch is measured in fresh processes, alternating stores, as wall time
+p50 and p99 are printed, and for the big store the p99 against the small one. The load average
+is printed at the start and the end. Launch is measured in fresh processes, alternating stores, as wall time
 and as the process's CPU time up to ready (steadier on a machine other programs load).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/many_runs.py --runs 10000 --repeats 30 [--home DIR]
@@ -192,6 +193,7 @@ def main() -> int:
     if args.profile:
         os.environ["BENCH_PROFILE"] = "1"
         args.launches = 0
+    print(f"load average at start: {load_average()}")
     with tempfile.TemporaryDirectory() as tmp:
         big, small, empty = Path(args.home or Path(tmp) / "big"), Path(tmp) / "small", Path(tmp) / "empty"
         if (big / "runs.sqlite").is_file():
@@ -213,15 +215,29 @@ def main() -> int:
         if args.launches:
             report_launch(ready, cpu, rows, args.launches)
         stores = [("the big store", big)] if args.profile else [(f"{args.small} runs", small), ("the big store", big)]
+        base = None
         for name, home in stores:
             got = child(ACTIONS, home, str(args.repeats))
             print(f"{name}: {got['rows']} rows, {got['curves']} curves, {got['axes']} parallel axes")
             for key in ("filter", "sort", "select_20", "curves_20", "parallel_20"):
                 values, cpu = got[key], got["cpu"][key]
+                versus = "" if base is None else \
+                    f"; p99 vs {args.small} runs: wall {p99(values) - p99(base[key]):+.1f}, CPU " \
+                    f"{p99(cpu) - p99(base['cpu'][key]):+.1f} ms"
                 print(f"  {key:<12} wall p50 {statistics.median(values):6.1f} p99 {p99(values):6.1f} ms; "
                       f"GUI-thread CPU p50 {statistics.median(cpu):6.1f} p99 {p99(cpu):6.1f} ms  "
-                      f"(n={len(values)}; target p99 <= 100 ms)")
+                      f"(n={len(values)}{versus}; target p99 <= 100 ms)")
+            base = got
+    print(f"load average at end: {load_average()}")
     return 0
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (other programs share the machine), or '?'."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def report_launch(ready: dict, cpu: dict, rows: int, launches: int) -> None:
