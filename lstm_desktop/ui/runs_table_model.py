@@ -14,19 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import json
-import re
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from lstm_desktop.core.run_data import best_epoch
 from lstm_desktop.core.runs import Run, Runs
+from lstm_desktop.core.stored_run import accuracy_f1
 from lstm_desktop.ui.runs_filter import (HIDE_TAG, PIN_TAG, RunFilter, is_hidden, is_pinned,  # noqa: F401
                                          facts_of, settings_text)
 from lstm_desktop.ui.widgets.common import format_duration, format_percent
 
-_NUMBER = r"(-?[0-9][0-9.eE+-]*)"
-_METRICS_HEAD = re.compile(r'\{"accuracy": %s, "precision": [^,]+, "recall": [^,]+, "f1": %s[,}]' % (_NUMBER, _NUMBER))
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Run", "Model", "Settings", "Data", "Epochs", "Accuracy", "F1", "Best val", "Best ep.", "Time", "Status",
@@ -35,19 +32,6 @@ NAME, MODEL, SETTINGS, DATA, EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME, STATU
 NUMERIC = (EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME)
 HEADER_TIPS = {ACCURACY: "Test accuracy of the last epoch's model", F1: "Macro F1 on the test set",
                BEST: "Best validation accuracy over the epochs", BEST_EPOCH: "The epoch of the best validation accuracy"}
-
-
-def _accuracy_f1(raw: str) -> tuple[float, float]:
-    """(accuracy, F1) from stored metrics JSON, read from its head when it is as Metrics.to_dict
-    writes it, else parsed whole; (-1, -1) when unreadable."""
-    head = _METRICS_HEAD.match(raw)
-    try:
-        if head is not None:
-            return float(head[1]), float(head[2])
-        d = json.loads(raw)
-        return float(d["accuracy"]), float(d["f1"])
-    except (ValueError, KeyError, TypeError):
-        return -1.0, -1.0
 
 
 class RunsTableModel(QAbstractTableModel):
@@ -67,7 +51,8 @@ class RunsTableModel(QAbstractTableModel):
         self.pinned_ids: set[int] = set()
         self.hidden_ids: set[int] = set()  # the filter skips its per-run work when this is empty
         self._order_stale = True  # a run changed since the last sort
-        self._warm: list[int] = []  # run ids whose filter text is still to be built while the window idles
+        self._warm: list[int] = []  # run ids whose filter facts / metric sort keys are still to be built
+        self._warm_keys: list[int] = []
         self._warm_timer = QTimer(self)
         self._warm_timer.setInterval(0)
         self._warm_timer.timeout.connect(self._warm_some)
@@ -120,7 +105,7 @@ class RunsTableModel(QAbstractTableModel):
         (10,000 of those took over a second on the first sort; parsing each whole, half a second)."""
         raw = run.__dict__.get("_metrics")
         if isinstance(raw, str):
-            values = _accuracy_f1(raw)
+            values = accuracy_f1(raw)
         else:
             m = run.metrics
             values = (m.accuracy, m.f1) if m is not None else (-1.0, -1.0)
@@ -129,18 +114,23 @@ class RunsTableModel(QAbstractTableModel):
             self._keys.setdefault(col, {})[run.id] = value
         return keys
 
-    def _warm_some(self, count: int = 400) -> None:
-        """Build filter texts and metric sort keys a few hundred runs at a time while the window
-        idles: the first keystroke in the filter, or the first sort by accuracy, then does not pay
-        for 10,000 of them at once."""
+    def _warm_some(self, count: int = 400, keys: int = 2500) -> None:
+        """Build metric sort keys (cheap: thousands a tick), then filter texts (a few hundred a
+        tick) while the window idles: the first sort by accuracy, or the first keystroke in the
+        filter, then does not pay for 10,000 of them at once."""
+        if self._warm_keys:
+            batch, self._warm_keys = self._warm_keys[:keys], self._warm_keys[keys:]
+            accuracy = self._keys.setdefault(ACCURACY, {})
+            for rid in batch:
+                run = self.runs.get(rid)
+                if run is not None and rid not in accuracy:
+                    self._metric_keys(run)
+            return
         batch, self._warm = self._warm[:count], self._warm[count:]
-        accuracy = self._keys.setdefault(ACCURACY, {})
         for rid in batch:
             run = self.runs.get(rid)
             if run is not None:
                 self.facts(run)
-                if rid not in accuracy:
-                    self._metric_keys(run)
         if not self._warm:
             self._warm_timer.stop()
 
@@ -307,6 +297,7 @@ class RunsTableModel(QAbstractTableModel):
         self._order = self._sorted([r.id for r in self.runs])
         self._ids = self._kept(self._order)
         self._warm = [rid for rid in self._order if rid not in self._hay]
+        self._warm_keys = list(self._warm)
         if self._warm:
             self._warm_timer.start()
         self._row = {rid: i for i, rid in enumerate(self._ids)}

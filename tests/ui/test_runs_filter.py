@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt
 from lstm_desktop.core.config import TrainConfig
 from lstm_desktop.core.metrics import Metrics
 from lstm_desktop.core.runs import Run, Runs, RunStatus
-from lstm_desktop.ui.runs_table_model import ACCURACY, RUN_ID_ROLE, _accuracy_f1
+from lstm_desktop.core.stored_run import accuracy_f1
+from lstm_desktop.ui.runs_table_model import ACCURACY, RUN_ID_ROLE
 
 CELLS = ("lstm", "gru", "rnn")
 
@@ -103,8 +104,8 @@ def test_hiding_a_shown_run_takes_its_row_out_and_showing_it_puts_it_back(panel)
 @pytest.mark.parametrize("accuracy, f1", [(0.5, 1e-05), (1.0, 0.0), (0.123456789012, 0.98765), (math.nan, 0.5)])
 def test_sort_keys_read_from_the_head_of_stored_metrics_match_a_full_parse(accuracy, f1):
     text = json.dumps(Metrics(accuracy, 0.2, 0.3, f1, [], [[1, 0], [0, 1]], 4).to_dict())
-    got = _accuracy_f1(text)
+    got = accuracy_f1(text)
     want = json.loads(text)
     assert (got[0] == want["accuracy"] or (math.isnan(got[0]) and math.isnan(want["accuracy"]))) and got[1] == want["f1"]
-    assert _accuracy_f1('{"f1": 0.25, "accuracy": 0.75}') == (0.75, 0.25)  # another order: parsed whole
-    assert _accuracy_f1("not json") == (-1.0, -1.0)
+    assert accuracy_f1('{"f1": 0.25, "accuracy": 0.75}') == (0.75, 0.25)  # another order: parsed whole
+    assert accuracy_f1("not json") == (-1.0, -1.0)
