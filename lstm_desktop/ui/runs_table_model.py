@@ -21,7 +21,7 @@ from lstm_desktop.core.run_data import best_epoch
 from lstm_desktop.core.runs import Run, Runs
 from lstm_desktop.core.stored_run import accuracy_f1
 from lstm_desktop.ui.runs_filter import (HIDE_TAG, PIN_TAG, RunFilter, is_hidden, is_pinned,  # noqa: F401
-                                         facts_of, settings_text)
+                                         flags_of, haystack_of, settings_text)
 from lstm_desktop.ui.widgets.common import format_duration, format_percent
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -45,7 +45,8 @@ class RunsTableModel(QAbstractTableModel):
         self._row: dict[int, int] = {rid: i for i, rid in enumerate(self._ids)}
         self.filter = RunFilter()
         self.bests: dict[int, tuple[float, int] | None] = {}  # run id -> (best val accuracy, epoch)
-        self._hay: dict[int, tuple] = {}  # run id -> what the filter reads of it (runs_filter.facts_of)
+        self._hay: dict[int, str] = {}  # run id -> the text the filter searches (runs_filter.haystack_of)
+        self._flags: dict[int, tuple] = {}  # run id -> the rest the filter reads (runs_filter.flags_of)
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._keys: dict[int, dict[int, Any]] = {}  # column -> run id -> sort key (computed once per change)
         self.pinned_ids: set[int] = set()
@@ -77,8 +78,9 @@ class RunsTableModel(QAbstractTableModel):
     def set_bests(self, bests: dict[int, tuple[float, int]]) -> None:
         """Best-epoch figures of stored runs (core/run_data.best_epochs: one query for all of them)."""
         self.bests.update(bests)
-        self._keys.pop(BEST, None)
-        self._keys.pop(BEST_EPOCH, None)
+        best_keys, epoch_keys = self._keys.setdefault(BEST, {}), self._keys.setdefault(BEST_EPOCH, {})
+        for rid, (value, epoch) in bests.items():  # their sort keys too: a first sort need not make 10,000
+            best_keys[rid], epoch_keys[rid] = value, epoch
         self._order_stale = True
         if self._ids:
             self.dataChanged.emit(self.index(0, BEST), self.index(len(self._ids) - 1, BEST_EPOCH))
@@ -88,16 +90,19 @@ class RunsTableModel(QAbstractTableModel):
             self.bests[run.id] = best_epoch(run.history) if run.history else None
         return self.bests[run.id]
 
-    def facts(self, run: Run) -> tuple:
-        """What the filter reads of a run (runs_filter.facts_of), built once per change of the run."""
-        facts = self._hay.get(run.id)
-        if facts is None:
-            facts = self._hay[run.id] = facts_of(run)
-        return facts
+    def filter_flags(self, run: Run) -> tuple:
+        """What the filter reads of a run besides its text (runs_filter.flags_of), once per change."""
+        flags = self._flags.get(run.id)
+        if flags is None:
+            flags = self._flags[run.id] = flags_of(run)
+        return flags
 
     def haystack(self, run: Run) -> str:
         """The lower-case text the filter searches, built once per change of the run."""
-        return self.facts(run)[0]
+        text = self._hay.get(run.id)
+        if text is None:
+            text = self._hay[run.id] = haystack_of(run)
+        return text
 
     def _metric_keys(self, run: Run) -> dict[int, float]:
         """Sort keys of the accuracy and F1 columns; a stored run's metrics are read from the head of
@@ -130,7 +135,7 @@ class RunsTableModel(QAbstractTableModel):
         for rid in batch:
             run = self.runs.get(rid)
             if run is not None:
-                self.facts(run)
+                self.haystack(run)
         if not self._warm:
             self._warm_timer.stop()
 
@@ -252,11 +257,13 @@ class RunsTableModel(QAbstractTableModel):
     def _kept(self, ids: list[int]) -> list[int]:
         if self.filter.keeps_all(bool(self.hidden_ids)):
             return list(ids)
-        facts = self._hay
+        flags, hays, words = self._flags, self._hay, bool(self.filter.words)
         for rid in ids:
-            if rid not in facts and (run := self.runs.get(rid)) is not None:
-                self.facts(run)
-        return self.filter.kept(ids, facts)
+            if (rid not in flags or (words and rid not in hays)) and (run := self.runs.get(rid)) is not None:
+                self.filter_flags(run)
+                if words:
+                    self.haystack(run)
+        return self.filter.kept(ids, flags, hays)
 
     def resort(self) -> None:
         """Sort again by the current column (pins changed)."""
@@ -309,7 +316,7 @@ class RunsTableModel(QAbstractTableModel):
             return
         self._note_tags(run)
         self._order.insert(self._insertion_row(run, self._order), run.id)
-        if self.filter.keeps(self.facts(run)):
+        if self.filter.keeps(self.filter_flags(run), lambda: self.haystack(run)):
             self._show_row(run)
 
     def _show_row(self, run: Run) -> None:
@@ -353,12 +360,14 @@ class RunsTableModel(QAbstractTableModel):
     def _on_changed(self, run: Run, names: tuple[str, ...]) -> None:
         row = self._row.get(run.id, -1)
         self._hay.pop(run.id, None)
+        self._flags.pop(run.id, None)
         for keys in self._keys.values():
             keys.pop(run.id, None)
         self._order_stale = True
         if "tags" in names:
             self._note_tags(run)
-        if self.filter.keeps(self.facts(run)) != (row >= 0):  # now kept, or now left out
+        kept = self.filter.keeps(self.filter_flags(run), lambda: self.haystack(run))
+        if kept != (row >= 0):  # now kept, or now left out
             if row >= 0:
                 self._hide_row(run.id)
             else:
@@ -377,6 +386,7 @@ class RunsTableModel(QAbstractTableModel):
         if run.id in self._row:
             self._hide_row(run.id)
         self._hay.pop(run.id, None)
+        self._flags.pop(run.id, None)
         self.bests.pop(run.id, None)
         self.pinned_ids.discard(run.id)
         self.hidden_ids.discard(run.id)

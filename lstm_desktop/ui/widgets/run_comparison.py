@@ -113,6 +113,15 @@ class RunComparisonPlot(ThemedPlotMixin, QWidget):
         if self._stale:
             self.redraw()
 
+    def prepare_curves(self, count: int) -> bool:
+        """Make curve items for `count` runs ahead of need (empty); False when there are that many."""
+        if len(self._curves) >= count:
+            return False
+        while len(self._curves) < count:
+            self._curves.append(self.plot.plot(antialias=True))
+            self._styles.append(None)
+        return True
+
     def curve_count(self) -> int:
         if self._stale:
             self.redraw()
