@@ -109,3 +109,27 @@ def test_sort_keys_read_from_the_head_of_stored_metrics_match_a_full_parse(accur
     assert (got[0] == want["accuracy"] or (math.isnan(got[0]) and math.isnan(want["accuracy"]))) and got[1] == want["f1"]
     assert accuracy_f1('{"f1": 0.25, "accuracy": 0.75}') == (0.75, 0.25)  # another order: parsed whole
     assert accuracy_f1("not json") == (-1.0, -1.0)
+
+
+def test_loading_runs_builds_no_filter_text_until_words_are_typed(qtbot, monkeypatch):
+    """Filter texts parse each run's settings JSON: 10,000 of them were built at launch."""
+    from lstm_desktop.ui import runs_table_model
+    from lstm_desktop.ui.widgets.runs_panel import RunsPanel
+
+    built = []
+    real = runs_table_model.haystack_of
+    monkeypatch.setattr(runs_table_model, "haystack_of", lambda run: built.append(run.id) or real(run))
+    runs = Runs()
+    panel = RunsPanel(runs)
+    qtbot.addWidget(panel)
+    panel.model.begin_bulk()
+    for run in make_runs():
+        runs.add(run)
+    panel.model.end_bulk()
+    panel.model._warm_timer.stop()  # no idle time in this test: what launch itself built
+    assert built == [] and sorted(shown(panel)) == [i for i in range(1, 31) if i % 10 and i % 7]
+    panel.search.setText("gru")
+    assert sorted(shown(panel)) == [i for i in range(1, 31) if i % 10 and i % 7 and i % 3 == 1]
+    assert sorted(built) == list(range(1, 31))  # built once each, when words were first typed
+    panel.search.setText("gru seed")
+    assert len(built) == 30
