@@ -92,3 +92,14 @@ def test_runs_on_two_datasets_share_the_pane(stored):
     tab.runs_panel.select_many([ids[0], ids[2]])  # one dataset: a plot alone keeps its height
     shown = [p for p in tab.comparison.plots if not p.isHidden()]
     assert len(shown) == 1 and shown[0].plot_widget.minimumHeight() == PLOT_HEIGHT
+
+
+def test_curve_items_made_ahead_are_not_counted_or_drawn_until_used(stored):
+    tab, _store, written = stored
+    while tab.comparison.prepare_plot():  # what the idle timer does after the tab is first shown
+        pass
+    tab.compare_tabs.setCurrentWidget(tab.comparison)
+    pick = sorted(written)[:6]
+    tab.runs_panel.select_many(pick)
+    assert tab.comparison.curve_count() == 6
+    assert all(len(p._curves) >= 20 for p in tab.comparison.plots[:2])

@@ -118,7 +118,9 @@ class RunComparisonPlot(ThemedPlotMixin, QWidget):
         if len(self._curves) >= count:
             return False
         while len(self._curves) < count:
-            self._curves.append(self.plot.plot(antialias=True))
+            curve = self.plot.plot(antialias=True)
+            curve.hide()  # shown when it gets a run (style None: hidden, see redraw)
+            self._curves.append(curve)
             self._styles.append(None)
         return True
 
