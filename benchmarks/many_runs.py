@@ -9,10 +9,13 @@ The store is filled through its own API (`create_run`, one `append_curves` with 
 seed), 5 epochs of curves (epoch curves plus 40 batch losses an epoch), test metrics. Each action
 is timed on the GUI thread with everything it triggers delivered (`processEvents`), --repeats
 times, after two seconds of idling (the table builds its filter texts and sort keys while idle);
-p50 and p99 are printed. Launch is measured in fresh processes, alternating stores, as wall time
+p50 and p99 are printed, and for the big store the p99 against the small one. The load average
+is printed at the start and the end. Launch is measured in fresh processes, alternating stores, as wall time
 and as the process's CPU time up to ready (steadier on a machine other programs load).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/many_runs.py --runs 10000 --repeats 30 [--home DIR]
+
+--profile prints where each action's GUI-thread time goes (cProfile, cumulative) and skips launch.
 """
 
 from __future__ import annotations
@@ -116,13 +119,21 @@ while time.perf_counter() < end:
 res, panel = w.results, w.runs_panel
 
 cpu = {}
+import cProfile, io, os, pstats
+profiles = {} if os.environ.get("BENCH_PROFILE") else None
 
 def timed(fn, key=None):
+    prof = profiles.setdefault(key, cProfile.Profile()) if profiles is not None else None
+    if prof is not None:
+        prof.enable()
     t, c = time.perf_counter(), time.thread_time()
     fn()
     app.processEvents()
     cpu.setdefault(key, []).append((time.thread_time() - c) * 1000)
-    return (time.perf_counter() - t) * 1000
+    wall = (time.perf_counter() - t) * 1000
+    if prof is not None:
+        prof.disable()
+    return wall
 
 out = {"filter": [], "sort": [], "select_20": [], "curves_20": [], "parallel_20": []}
 all_ids = [r.id for r in w.runs]
@@ -144,6 +155,10 @@ for i in range(repeats):
     shown = {"curves": res.comparison.curve_count(), "axes": len(res.parallel.axes)}
     panel.select_many([])
     app.processEvents()
+for key, prof in (profiles or {}).items():
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(28)
+    print(f"==== profile of {key} ({len(out[key])} calls) ====", text.getvalue()[-6000:], file=sys.stderr)
 print(json.dumps({"rows": panel.proxy.rowCount(), **shown, **out, "cpu": {k: v for k, v in cpu.items() if k}}))
 w.shutdown()
 """
@@ -156,6 +171,8 @@ def child(code: str, home: Path, *args: str) -> dict:
                           text=True, timeout=900)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
+    if env.get("BENCH_PROFILE") and "==== profile" in proc.stderr:
+        print(proc.stderr[proc.stderr.index("==== profile"):])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -171,15 +188,19 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--launches", type=int, default=3)
     parser.add_argument("--home", default=None, help="the big store: filled here if empty, reused if filled")
+    parser.add_argument("--profile", action="store_true", help="profile the actions on the big store only")
     args = parser.parse_args()
+    if args.profile:
+        os.environ["BENCH_PROFILE"] = "1"
+        args.launches = 0
+    print(f"load average at start: {load_average()}")
     with tempfile.TemporaryDirectory() as tmp:
         big, small, empty = Path(args.home or Path(tmp) / "big"), Path(tmp) / "small", Path(tmp) / "empty"
         if (big / "runs.sqlite").is_file():
             print(f"reusing the store in {big}")
         else:
             seconds = fill(big, args.runs)
-            print(f"filled {args.runs:,} runs in {seconds:.1f} s ({seconds / max(args.runs, 1) * 1000:.2f} ms a run; "
-                  f"create_run lists the runs folder each time, so this grows with the store)")
+            print(f"filled {args.runs:,} runs in {seconds:.1f} s ({seconds / max(args.runs, 1) * 1000:.2f} ms a run)")
         fill(small, args.small, seed=1)
         fill(empty, 0)
         ready = {"empty": [], "big": []}
@@ -191,20 +212,40 @@ def main() -> int:
                 ready[name].append(got["ready"])
                 cpu[name].append(got["cpu"])
                 rows = max(rows, got["rows"])
-        e, b = statistics.median(ready["empty"]), statistics.median(ready["big"])
-        ce, cb = statistics.median(cpu["empty"]), statistics.median(cpu["big"])
-        print(f"launch to window ready ({rows:,} runs listed): wall empty {e:.2f} s, big {b:.2f} s, delta {b - e:+.2f} s; "
-              f"process CPU empty {ce:.2f} s, big {cb:.2f} s, delta {cb - ce:+.2f} s "
-              f"(medians of {args.launches}; target delta <= 1 s)")
-        for name, home in ((f"{args.small} runs", small), ("the big store", big)):
+        if args.launches:
+            report_launch(ready, cpu, rows, args.launches)
+        stores = [("the big store", big)] if args.profile else [(f"{args.small} runs", small), ("the big store", big)]
+        base = None
+        for name, home in stores:
             got = child(ACTIONS, home, str(args.repeats))
             print(f"{name}: {got['rows']} rows, {got['curves']} curves, {got['axes']} parallel axes")
             for key in ("filter", "sort", "select_20", "curves_20", "parallel_20"):
                 values, cpu = got[key], got["cpu"][key]
+                versus = "" if base is None else \
+                    f"; p99 vs {args.small} runs: wall {p99(values) - p99(base[key]):+.1f}, CPU " \
+                    f"{p99(cpu) - p99(base['cpu'][key]):+.1f} ms"
                 print(f"  {key:<12} wall p50 {statistics.median(values):6.1f} p99 {p99(values):6.1f} ms; "
                       f"GUI-thread CPU p50 {statistics.median(cpu):6.1f} p99 {p99(cpu):6.1f} ms  "
-                      f"(n={len(values)}; target p99 <= 100 ms)")
+                      f"(n={len(values)}{versus}; target p99 <= 100 ms)")
+            base = got
+    print(f"load average at end: {load_average()}")
     return 0
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (other programs share the machine), or '?'."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def report_launch(ready: dict, cpu: dict, rows: int, launches: int) -> None:
+    e, b = statistics.median(ready["empty"]), statistics.median(ready["big"])
+    ce, cb = statistics.median(cpu["empty"]), statistics.median(cpu["big"])
+    print(f"launch to window ready ({rows:,} runs listed): wall empty {e:.2f} s, big {b:.2f} s, delta {b - e:+.2f} s; "
+          f"process CPU empty {ce:.2f} s, big {cb:.2f} s, delta {cb - ce:+.2f} s "
+          f"(medians of {launches}; target delta <= 1 s)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus
-from lstm_desktop.ui.runs_table_model import HIDE_TAG, PIN_TAG
+from lstm_desktop.ui.runs_filter import HIDE_TAG, PIN_TAG
 from lstm_desktop.ui.widgets.common import muted
 from lstm_desktop.ui.widgets.hyperparam_table import HyperparameterTable
 from lstm_desktop.ui.widgets.metrics_view import MetricsView
@@ -19,6 +19,8 @@ from lstm_desktop.ui.widgets.run_diff import RunDiffView
 from lstm_desktop.ui.widgets.runs_panel import RunsPanel
 
 MAX_DATASET_PLOTS = 4
+PREPARED_CURVES = 20  # curve items each of the first two plots gets while the window idles
+PLOT_HEIGHT = 200  # the least height of a comparison plot alone in its pane
 MAX_CURVE_RUNS = 100  # curves read from the store for at most this many selected runs (newest first)
 
 
@@ -35,21 +37,37 @@ class ComparisonView(QWidget):
         self.placeholder = muted("Select runs (Ctrl-click) to overlay their curves.")
         self.layout_.addWidget(self.placeholder)
 
-    def set_runs(self, runs: list[Run]) -> None:
+    def _add_plot(self) -> None:
         from lstm_desktop.ui.widgets.run_comparison import RunComparisonPlot
 
+        plot = RunComparisonPlot()
+        plot.setObjectName(f"runComparison{len(self.plots) or ''}")
+        plot.setVisible(False)
+        self.plots.append(plot)
+        self.layout_.addWidget(plot, 1)
+
+    def prepare_plot(self) -> bool:
+        """Make one more (hidden) plot, or curve items, ahead of need; False when all are made. A plot
+        takes ~60 ms, which the first selection of runs on two datasets would otherwise pay."""
+        if len(self.plots) >= MAX_DATASET_PLOTS:  # then curve items for 20 runs on each of two datasets
+            return any(plot.prepare_curves(PREPARED_CURVES) for plot in self.plots[:2])
+        self._add_plot()
+        return True
+
+    def set_runs(self, runs: list[Run]) -> None:
         groups: dict[str, list[Run]] = {}
         for run in runs:
             groups.setdefault(run.dataset or "?", []).append(run)
         self.datasets = list(groups)[:MAX_DATASET_PLOTS]
         while len(self.plots) < len(self.datasets):
-            plot = RunComparisonPlot()
-            plot.setObjectName(f"runComparison{len(self.plots) or ''}")
-            self.plots.append(plot)
-            self.layout_.addWidget(plot, 1)
+            self._add_plot()
+        # two or more plots share the pane at a smaller least height: at 200 px each they asked for
+        # more than the pane had, and the whole window was laid out again after every paint
+        least = PLOT_HEIGHT if len(self.datasets) <= 1 else PLOT_HEIGHT * 3 // 5
         for i, plot in enumerate(self.plots):
             if i < len(self.datasets):
                 name = self.datasets[i]
+                plot.plot_widget.setMinimumHeight(least)
                 plot.setVisible(True)
                 plot.set_runs(groups[name])
                 if hasattr(plot, "set_title"):
@@ -115,6 +133,17 @@ class ResultsTab(QSplitter):
         self.compare_tabs.currentChanged.connect(lambda _i: self._settings_stale and self._show_settings())
         self.parallel.runsBrushed.connect(self._on_brushed)
         self._shown: int = -1
+        self._plot_timer = QTimer(self)  # the comparison's plots and parallel labels, made while idle
+        self._plot_timer.setInterval(0)
+        self._plot_timer.timeout.connect(lambda: self.comparison.prepare_plot() or self.parallel.prepare_labels()
+                                         or self._plot_timer.stop())
+        self._plots_prepared = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if not self._plots_prepared:  # first look at Results: the plots get made before runs are picked
+            self._plots_prepared = True
+            self._plot_timer.start()
 
     # ---- the store: best epochs, curves, tags ---------------------------------------------------
     def set_store(self, store) -> None:
@@ -144,11 +173,17 @@ class ResultsTab(QSplitter):
         the newest MAX_CURVE_RUNS (overlaying more is unreadable, and reading them took seconds)."""
         if self.store is None:
             return
-        for run in sorted(runs, key=lambda r: -r.id)[:MAX_CURVE_RUNS]:
-            if not run.history and run.source != "opened" and not run.status.active:
+        todo = [run for run in sorted(runs, key=lambda r: -r.id)[:MAX_CURVE_RUNS]
+                if not run.history and run.source != "opened" and not run.status.active]
+        if not todo:
+            return
+        try:
+            self.store.fill_curves_of(todo)  # one query for the whole selection
+        except Exception:  # noqa: BLE001 - then run by run: one that fails is shown without curves
+            for run in todo:
                 try:
                     self.store.fill_curves(run)
-                except Exception:  # noqa: BLE001 - a run without stored curves is shown without them
+                except Exception:  # noqa: BLE001
                     pass
 
     def set_tag(self, ids: list[int], tag: str, on: bool) -> None:

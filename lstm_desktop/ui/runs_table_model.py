@@ -4,21 +4,24 @@ The model subscribes to the collection's added/changed/removed events, so the ta
 run (thousands load at once: rows are computed when painted, never built ahead) and nobody updates
 a row by hand. Sorting is by value (numbers as numbers), done by the model itself with one key per
 row (a proxy's sort asks for two values per comparison: over a second with 10,000 runs); pinned
-runs stay on top in either order. The filter takes free text, a dataset and a status, and leaves
-out hidden runs unless asked. Pinned and hidden are the run's tags "pinned" and "hidden", so they
-are kept in the run store and shown by `lstm-desktop runs list --search`.
+runs stay on top in either order. The model also filters (ui/runs_filter.py: free text, a dataset,
+a status, hidden runs and runs without a model left out unless asked): its rows are the runs the
+filter keeps, in the sorted order of all runs. Pinned and hidden are the run's tags "pinned" and
+"hidden", so they are kept in the run store and shown by `lstm-desktop runs list --search`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import json
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from lstm_desktop.core.runs.run_data import best_epoch
 from lstm_desktop.core.runs.evented_runs import Run, Runs
+from lstm_desktop.core.runs.stored_run import accuracy_f1
+from lstm_desktop.ui.runs_filter import (HIDE_TAG, PIN_TAG, RunFilter, flags_of, haystack_of, is_pinned,
+                                         settings_text)
 from lstm_desktop.ui.widgets.common import format_duration, format_percent
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -29,40 +32,6 @@ NAME, MODEL, SETTINGS, DATA, EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME, STATU
 NUMERIC = (EPOCHS, ACCURACY, F1, BEST, BEST_EPOCH, TIME)
 HEADER_TIPS = {ACCURACY: "Test accuracy of the last epoch's model", F1: "Macro F1 on the test set",
                BEST: "Best validation accuracy over the epochs", BEST_EPOCH: "The epoch of the best validation accuracy"}
-PIN_TAG, HIDE_TAG = "pinned", "hidden"
-
-
-def is_pinned(run: Run) -> bool:
-    return PIN_TAG in run.tags
-
-
-def is_hidden(run: Run) -> bool:
-    return HIDE_TAG in run.tags
-
-
-def settings_text(run: Run) -> str:
-    """The settings that most often differ between runs, in a few words."""
-    c = run.config
-    if c is None:
-        return "–"
-    return settings_text_of({"lr": c.lr, "batch_size": c.batch_size, "lr_schedule": c.lr_schedule,
-                             "dropout": c.dropout, "augment": c.augment, "seed": c.seed})
-
-
-def settings_text_of(c: dict[str, Any]) -> str:
-    """settings_text from a config's dict (a stored run's JSON, without building a TrainConfig)."""
-    try:
-        parts = [f"lr {float(c['lr']):g}", f"batch {c['batch_size']}"]
-    except (KeyError, TypeError, ValueError):
-        return "–"
-    if c.get("lr_schedule", "none") != "none":
-        parts.append(str(c["lr_schedule"]))
-    if c.get("dropout"):
-        parts.append(f"dropout {float(c['dropout']):g}")
-    if c.get("augment"):
-        parts.append("augment")
-    parts.append(f"seed {c.get('seed', 0)}")
-    return " · ".join(parts)
 
 
 class RunsTableModel(QAbstractTableModel):
@@ -71,16 +40,20 @@ class RunsTableModel(QAbstractTableModel):
     def __init__(self, runs: Runs, parent=None) -> None:
         super().__init__(parent)
         self.runs = runs
-        self._ids: list[int] = [r.id for r in runs]
+        self._order: list[int] = [r.id for r in runs]  # every run, sorted
+        self._ids: list[int] = list(self._order)  # the rows: the runs the filter keeps, in that order
         self._row: dict[int, int] = {rid: i for i, rid in enumerate(self._ids)}
+        self.filter = RunFilter()
         self.bests: dict[int, tuple[float, int] | None] = {}  # run id -> (best val accuracy, epoch)
-        self._hay: dict[int, str] = {}  # run id -> the lower-case text the filter searches
+        self._hay: dict[int, str] = {}  # run id -> the text the filter searches (runs_filter.haystack_of)
+        self._flags: dict[int, tuple] = {}  # run id -> the rest the filter reads (runs_filter.flags_of)
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._keys: dict[int, dict[int, Any]] = {}  # column -> run id -> sort key (computed once per change)
         self.pinned_ids: set[int] = set()
         self.hidden_ids: set[int] = set()  # the filter skips its per-run work when this is empty
         self._order_stale = True  # a run changed since the last sort
-        self._warm: list[int] = []  # run ids whose filter text is still to be built while the window idles
+        self._warm: list[int] = []  # run ids whose filter facts / metric sort keys are still to be built
+        self._warm_keys: list[int] = []
         self._warm_timer = QTimer(self)
         self._warm_timer.setInterval(0)
         self._warm_timer.timeout.connect(self._warm_some)
@@ -105,8 +78,9 @@ class RunsTableModel(QAbstractTableModel):
     def set_bests(self, bests: dict[int, tuple[float, int]]) -> None:
         """Best-epoch figures of stored runs (core/run_data.best_epochs: one query for all of them)."""
         self.bests.update(bests)
-        self._keys.pop(BEST, None)
-        self._keys.pop(BEST_EPOCH, None)
+        best_keys, epoch_keys = self._keys.setdefault(BEST, {}), self._keys.setdefault(BEST_EPOCH, {})
+        for rid, (value, epoch) in bests.items():  # their sort keys too: a first sort need not make 10,000
+            best_keys[rid], epoch_keys[rid] = value, epoch
         self._order_stale = True
         if self._ids:
             self.dataChanged.emit(self.index(0, BEST), self.index(len(self._ids) - 1, BEST_EPOCH))
@@ -116,27 +90,27 @@ class RunsTableModel(QAbstractTableModel):
             self.bests[run.id] = best_epoch(run.history) if run.history else None
         return self.bests[run.id]
 
+    def filter_flags(self, run: Run) -> tuple:
+        """What the filter reads of a run besides its text (runs_filter.flags_of), once per change."""
+        flags = self._flags.get(run.id)
+        if flags is None:
+            flags = self._flags[run.id] = flags_of(run)
+        return flags
+
     def haystack(self, run: Run) -> str:
         """The lower-case text the filter searches, built once per change of the run."""
         text = self._hay.get(run.id)
         if text is None:
-            raw = run.__dict__.get("_config")  # a stored run's config still as JSON: read, not validated
-            settings = settings_text_of(json.loads(raw)) if isinstance(raw, str) else settings_text(run)
-            text = " ".join((run.name, run.variant, settings, run.notes, " ".join(run.tags),
-                             run.dataset, str(run.status))).lower()
-            self._hay[run.id] = text
+            text = self._hay[run.id] = haystack_of(run)
         return text
 
     def _metric_keys(self, run: Run) -> dict[int, float]:
-        """Sort keys of the accuracy and F1 columns; a stored run's metrics are read from their JSON
-        without building Metrics (10,000 of those took over a second on the first sort)."""
+        """Sort keys of the accuracy and F1 columns; a stored run's metrics are read from the head of
+        their JSON (Metrics.to_dict's first four keys) without parsing the rest or building Metrics
+        (10,000 of those took over a second on the first sort; parsing each whole, half a second)."""
         raw = run.__dict__.get("_metrics")
         if isinstance(raw, str):
-            try:
-                d = json.loads(raw)
-                values = (float(d["accuracy"]), float(d["f1"]))
-            except (ValueError, KeyError, TypeError):
-                values = (-1.0, -1.0)
+            values = accuracy_f1(raw)
         else:
             m = run.metrics
             values = (m.accuracy, m.f1) if m is not None else (-1.0, -1.0)
@@ -145,18 +119,23 @@ class RunsTableModel(QAbstractTableModel):
             self._keys.setdefault(col, {})[run.id] = value
         return keys
 
-    def _warm_some(self, count: int = 400) -> None:
-        """Build filter texts and metric sort keys a few hundred runs at a time while the window
-        idles: the first keystroke in the filter, or the first sort by accuracy, then does not pay
-        for 10,000 of them at once."""
+    def _warm_some(self, count: int = 400, keys: int = 2500) -> None:
+        """Build metric sort keys (cheap: thousands a tick), then filter texts (a few hundred a
+        tick) while the window idles: the first sort by accuracy, or the first keystroke in the
+        filter, then does not pay for 10,000 of them at once."""
+        if self._warm_keys:
+            batch, self._warm_keys = self._warm_keys[:keys], self._warm_keys[keys:]
+            accuracy = self._keys.setdefault(ACCURACY, {})
+            for rid in batch:
+                run = self.runs.get(rid)
+                if run is not None and rid not in accuracy:
+                    self._metric_keys(run)
+            return
         batch, self._warm = self._warm[:count], self._warm[count:]
-        accuracy = self._keys.setdefault(ACCURACY, {})
         for rid in batch:
             run = self.runs.get(rid)
             if run is not None:
                 self.haystack(run)
-                if rid not in accuracy:
-                    self._metric_keys(run)
         if not self._warm:
             self._warm_timer.stop()
 
@@ -257,12 +236,34 @@ class RunsTableModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         ids_before = [self._ids[i.row()] if 0 <= i.row() < len(self._ids) else None for i in persistent]
-        self._ids = self._sorted(self._ids)
+        self._order = self._sorted(self._order)
+        shown = self._row
+        self._ids = [rid for rid in self._order if rid in shown]  # the same rows, in the new order
         self._row = {rid: i for i, rid in enumerate(self._ids)}
         self.changePersistentIndexList(persistent, [
             self.index(self._row[rid], i.column()) if rid is not None else QModelIndex()
             for i, rid in zip(persistent, ids_before)])
         self.layoutChanged.emit()
+
+    def set_filter(self, **settings) -> None:
+        """Change the filter (RunFilter.set's arguments) and show the runs it keeps: one model reset
+        (the runs panel keeps the selection of the runs still shown)."""
+        self.filter.set(**settings)
+        self.beginResetModel()
+        self._ids = self._kept(self._order)
+        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        self.endResetModel()
+
+    def _kept(self, ids: list[int]) -> list[int]:
+        if self.filter.keeps_all(bool(self.hidden_ids)):
+            return list(ids)
+        flags, hays, words = self._flags, self._hay, bool(self.filter.words)
+        for rid in ids:
+            if (rid not in flags or (words and rid not in hays)) and (run := self.runs.get(rid)) is not None:
+                self.filter_flags(run)
+                if words:
+                    self.haystack(run)
+        return self.filter.kept(ids, flags, hays)
 
     def resort(self) -> None:
         """Sort again by the current column (pins changed)."""
@@ -300,8 +301,10 @@ class RunsTableModel(QAbstractTableModel):
         for run in self.runs:
             if run.tags:
                 self._note_tags(run)
-        self._ids = self._sorted([r.id for r in self.runs])
-        self._warm = [rid for rid in self._ids if rid not in self._hay]
+        self._order = self._sorted([r.id for r in self.runs])
+        self._ids = self._kept(self._order)
+        self._warm = [rid for rid in self._order if rid not in self._hay]
+        self._warm_keys = list(self._warm)
         if self._warm:
             self._warm_timer.start()
         self._row = {rid: i for i, rid in enumerate(self._ids)}
@@ -312,21 +315,33 @@ class RunsTableModel(QAbstractTableModel):
         if getattr(self, "_bulk", False):
             return
         self._note_tags(run)
-        row = self._insertion_row(run)
+        self._order.insert(self._insertion_row(run, self._order), run.id)
+        if self.filter.keeps(self.filter_flags(run), lambda: self.haystack(run)):
+            self._show_row(run)
+
+    def _show_row(self, run: Run) -> None:
+        row = self._insertion_row(run, self._ids)
         self.beginInsertRows(QModelIndex(), row, row)
         self._ids.insert(row, run.id)
         self._row = {rid: i for i, rid in enumerate(self._ids)} if row < len(self._ids) - 1 else \
             {**self._row, run.id: row}
         self.endInsertRows()
 
-    def _insertion_row(self, run: Run) -> int:
-        """Where a new run goes in the current order (newest first by default: the top)."""
+    def _hide_row(self, run_id: int) -> None:
+        row = self._row[run_id]
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._ids[row]
+        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        self.endRemoveRows()
+
+    def _insertion_row(self, run: Run, ids: list[int]) -> int:
+        """Where a new run goes among `ids` in the current order (newest first by default: the top)."""
         if self._sort is None:
-            return len(self._ids)
+            return len(ids)
         column, order = self._sort
         key = (run.id not in self.pinned_ids, self._sort_value(run, column))
         descending = order == Qt.SortOrder.DescendingOrder
-        for row, rid in enumerate(self._ids):
+        for row, rid in enumerate(ids):
             other = self.runs.get(rid)
             if other is None:
                 continue
@@ -340,16 +355,24 @@ class RunsTableModel(QAbstractTableModel):
                     return row
             except TypeError:
                 continue
-        return len(self._ids)
+        return len(ids)
 
     def _on_changed(self, run: Run, names: tuple[str, ...]) -> None:
         row = self._row.get(run.id, -1)
         self._hay.pop(run.id, None)
+        self._flags.pop(run.id, None)
         for keys in self._keys.values():
             keys.pop(run.id, None)
         self._order_stale = True
         if "tags" in names:
             self._note_tags(run)
+        kept = self.filter.keeps(self.filter_flags(run), lambda: self.haystack(run))
+        if kept != (row >= 0):  # now kept, or now left out
+            if row >= 0:
+                self._hide_row(run.id)
+            else:
+                self._show_row(run)
+            row = self._row.get(run.id, -1)
         if "history" in names and run.history:
             before = self.bests.pop(run.id, None)
             if row >= 0 and self.best_of(run) != before:
@@ -358,16 +381,14 @@ class RunsTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def _on_removed(self, run: Run) -> None:
-        row = self._row.get(run.id, -1)
-        if row < 0:
-            return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._ids[row]
-        self._row = {rid: i for i, rid in enumerate(self._ids)}
+        if run.id in self._order:
+            self._order.remove(run.id)
+        if run.id in self._row:
+            self._hide_row(run.id)
         self._hay.pop(run.id, None)
+        self._flags.pop(run.id, None)
         self.bests.pop(run.id, None)
         self.pinned_ids.discard(run.id)
         self.hidden_ids.discard(run.id)
         for keys in self._keys.values():
             keys.pop(run.id, None)
-        self.endRemoveRows()

@@ -19,9 +19,8 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from lstm_desktop.core.runs.evented_runs import Run, Runs
-from lstm_desktop.core.runs.store import connect
-from lstm_desktop.core.runs.store_schema import LIST_COLUMNS
-from lstm_desktop.core.runs.stored_run import StoredRun
+from lstm_desktop.core.runs.store import RunStore
+from lstm_desktop.core.runs.store_read import run_from_row
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +29,15 @@ POLL_SECONDS = 1.0
 SYNCED = ("name", "status", "dataset", "variant", "started", "ended", "seconds", "device", "torch_version",
           "host", "machine", "parameters", "epochs_done", "epochs_total", "samples_per_second", "notes", "tags",
           "checkpoint_path", "best_path", "message", "hint", "config", "metrics")
-_SQL = f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE deleted_at IS NULL"
 
 
 class RowReader:
-    """The reading side, on the watcher's thread: its own connection, the last rows it saw."""
+    """The reading side, on the watcher's thread: its own store object (so its own connection),
+    the last rows it saw."""
 
     def __init__(self, path: Path, known_ids: set[int]) -> None:
-        self.path = path
-        self.conn: sqlite3.Connection | None = None
+        self.path = Path(path)
+        self.store: RunStore | None = None
         self.version: int | None = None
         self.rows: dict[int, tuple] | None = None
         self._initial_ids = known_ids
@@ -47,13 +46,13 @@ class RowReader:
         """(runs added or changed, ids gone, when the read began: time.monotonic()) since the last
         poll, or None when nothing was committed."""
         read_at = time.monotonic()
-        if self.conn is None:
-            self.conn = connect(self.path)
-        version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        if self.store is None:
+            self.store = RunStore(self.path.parent)  # the database is `runs.sqlite` in the home
+        version = self.store.data_version()
         if version == self.version:
             return None
         self.version = version
-        rows = {int(row[0]): tuple(row) for row in self.conn.execute(_SQL)}
+        rows = self.store.listed_rows()
         if self.rows is None:  # first read: against the runs the window loaded
             changed = [rows[i] for i in rows if i not in self._initial_ids]
             gone = [i for i in self._initial_ids if i not in rows]
@@ -63,12 +62,12 @@ class RowReader:
         self.rows = rows
         if not changed and not gone:
             return None
-        return [StoredRun(**dict(zip(LIST_COLUMNS, row))) for row in changed], gone, read_at
+        return [run_from_row(row) for row in changed], gone, read_at
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 class StoreWatch(QObject):

@@ -8,7 +8,6 @@ only two curves, so it stays cheap with thousands of runs (listing runs never re
 from __future__ import annotations
 
 import csv
-from array import array
 import io
 import json
 import os
@@ -45,23 +44,16 @@ def best_epochs(store, run_ids: Iterable[int] | None = None) -> dict[int, tuple[
 
     Plain arrays, not numpy: a run has a handful of epochs, and numpy's per-call cost would be
     most of the time with 10,000 runs."""
-    sql = "SELECT run_id, name, data FROM curves WHERE name IN ('val_accuracy', 'epoch')"
-    args: list[int] = []
     if run_ids is not None:
-        ids = [int(i) for i in run_ids]
-        if not ids:
+        run_ids = list(run_ids)
+        if not run_ids:
             return {}
-        sql += f" AND run_id IN ({', '.join('?' * len(ids))})"
-        args = ids
-    parts: dict[int, dict[str, array]] = {}
-    for run_id, name, data in store._conn().execute(sql + " ORDER BY run_id, name, seq", args):
-        parts.setdefault(run_id, {}).setdefault(name, array("d")).frombytes(data)
     out = {}
-    for run_id, curves in parts.items():
-        val = [v for v in curves.get("val_accuracy", ()) if v == v]  # NaN != NaN
+    for run_id, curves in store.plain_curves(("val_accuracy", "epoch"), run_ids).items():
+        values = curves.get("val_accuracy", ())
+        val = [v for v in values if v == v]  # NaN != NaN
         if not val:
             continue
-        values = curves["val_accuracy"]
         best = max(val)
         i = next(k for k, v in enumerate(values) if v == best)  # the earliest epoch that reached it
         epochs = curves.get("epoch", ())
@@ -113,12 +105,15 @@ def render(records: list[dict[str, Any]], fmt: str) -> str:
 
 
 def records_of(store, runs: Iterable[Run]) -> list[dict[str, Any]]:
-    """run_record of each run, curves read from the store (or from the run when it holds them)."""
-    out = []
-    for run in runs:
-        curves = run.history if run.history else (store.get_curves(run.id) if store is not None else {})
-        out.append(run_record(run, curves))
-    return out
+    """run_record of each run, curves read from the store (or from the run when it holds them),
+    many runs a query."""
+    runs = list(runs)
+    read: dict[int, dict[str, Any]] = {}
+    missing = [run.id for run in runs if not run.history]
+    if store is not None:
+        for i in range(0, len(missing), 500):  # a few hundred runs' curves a query
+            read.update(store.curves_of(missing[i:i + 500]))
+    return [run_record(run, run.history if run.history else read.get(run.id, {})) for run in runs]
 
 
 def write_run_data(store, runs: Iterable[Run], fmt: str, dest: str | os.PathLike[str] | IO[str]) -> Path | None:

@@ -12,7 +12,8 @@ After each commit the changed runs are mirrored into their folders (`run.json`, 
 store_folder.py), so a lost or damaged database is rebuilt from them with every run. A training
 writes through store_writer.py, which queues its writes while another process holds the lock.
 Repairs (interrupted runs, a damaged file) are in store_recovery.py, the schema and its
-migrations in store_schema.py, names, notes, tags and the trash in store_edit.py.
+migrations in store_schema.py, names, notes, tags and the trash in store_edit.py, the reads (runs,
+curves, what a watcher polls) in store_read.py: nothing outside these modules touches the connection.
 """
 
 from __future__ import annotations
@@ -31,16 +32,15 @@ from lstm_desktop.core.runs import store_recovery
 from lstm_desktop.core.errors import StoreError
 from lstm_desktop.core.files.paths import RUNS_DIR, db_path, home_dir
 from lstm_desktop.core.runs.evented_runs import Run, RunStatus, now_iso
-from lstm_desktop.core.runs.store_schema import EDITABLE, LIST_COLUMNS
+from lstm_desktop.core.runs.store_schema import EDITABLE
 from lstm_desktop.core.runs.store_edit import RunEditing
-from lstm_desktop.core.runs.stored_run import StoredRun
+from lstm_desktop.core.runs.store_read import RunReading
 
 BUSY_TIMEOUT_S = 10.0
-MAX_RUN_ID = 2**63 - 1  # SQLite's largest integer
 GRID_CURVES = store_curves.GRID_CURVES
 
 
-class RunStore(RunEditing):
+class RunStore(RunReading, RunEditing):
     """One store (a home folder). Connections are per thread; every method is a short transaction."""
 
     def __init__(self, home: Path, notice: str = "") -> None:
@@ -241,90 +241,6 @@ class RunStore(RunEditing):
             if pending is not None:
                 pending[1].append((int(run_id), (name, width, data)))
 
-    # ---- reading -------------------------------------------------------------------------------
-    def list_runs(self, dataset: str | None = None, status: str | None = None, text: str | None = None,
-                  trash: bool = False) -> list[Run]:
-        """Runs (without curves), oldest first; `trash` lists only deleted ones."""
-        where = ["deleted_at IS NOT NULL" if trash else "deleted_at IS NULL"]
-        args: list[Any] = []
-        if dataset:
-            where.append("dataset = ?")
-            args.append(dataset)
-        if status:
-            where.append("status = ?")
-            args.append(RunStatus(status).value)
-        if text:  # % and _ are the user's own characters here, not wildcards
-            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in ("name", "notes", "tags", "variant")) + ")")
-            args.extend([f"%{like_escape(text)}%"] * 4)
-        sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE {' AND '.join(where)} ORDER BY id"
-        return [self._run(row) for row in self._conn().execute(sql, args)]
-
-    def load_runs(self) -> list[Run]:
-        """Every run not in the trash: what the window shows at launch."""
-        return self.list_runs()
-
-    def trashed_runs(self) -> list[Run]:
-        return self.list_runs(trash=True)
-
-    def get_run(self, run_id: int) -> Run:
-        if not 0 < int(run_id) <= MAX_RUN_ID:  # SQLite would raise OverflowError for a larger one
-            raise StoreError(f"There is no run {run_id}: run ids are whole numbers from 1 to {MAX_RUN_ID}.",
-                             "lstm-desktop runs list shows them.")
-        row = self._conn().execute(f"SELECT {', '.join(LIST_COLUMNS)} FROM runs WHERE id = ?",
-                                   (int(run_id),)).fetchone()
-        if row is None:
-            raise StoreError(f"There is no run {run_id} in the run store.", "lstm-desktop runs list shows them.")
-        return self._run(row)
-
-    def find(self, ref: str | int) -> Run:
-        """A run by id, else by its (unique, case-insensitive) name, trash excluded for names."""
-        text = str(ref).strip()
-        if text.isascii() and text.isdigit():
-            if not 0 < int(text) <= MAX_RUN_ID:
-                raise StoreError(f"There is no run {text}: run ids are whole numbers from 1 to {MAX_RUN_ID}.",
-                                 "lstm-desktop runs list shows them.")
-            return self.get_run(int(text))
-        rows = self._conn().execute("SELECT id FROM runs WHERE deleted_at IS NULL AND name = ? COLLATE NOCASE",
-                                    (text,)).fetchall()
-        if len(rows) == 1:
-            return self.get_run(rows[0][0])
-        if rows:
-            raise StoreError(f"{len(rows)} runs are named {text!r}.", "Give the run's id instead (runs list).")
-        raise StoreError(f"There is no run {text!r} in the run store.", "lstm-desktop runs list shows them.")
-
-    def info(self, run_id: int) -> dict[str, Any]:
-        row = self._conn().execute("SELECT info FROM runs WHERE id = ?", (int(run_id),)).fetchone()
-        try:
-            info = json.loads(row[0]) if row and row[0] else {}
-        except (ValueError, TypeError):
-            return {"damage": "its stored info is not valid JSON"}
-        return info if isinstance(info, dict) else {"damage": "its stored info is not an object"}
-
-    def _run(self, row: tuple) -> Run:
-        return StoredRun(**dict(zip(LIST_COLUMNS, row)))  # StoredRun reads damaged values as such
-
-    def get_curves(self, run_id: int) -> dict[str, Any]:
-        """{"batch_x": [...], "batch_loss": [...], "epoch": [...], ..., "probe": [(x, [p..])],
-        "gradient_flow": [(progress, [norms])]}: history keys as TrainingOutcome.fit.history.
-        A damaged chunk is skipped, and said in "damage"."""
-        rows = self._conn().execute(
-            "SELECT name, width, data FROM curves WHERE run_id = ? ORDER BY name, seq", (int(run_id),))
-        curves, notes = store_curves.decode(rows)
-        if notes:
-            curves["damage"] = notes
-        return curves
-
-    def fill_curves(self, run: Run) -> Run:
-        """Load a listed run's curves into it (history, probe, gradient_flow)."""
-        curves = self.get_curves(run.id)
-        damage = curves.pop("damage", None)
-        if damage:
-            run.message = " ".join([run.message, *(f"Note: {d}." for d in damage)]).strip()
-        run.probe = curves.pop("probe")
-        run.gradient_flow = curves.pop("gradient_flow")
-        run.history = curves
-        return run
-
     # ---- recovery ------------------------------------------------------------------------------
     def recover_interrupted(self) -> list[int]:
         """Mark `interrupted` every active run no live process holds (its lock is free)."""
@@ -337,11 +253,6 @@ class RunStore(RunEditing):
     def integrity_check(self) -> str:
         """SQLite's full check: 'ok' when the file is sound."""
         return str(self._conn().execute("PRAGMA integrity_check").fetchone()[0])
-
-
-def like_escape(text: str) -> str:
-    """`text` for a LIKE pattern with ESCAPE '\\': its %, _ and \\ match themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def connect(path: Path) -> sqlite3.Connection:

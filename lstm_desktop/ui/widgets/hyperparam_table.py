@@ -45,11 +45,18 @@ class HyperparameterTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setAlternatingRowColors(True)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # columns sized to their contents once per fill, not re-measured as each item is set
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.columns: list[str] = []
 
     def set_runs(self, runs) -> None:
-        runs = list(runs)
+        self.setUpdatesEnabled(False)
+        try:
+            self._fill(list(runs))
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _fill(self, runs: list) -> None:
         settings = differing_settings(runs)
         self.setSortingEnabled(False)
         self.columns = ["Run"] + [s.label for s in settings] + [title for _, title in RESULTS]
@@ -75,4 +82,5 @@ class HyperparameterTable(QTableWidget):
                 item = _Item(text, key)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(r, base + c, item)
+        self.resizeColumnsToContents()
         self.setSortingEnabled(True)

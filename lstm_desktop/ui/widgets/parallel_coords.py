@@ -22,6 +22,7 @@ from lstm_desktop.core.runs.evented_runs import Run
 from lstm_desktop.ui.theme import Theme, theme_for
 from lstm_desktop.ui.widgets.themed_plot import ThemedPlotMixin
 from lstm_desktop.ui.widgets.common import heading, muted, named
+from lstm_desktop.ui.widgets.plot_axes import paint_once_when_shown, settle
 
 BANDS = 12  # colour bands of the colouring result
 COLOUR_BY = ("accuracy", "best_val", "seconds")
@@ -30,6 +31,7 @@ SHORT = {"dataset": "Data", "val_size": "Val. size", "augment_shapes": "Shapes",
          "hidden": "Hidden", "bidirectional": "Bidir.", "attention": "Attention", "batch_size": "Batch",
          "lr": "LR", "lr_schedule": "Schedule", "weight_decay": "Wt decay", "grad_clip": "Clip",
          "accuracy": "Test acc.", "best_val": "Best val.", "best_epoch": "Best ep.", "seconds": "Time (s)"}
+PREPARED_LABELS = 120  # labels made while the window idles: 15 axes' names and ticks
 TITLE_ROWS = (1.06, 1.12, 1.18)  # axis names take turns on these heights, so neighbours never overlap
 
 
@@ -96,6 +98,7 @@ class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
+        paint_once_when_shown(self.plot_widget)
         layout.addWidget(self.plot_widget, 1)
         self.legend = muted("")
         layout.addWidget(self.legend)
@@ -103,6 +106,7 @@ class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
         self._faded = pg.PlotCurveItem()
         self._axis_lines = pg.PlotCurveItem(connect="pairs")
         self._texts: list[pg.TextItem] = []
+        self._text_state: dict[int, tuple] = {}  # label index -> what it shows (text, colour, place, font)
         self._brush_items: dict[int, QGraphicsRectItem] = {}
         for item in (self._faded, self._axis_lines):
             self.plot.addItem(item)
@@ -148,6 +152,18 @@ class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
         self.hint.setVisible(not self.axes)
         self._draw_axes()
         self._draw_lines()
+        settle(self.plot)
+
+    def prepare_labels(self, count: int = 40) -> bool:
+        """Make `count` more (hidden) labels ahead of need, up to PREPARED_LABELS; False when there
+        are that many. The first view of 15 axes made ~100 of them: tens of milliseconds at once."""
+        if len(self._texts) >= PREPARED_LABELS:
+            return False
+        start = len(self._texts)
+        self._text(min(PREPARED_LABELS, start + count) - 1)
+        for item in self._texts[start:]:
+            item.setVisible(False)
+        return True
 
     def _text(self, k: int) -> pg.TextItem:
         """The k-th label, reused between redraws (making TextItems is the slow part of a redraw)."""
@@ -175,10 +191,13 @@ class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
             labels += [(text, theme.muted, (0.0, 0.5), (i + 0.03, pos), small) for pos, text in axis.ticks]
             for text, colour, anchor, (x, y), font in labels:
                 item = self._text(k)
-                item.setText(text, color=colour)
-                item.setFont(font)
-                item.setAnchor(anchor)
-                item.setPos(x, y)
+                state = (text, colour, anchor, x, y, font.toString())
+                if self._text_state.get(k) != state:  # a label already showing this is left alone
+                    self._text_state[k] = state
+                    item.setText(text, color=colour)
+                    item.setFont(font)
+                    item.setAnchor(anchor)
+                    item.setPos(x, y)
                 item.setVisible(True)
                 k += 1
         for item in self._texts[k:]:
@@ -191,13 +210,21 @@ class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
         values = result_values(self.runs, key, **kwargs)
         return np.array([math.nan if v is None else float(v) for v in values], dtype=float)
 
+    def _band(self, k: int) -> pg.PlotCurveItem:
+        """The k-th colour band's curve, reused between redraws (adding items to the plot is slow)."""
+        while len(self._bands) <= k:
+            curve = pg.PlotCurveItem(connect="finite")
+            self.plot.addItem(curve)
+            self._bands.append(curve)
+        return self._bands[k]
+
     def _draw_lines(self) -> None:
-        for band in self._bands:
-            self.plot.removeItem(band)
-        self._bands = []
         matrix = self._matrix()
         n_runs, n_axes = matrix.shape
+        used = 0
         if n_runs == 0 or n_axes == 0:
+            for band in self._bands:
+                band.setData([], [])
             self._faded.setData([], [])
             self._update_brush_items()
             self.legend.setText("")
@@ -230,9 +257,14 @@ class ParallelCoordinatesView(ThemedPlotMixin, QWidget):
             rows = np.flatnonzero(keep & (band_of == band))
             if not len(rows):
                 continue
-            curve = pg.PlotCurveItem(*polylines(rows), connect="finite", pen=pg.mkPen(colour, width=2))
-            self.plot.addItem(curve)
-            self._bands.append(curve)
+            curve = self._band(used)
+            curve.setData(*polylines(rows), connect="finite", pen=pg.mkPen(colour, width=2))
+            curve.setVisible(True)
+            used += 1
+        for curve in self._bands[used:]:
+            if curve.isVisible():
+                curve.setData([], [])
+                curve.setVisible(False)
         label = RESULT_BY_KEY[self.colour_combo.currentData() or "accuracy"]
         shown = (lambda v: f"{v * 100:.2f}%") if label.percent else (lambda v: f"{v:.4g}")
         self.legend.setText(f"{n_runs} runs · colour: {label.label}, {shown(lo)} (dark) to {shown(hi)} (bright)"

@@ -8,7 +8,7 @@ import math
 from typing import Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFontMetrics
 
 # label priority of the mantissas of a log axis: decades first, then 2 and 5, then 3, 4, 6, 8 only
@@ -30,6 +30,30 @@ def cache_static_parts(plot: pg.PlotItem) -> None:
     plot.titleLabel.setCacheMode(cache)
     if plot.legend is not None:
         plot.legend.setCacheMode(cache)
+
+
+class _NoReactivation(QObject):
+    """Swallows a plot view's viewport Show and Hide that come from the app (a tab switched), not
+    from the system: on each such Show, QGraphicsView re-activates its scene, which repaints every
+    item once more after the view's first paint (two plots on a tab: each painted twice)."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        return event.type() in (QEvent.Type.Show, QEvent.Type.Hide) and not event.spontaneous()
+
+
+_NO_REACTIVATION = _NoReactivation()
+
+
+def paint_once_when_shown(view: pg.GraphicsView) -> None:
+    """Let `view` paint once, not twice, when its tab is shown (the scene stays active while hidden)."""
+    view.viewport().installEventFilter(_NO_REACTIVATION)
+
+
+def settle(plot: pg.PlotItem) -> None:
+    """Fit the view to new data now, not in the next paint: pyqtgraph moves the view's items while
+    painting, which dirties what was just painted, so a redraw of new data painted two or three
+    times (20 runs' curves: most of the time it took)."""
+    plot.vb.prepareForPaint()
 
 
 def format_tick(value: float) -> str:

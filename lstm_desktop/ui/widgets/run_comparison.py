@@ -19,7 +19,7 @@ from lstm_desktop.ui.theme import Theme, theme_for
 from lstm_desktop.ui.widgets.themed_plot import ThemedPlotMixin
 from lstm_desktop.ui.widgets.common import heading, named
 from lstm_desktop.ui.widgets.curve_buffers import ema
-from lstm_desktop.ui.widgets.plot_axes import HoverPlotWidget, cache_static_parts
+from lstm_desktop.ui.widgets.plot_axes import HoverPlotWidget, cache_static_parts, paint_once_when_shown, settle
 
 METRICS = [
     ("val_accuracy", "Validation accuracy (%)"),
@@ -29,14 +29,21 @@ METRICS = [
     ("batch_loss", "Batch loss (smoothed)"),
 ]
 LEGEND_WIDTH = 170
+MANY_POINTS = 20_000  # above this many points in all the curves, they are clipped and downsampled
 MAX_MARKED_RUNS = 8  # above this many runs the epoch markers are left out
 
 
+_SWATCHES: dict[tuple[str, int], QIcon] = {}
+
+
 def swatch(color: str, size: int = 12) -> QIcon:
-    """A small filled square in a run's colour, for the legend list."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(QColor(color))
-    return QIcon(pixmap)
+    """A small filled square in a run's colour, for the legend list (made once per colour)."""
+    icon = _SWATCHES.get((color, size))
+    if icon is None:
+        pixmap = QPixmap(size, size)
+        pixmap.fill(QColor(color))
+        icon = _SWATCHES[(color, size)] = QIcon(pixmap)
+    return icon
 
 
 class RunComparisonPlot(ThemedPlotMixin, QWidget):
@@ -70,10 +77,13 @@ class RunComparisonPlot(ThemedPlotMixin, QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("bottom", "epoch")
-        self.plot.setClipToView(True)
-        self.plot.setDownsampling(auto=True, mode="peak")
+        self._thinned = False  # clip to view and downsample: only for long curves (see redraw)
         cache_static_parts(self.plot)
+        paint_once_when_shown(self.plot_widget)
         self._curves: list[pg.PlotDataItem] = []
+        self._styles: list[tuple | None] = []  # each curve's (colour, symbol) as last set
+        self._drawn: tuple | None = None  # what the plot shows: (curve, theme, runs' ids, labels and values)
+        self._legend_entries: list[tuple[str, str]] = []
         body.addWidget(self.plot_widget, 1)
         self.legend = named(QListWidget(), "compareLegend", "Runs in the comparison",
                             "The colour of each ticked run's curve")
@@ -103,6 +113,17 @@ class RunComparisonPlot(ThemedPlotMixin, QWidget):
         if self._stale:
             self.redraw()
 
+    def prepare_curves(self, count: int) -> bool:
+        """Make curve items for `count` runs ahead of need (empty); False when there are that many."""
+        if len(self._curves) >= count:
+            return False
+        while len(self._curves) < count:
+            curve = self.plot.plot(antialias=True)
+            curve.hide()  # shown when it gets a run (style None: hidden, see redraw)
+            self._curves.append(curve)
+            self._styles.append(None)
+        return True
+
     def curve_count(self) -> int:
         if self._stale:
             self.redraw()
@@ -130,33 +151,62 @@ class RunComparisonPlot(ThemedPlotMixin, QWidget):
         return x[ok], y[ok]
 
     def redraw(self) -> None:
+        """Draw the ticked runs' curves; nothing is touched when what would be drawn is what is shown
+        (the same runs, curve, values and theme), and a curve's style is set only when it changes."""
         self._stale = False
         key = self.metric_combo.currentData() or "val_accuracy"
-        self.plot.setLabel("left", self.metric_combo.currentText(), color=self._theme.axis)
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend.clear()
         series = [(run, *self._series(run, key)) for run in self._runs]
         series = [s for s in series if len(s[1])]
+        colors = self._theme.runs
+        drawn = (key, self._theme, [(id(run), str(run.label), x.tobytes(), y.tobytes()) for run, x, y in series])
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
+        # clipping and downsampling redo every curve on each change of the view's range (twice per
+        # redraw): worth it for long batch curves, not for a few epochs' points
+        thinned = sum(len(x) for _run, x, _y in series) > MANY_POINTS
+        if thinned != self._thinned:
+            self._thinned = thinned
+            self.plot.setClipToView(thinned)
+            self.plot.setDownsampling(auto=thinned, mode="peak")
+        self.plot.setLabel("left", self.metric_combo.currentText(), color=self._theme.axis)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         while len(self._curves) < len(series):
             self._curves.append(self.plot.plot(antialias=True))
+            self._styles.append(None)
         # markers only for a few runs: with more they clutter, and each run's marker item cost about
         # as much to lay out and paint as its line (20 runs: half of the redraw)
         symbol = None if key == "batch_loss" or len(series) > MAX_MARKED_RUNS else "o"
-        colors = self._theme.runs
         for i, curve in enumerate(self._curves):
             if i >= len(series):
-                curve.setData([], [])
-                curve.hide()
+                if self._styles[i] is not None:
+                    curve.setData([], [])
+                    curve.hide()
+                    self._styles[i] = None
                 continue
             run, x, y = series[i]
             color = colors[i % len(colors)]
-            curve.setData(x, y, pen=pg.mkPen(color, width=2), symbol=symbol, symbolSize=5, symbolBrush=color,
-                          symbolPen=color)
+            if self._styles[i] != (color, symbol):
+                self._styles[i] = (color, symbol)
+                curve.setData(x, y, pen=pg.mkPen(color, width=2), symbol=symbol, symbolSize=5, symbolBrush=color,
+                              symbolPen=color)
+            else:
+                curve.setData(x, y)
             curve.show()
-            item = QListWidgetItem(swatch(color), str(run.label))
-            item.setToolTip(str(run.label))
+        self._fill_legend([(colors[i % len(colors)], str(run.label)) for i, (run, _x, _y) in enumerate(series)])
+        self.plot.enableAutoRange()
+        settle(self.plot)
+
+    def _fill_legend(self, entries: list[tuple[str, str]]) -> None:
+        """The legend's (colour, label) rows, rebuilt only when they change."""
+        if entries == self._legend_entries and self.legend.count():
+            return
+        self._legend_entries = entries
+        self.legend.clear()
+        for color, label in entries:
+            item = QListWidgetItem(swatch(color), label)
+            item.setToolTip(label)
             self.legend.addItem(item)
-        if not series:
+        if not entries:
             self.legend.addItem(QListWidgetItem("Tick runs in the list to compare them here."))
             self.legend.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
-        self.plot.enableAutoRange()

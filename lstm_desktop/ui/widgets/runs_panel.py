@@ -6,14 +6,14 @@ act (export, copy the command, use on the pad, notes and tags, delete) through s
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, Signal
+from PySide6.QtCore import QIdentityProxyModel, QItemSelection, QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
                                QLineEdit, QMenu, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from lstm_desktop.core.training.config import DATASET_CHOICES
 from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus
-from lstm_desktop.ui.runs_filter import RunsFilter
-from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsTableModel, is_hidden, is_pinned
+from lstm_desktop.ui.runs_filter import is_hidden, is_pinned
+from lstm_desktop.ui.runs_table_model import NAME, RUN_ID_ROLE, RunsTableModel
 from lstm_desktop.ui.widgets.common import heading, muted, named
 from lstm_desktop.ui.widgets.model_selector import reads_drawings
 
@@ -66,7 +66,8 @@ class RunsPanel(QWidget):
         layout.addWidget(self.modelless_check)
 
         self.model = RunsTableModel(runs, self)
-        self.proxy = _RunsWithModelFilter(self)
+        self.model.set_filter(modelless=False)  # runs without a model are left out unless asked for
+        self.proxy = QIdentityProxyModel(self)  # the model filters and sorts itself (ui/runs_filter.py)
         self.proxy.setSourceModel(self.model)
         self.table = named(QTableView(), "runsTable", "Runs", "Every run trained here, on the command line "
                            "or opened from a file")
@@ -74,6 +75,7 @@ class RunsPanel(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row sizes
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
@@ -120,12 +122,12 @@ class RunsPanel(QWidget):
             buttons.addWidget(b, i // 5, i % 5)
         layout.addLayout(buttons)
 
-        self.search.textChanged.connect(lambda t: self.proxy.set_filter(text=t))
-        self.modelless_check.toggled.connect(self.proxy.show_modelless)
+        self.search.textChanged.connect(lambda t: self.set_filter(text=t))
+        self.modelless_check.toggled.connect(lambda on: self.set_filter(modelless=on))
         self.dataset_filter.currentIndexChanged.connect(
-            lambda _i: self.proxy.set_filter(dataset=self.dataset_filter.currentData() or ""))
+            lambda _i: self.set_filter(dataset=self.dataset_filter.currentData() or ""))
         self.status_filter.currentIndexChanged.connect(
-            lambda _i: self.proxy.set_filter(status=self.status_filter.currentData() or ""))
+            lambda _i: self.set_filter(status=self.status_filter.currentData() or ""))
         self._selected: list[int] | None = None
         forget = lambda *_: setattr(self, "_selected", None)  # noqa: E731
         for signal in (self.proxy.layoutChanged, self.proxy.modelReset, self.proxy.rowsRemoved,
@@ -140,7 +142,7 @@ class RunsPanel(QWidget):
         self.notes_button.clicked.connect(lambda: self._emit_current(self.notesRequested))
         self.remove_button.clicked.connect(lambda: self.selected_ids() and self.deleteRequested.emit(self.selected_ids()))
         self.trash_button.clicked.connect(self.trashRequested)
-        self.show_hidden.toggled.connect(lambda on: self.proxy.set_filter(show_hidden=on))
+        self.show_hidden.toggled.connect(lambda on: self.set_filter(show_hidden=on))
         self.pin_button.clicked.connect(lambda: self._emit_toggle(self.pinRequested, is_pinned))
         self.hide_button.clicked.connect(lambda: self._emit_toggle(self.hideRequested, is_hidden))
         self.diff_button.clicked.connect(lambda: len(self.selected_ids()) == 2
@@ -167,17 +169,53 @@ class RunsPanel(QWidget):
             self._selected = sorted(int(v) for v in (r.data(RUN_ID_ROLE) for r in rows) if v is not None)
         return list(self._selected)
 
+    def set_filter(self, **settings) -> None:
+        """Filter the table (RunFilter.set's arguments); the runs still shown stay selected, and
+        the comparison hears of the selection only when it changed."""
+        before, current = self.selected_ids(), self.current_id()
+        selection = self.table.selectionModel()
+        blocked = selection.blockSignals(True)
+        try:
+            self.model.set_filter(**settings)  # a model reset: the selection model forgets
+            self._select_rows([self.model.row_of(i) for i in before], QItemSelectionModel.SelectionFlag.Select)
+            row = self.model.row_of(current)
+            if row >= 0:
+                selection.setCurrentIndex(self.proxy.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        finally:
+            selection.blockSignals(blocked)
+        self._selected = None
+        self.table.viewport().update()
+        if self.selected_ids() != before:
+            self._on_selection()
+        elif self.current_id() != current:
+            self._on_current()
+
+    def _select_rows(self, rows: list[int], flag) -> None:
+        """Select whole rows, stretches of neighbours as one range each."""
+        selection = QItemSelection()
+        last = self.proxy.columnCount() - 1
+        rows = sorted(r for r in rows if r >= 0)
+        start = prev = None
+        for row in [*rows, None]:
+            if start is not None and (row is None or row != prev + 1):
+                selection.select(self.proxy.index(start, 0), self.proxy.index(prev, last))
+                start = None
+            if row is not None and start is None:
+                start = row
+            prev = row
+        self.table.selectionModel().select(selection, flag)
+
     def select(self, run_id: int, add: bool = False) -> None:
-        row = self.model.row_of(run_id)
-        if row < 0:
+        if run_id not in self.runs:
             return
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():  # filtered out: show it anyway
+        if self.model.row_of(run_id) < 0:  # filtered out: show it anyway
             self.search.clear()
             self.dataset_filter.setCurrentIndex(0)
             self.status_filter.setCurrentIndex(0)
             self.modelless_check.setChecked(True)
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
+            if self.model.row_of(run_id) < 0:
+                self.show_hidden.setChecked(True)
+        index = self.proxy.index(self.model.row_of(run_id), 0)
         flags = QItemSelectionModel.SelectionFlag.Rows | (
             QItemSelectionModel.SelectionFlag.Select if add else QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.table.selectionModel().setCurrentIndex(index, flags)
@@ -185,16 +223,7 @@ class RunsPanel(QWidget):
 
     def select_many(self, run_ids: list[int]) -> None:
         """Make exactly these runs (those the filter shows) the selection, in one change."""
-        from PySide6.QtCore import QItemSelection
-
-        selection = QItemSelection()
-        last = self.proxy.columnCount() - 1
-        for run_id in run_ids:
-            row = self.model.row_of(run_id)
-            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else None
-            if index is not None and index.isValid():
-                selection.select(index, index.siblingAtColumn(last))
-        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._select_rows([self.model.row_of(i) for i in run_ids], QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _on_selection(self, *_args) -> None:
         self._selected = None
@@ -250,26 +279,3 @@ class RunsPanel(QWidget):
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
         menu.exec(self.table.viewport().mapToGlobal(pos))
-
-
-class _RunsWithModelFilter(RunsFilter):
-    """RunsFilter, and runs that ended without a finished epoch (no model) hidden unless asked for:
-    a Train pressed without data or stopped at once must not pile up rows to scroll past."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.modelless = False
-
-    def show_modelless(self, on: bool) -> None:
-        self.modelless = on
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 - Qt name
-        if not super().filterAcceptsRow(row, parent):
-            return False
-        run = self.sourceModel().run_at(row)
-        return self.modelless or run is None or not has_no_model(run)
-
-
-def has_no_model(run) -> bool:
-    return run.status in (RunStatus.FAILED, RunStatus.STOPPED, RunStatus.INTERRUPTED) and run.epochs_done == 0
