@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lstm_desktop.core.augment import HANDWRITING, PLAIN, augment_batch  # noqa: E402
+from lstm_desktop.core.augment_ops import generator_for  # noqa: E402
 from lstm_desktop.core.config import TrainConfig  # noqa: E402
 from lstm_desktop.core.data import DataBundle, mnist_bundle  # noqa: E402
 from lstm_desktop.core.engine import Trainer  # noqa: E402
@@ -46,24 +47,24 @@ def fit_rate(sub: DataBundle, variant: dict, device: str, seed: int, **extra) ->
     return Trainer(cfg).fit(sub).train_samples_per_second
 
 
-def augment_only_ms(x: torch.Tensor, y: torch.Tensor, bs: int, device: torch.device, shapes: bool) -> float:
-    """Milliseconds a batch of augment_batch alone (a generator on the batch's device when it can be)."""
-    try:
-        gen = torch.Generator(device=device).manual_seed(0)
-    except RuntimeError:
-        gen = torch.Generator().manual_seed(0)
+def augment_only_ms(x: torch.Tensor, y: torch.Tensor, bs: int, device: torch.device, shapes: bool,
+                    per_call: int = 1) -> float:
+    """Milliseconds a batch of bs of augment_batch alone, `per_call` batches a call (the engine's
+    EpochAugmenter does many a call on a GPU), with a generator on the batch's device."""
+    gen = generator_for(device, 0)
     x, y = x.to(device), y.to(device)
     settings = HANDWRITING if shapes else PLAIN
-    batches = len(x) // bs
-    augment_batch(x[:bs], gen, settings, labels=y[:bs])
+    n = bs * per_call
+    calls = max(1, len(x) // n)
+    augment_batch(x[:n], gen, settings, labels=y[:n])
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
-    for b in range(batches):
-        augment_batch(x[b * bs:(b + 1) * bs], gen, settings, labels=y[b * bs:(b + 1) * bs])
+    for c in range(calls):
+        augment_batch(x[c * n:(c + 1) * n], gen, settings, labels=y[c * n:(c + 1) * n])
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return (time.perf_counter() - start) / batches * 1000
+    return (time.perf_counter() - start) / (calls * per_call) * 1000
 
 
 def measure(bundle: DataBundle, variant: dict, device: str, batches: int, rounds: int,
