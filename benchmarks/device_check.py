@@ -98,7 +98,7 @@ def table(bundle: DataBundle, variants: dict, device: torch.device, rounds: int,
           eager_engine: bool) -> None:
     x, y = bundle.train_x.to(device), bundle.train_y.to(device)
     threads = torch.get_num_threads()
-    peak = sgemm_peak(threads, size=4096 if device.type == "cuda" else 1536, device=device.type)
+    peak = sgemm_peak(threads, size=4096 if device.type == "cuda" else 1536, repeats=20, device=device.type)
     where = "the GPU's" if device.type == "cuda" else f"a {threads}-thread"
     say(f"  sgemm limit: {peak / 1e9:,.0f} GFLOP/s ({where} float32 matrix product, measured now)")
     for name, variant in variants.items():
@@ -215,7 +215,8 @@ def main() -> int:
             if not section(f"CPU, {threads} threads", args.budget, started):
                 break
             torch.set_num_threads(threads)
-            guarded(lambda: table(bundle, CPU_VARIANTS, torch.device("cpu"), 2, 100, eager_engine=False))
+            guarded(lambda: table(bundle, CPU_VARIANTS, torch.device("cpu"), min(args.rounds, 2),
+                                  min(args.batches, 100), eager_engine=False))
     if cuda and "suite" in only and section("tests/core tests/cli with CUDA present", args.budget, started):
         left = args.budget - (time.perf_counter() - started)
         run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "8", "tests/core", "tests/cli"], max(left, 30))

@@ -171,6 +171,7 @@ def main() -> int:
     x, y = load_tensors(data_dir)
     bundle = mnist_bundle(str(data_dir), val_size=0)
     threads = torch.get_num_threads()
+    peak = sgemm_peak(threads, repeats=20)
     for name, variant in VARIANTS.items():
         if args.only and (args.only == "plain") != (not variant["bidirectional"]):
             continue
@@ -185,7 +186,7 @@ def main() -> int:
         ratio = statistics.median(e / h for e, h in zip(engine, hand))
         print(f"{name}: median hand-written {statistics.median(hand):,.0f}  engine {statistics.median(engine):,.0f} "
               f"samples/s  ratio {ratio:.2f}x  (threads={threads})", flush=True)
-        peak = sgemm_peak(threads)
+        peak = max(peak, sgemm_peak(threads, repeats=20))  # the best seen in the run: others' load only lowers it
         print(flop_fraction_line(name, variant, statistics.median(hand), statistics.median(engine), peak, threads),
               flush=True)
     return 0

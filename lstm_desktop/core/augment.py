@@ -92,7 +92,7 @@ class EpochAugmenter:
     Elsewhere one batch a call (a stop or pause is never behind a big chunk)."""
 
     def __init__(self, settings: AugmentSettings, generator: torch.Generator, device: torch.device,
-                 batch_size: int, per_call: int | None = None, chunk_samples: int = 4096) -> None:
+                 batch_size: int, per_call: int | None = None, chunk_samples: int = 2048) -> None:
         self.settings, self.generator = settings, generator
         on_gpu = torch.device(device).type == "cuda"
         self.per_call = per_call or (max(1, chunk_samples // batch_size) if on_gpu else 1)
