@@ -172,6 +172,7 @@ def main() -> int:
     bundle = mnist_bundle(str(data_dir), val_size=0)
     threads = torch.get_num_threads()
     peak = sgemm_peak(threads, repeats=20)
+    measured: list[tuple[str, dict, float, float]] = []
     for name, variant in VARIANTS.items():
         if args.only and (args.only == "plain") != (not variant["bidirectional"]):
             continue
@@ -187,8 +188,9 @@ def main() -> int:
         print(f"{name}: median hand-written {statistics.median(hand):,.0f}  engine {statistics.median(engine):,.0f} "
               f"samples/s  ratio {ratio:.2f}x  (threads={threads})", flush=True)
         peak = max(peak, sgemm_peak(threads, repeats=20))  # the best seen in the run: others' load only lowers it
-        print(flop_fraction_line(name, variant, statistics.median(hand), statistics.median(engine), peak, threads),
-              flush=True)
+        measured.append((name, variant, statistics.median(hand), statistics.median(engine)))
+    for name, variant, hand_rate, engine_rate in measured:
+        print(flop_fraction_line(name, variant, hand_rate, engine_rate, peak, threads), flush=True)
     return 0
 
 
