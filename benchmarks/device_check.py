@@ -4,11 +4,13 @@ Installs nothing; needs torch (CUDA optional), numpy, scikit-learn, Pillow, tqdm
 be absent. Run from the checkout: `PYTHONPATH=. python benchmarks/device_check.py --data-dir DIR`
 (DIR in torchvision's layout, `.gz` files are enough). Sections, each printed as it finishes:
   tests      the CUDA tests (graph step vs eager, devices, steps, engine)
-  gpu        samples/s: a hand-written eager cuDNN loop (nn.LSTM, torch.optim.Adam, loss.item() per
+  gpu        samples/s (and the share of the sgemm limit measured here that each side reaches, from
+             flops_per_sample): a hand-written eager cuDNN loop (nn.LSTM, torch.optim.Adam, loss.item() per
              batch, 30 warm-up batches) against the engine (graph step, and its eager step with
              LSTM_DESKTOP_NO_CUDA_GRAPH=1), rounds alternating in this process; plain b64, plain b512,
              BiLSTM 128 + attention b128; and the same seed's accuracy with and without the graph
-  augment    the shipped recipe's variant with and without --augment --augment-shapes (cost ratio)
+  augment    the shipped recipe's variant with and without --augment --augment-shapes (cost ratio), and
+             augment_batch alone (one batch a call, and the engine's chunk a call); on CPU, on 4,096 images
   pixel      pixel-MNIST (784 steps) for one epoch on the GPU
   torchrun   a 1-process torchrun with nccl
   cpu        the CPU table at 4, 8 and all threads (hand-written loop vs engine)
@@ -32,7 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from handwritten_vs_engine import HandWritten, plain_flops_per_sample  # noqa: E402
+from augment_cost import augment_only_ms  # noqa: E402
+from handwritten_vs_engine import HandWritten, flops_per_sample, sgemm_peak  # noqa: E402
+
+from lstm_desktop.core.data.augment import PLAIN, EpochAugmenter  # noqa: E402
+from lstm_desktop.core.data.augment_ops import generator_for  # noqa: E402
 
 from lstm_desktop.core.training.config import TrainConfig  # noqa: E402
 from lstm_desktop.core.data.image_sets import DataBundle  # noqa: E402
@@ -91,6 +97,10 @@ def engine_round(bundle: DataBundle, variant: dict, seed: int, device: str, epoc
 def table(bundle: DataBundle, variants: dict, device: torch.device, rounds: int, batches: int,
           eager_engine: bool) -> None:
     x, y = bundle.train_x.to(device), bundle.train_y.to(device)
+    threads = torch.get_num_threads()
+    peak = sgemm_peak(threads, size=4096 if device.type == "cuda" else 1536, repeats=20, device=device.type)
+    where = "the GPU's" if device.type == "cuda" else f"a {threads}-thread"
+    say(f"  sgemm limit: {peak / 1e9:,.0f} GFLOP/s ({where} float32 matrix product, measured now)")
     for name, variant in variants.items():
         hand, eng, eager = [], [], []
         for r in range(rounds):
@@ -103,8 +113,8 @@ def table(bundle: DataBundle, variants: dict, device: torch.device, rounds: int,
                 f"{statistics.median(a / b for a, b in zip(eng, hand)):.2f}x")
         if eager:
             line += f"  (engine without the graph {statistics.median(eager):,.0f}, graph gain {e / statistics.median(eager):.2f}x)"
-        if not variant.get("bidirectional"):
-            line += f"  [{plain_flops_per_sample() * e / 1e12:.2f} TFLOP/s of matrix products]"
+        per = flops_per_sample(**variant)
+        line += f"  [FLOP limit reached: hand-written {per * h / peak:.1%}, engine {per * e / peak:.1%}]"
         say(line + f"  rounds: hand {[round(v) for v in hand]} engine {[round(v) for v in eng]}")
 
 
@@ -114,13 +124,23 @@ def accuracy_with_and_without_the_graph(bundle: DataBundle) -> None:
     say(f"  seed 0, plain b64, 3 epochs: validation accuracy with the graph {g:.4f}, without {e:.4f}")
 
 
-def augmentation_cost(bundle: DataBundle) -> None:
+def augmentation_cost(bundle: DataBundle, device: str) -> None:
+    """The shipped recipe's variant with and without augmentation (whole epochs), and augment_batch
+    alone: one batch a call and the engine's chunk a call (EpochAugmenter; a GPU only)."""
     v = GPU_VARIANTS["BiLSTM 128 + attention, batch 128"]
-    plain = engine_round(bundle, v, 0, "cuda")[0]
-    light = engine_round(bundle, v, 0, "cuda", augment=True)[0]
-    aug = engine_round(bundle, v, 0, "cuda", augment=True, augment_shapes=True)[0]
-    say(f"  BiLSTM+attention b128: no augmentation {plain:,.0f}; --augment {light:,.0f} ({plain / light:.2f}x);"
+    epochs = 2 if device == "cuda" else 1
+    plain = engine_round(bundle, v, 0, device, epochs=epochs)[0]
+    light = engine_round(bundle, v, 0, device, epochs=epochs, augment=True)[0]
+    aug = engine_round(bundle, v, 0, device, epochs=epochs, augment=True, augment_shapes=True)[0]
+    say(f"  BiLSTM+attention b128 on {device}: no augmentation {plain:,.0f}; --augment {light:,.0f} ({plain / light:.2f}x);"
         f" --augment --augment-shapes {aug:,.0f} samples/s ({plain / aug:.2f}x)")
+    x, y, dev = bundle.train_x[:8192], bundle.train_y[:8192], torch.device(device)
+    per_call = EpochAugmenter(PLAIN, generator_for(dev, 0), dev, 128).per_call
+    for shapes in (False, True):
+        one = augment_only_ms(x, y, 128, dev, shapes)
+        many = augment_only_ms(x, y, 128, dev, shapes, per_call) if per_call > 1 else one
+        say(f"  augment_batch alone{' with shapes' if shapes else ''}: {one:.2f} ms a batch of 128 one a call,"
+            f" {many:.2f} ms {per_call} a call (the engine's)")
 
 
 def section(name: str, budget: float, started: float) -> bool:
@@ -172,14 +192,18 @@ def main() -> int:
     py = sys.executable
     if cuda and "tests" in only and section("CUDA tests", args.budget, started):
         run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/core/test_cuda_graph_step.py",
-             "tests/core/test_steps.py", "tests/core/test_devices.py", "tests/core/test_engine.py"], 150)
+             "tests/core/test_augment_device.py", "tests/core/test_steps.py", "tests/core/test_devices.py",
+             "tests/core/test_engine.py"], 150)
     if cuda and "gpu" in only and section("GPU samples/s", args.budget, started):
         torch.backends.cuda.matmul.allow_tf32 = False
         guarded(lambda: table(bundle, GPU_VARIANTS, torch.device("cuda"), args.rounds, args.batches,
                               eager_engine=True))
         guarded(lambda: accuracy_with_and_without_the_graph(bundle))
-    if cuda and "augment" in only and section("augmentation", args.budget, started):
-        guarded(lambda: augmentation_cost(bundle))
+    if "augment" in only and section("augmentation", args.budget, started):
+        small = bundle if cuda or len(bundle.train_x) <= 4096 else DataBundle(  # CPU: 2 epochs of 55,000 is hours
+            bundle.name, bundle.train_x[:4096], bundle.train_y[:4096], bundle.val_x[:500], bundle.val_y[:500],
+            bundle.test_x[:0], bundle.test_y[:0])
+        guarded(lambda: augmentation_cost(small, "cuda" if cuda else "cpu"))
     cli = [py, "-m", "lstm_desktop", "train", "--data-dir", args.data_dir, "--epochs", "1"]
     if cuda and "pixel" in only and section("pixel-MNIST, one epoch", args.budget, started):
         run(cli + ["--dataset", "pixel-mnist", "--device", "cuda"], 120)
@@ -191,7 +215,8 @@ def main() -> int:
             if not section(f"CPU, {threads} threads", args.budget, started):
                 break
             torch.set_num_threads(threads)
-            guarded(lambda: table(bundle, CPU_VARIANTS, torch.device("cpu"), 2, 100, eager_engine=False))
+            guarded(lambda: table(bundle, CPU_VARIANTS, torch.device("cpu"), min(args.rounds, 2),
+                                  min(args.batches, 100), eager_engine=False))
     if cuda and "suite" in only and section("tests/core tests/cli with CUDA present", args.budget, started):
         left = args.budget - (time.perf_counter() - started)
         run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "8", "tests/core", "tests/cli"], max(left, 30))

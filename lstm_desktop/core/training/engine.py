@@ -16,7 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lstm_desktop.core.data.augment import HANDWRITING, PLAIN, augment_batch
+from lstm_desktop.core.data.augment import HANDWRITING, PLAIN, EpochAugmenter
+from lstm_desktop.core.data.augment_ops import generator_for
 from lstm_desktop.core.steps.batch_readout import BatchReadout
 from lstm_desktop.core.training.config import LONG_LAG, TrainConfig
 from lstm_desktop.core.training.control import TrainingControl
@@ -107,7 +108,7 @@ class _Fit:
     batches: int
     per_rank: int
     gen: torch.Generator
-    aug_gen: torch.Generator
+    augmenter: EpochAugmenter | None
     flow: GradientFlowProbe | None
     good_state: dict[str, torch.Tensor]
     started: float = field(default_factory=time.perf_counter)
@@ -195,7 +196,9 @@ class Trainer:
                              count_parameters(model), estimated_epoch_seconds=eta, step=step.description))
         return _Fit(model, net, data, device, opt, sched, step, batch_size, batches, per_rank,
                     torch.Generator().manual_seed(cfg.seed),
-                    torch.Generator().manual_seed(cfg.seed + 1 + 7919 * self.shard.rank),  # ranks differ
+                    EpochAugmenter(HANDWRITING if cfg.augment_shapes else PLAIN,  # on the device: no host waits
+                                   generator_for(device, cfg.seed + 1 + 7919 * self.shard.rank),  # ranks differ
+                                   device, batch_size) if cfg.augment else None,
                     flow, copy.deepcopy(model.state_dict()))
 
     def _epoch(self, run: _Fit, epoch: int) -> bool:
@@ -238,7 +241,7 @@ class Trainer:
 
     def _batches(self, run: _Fit, epoch: int, ex: torch.Tensor, ey: torch.Tensor) -> _EpochSums:
         """One pass over the epoch's batches; losses are read back at the readout's rate."""
-        cfg, bs = self.config, run.batch_size
+        bs = run.batch_size
         sums = _EpochSums(torch.zeros((), device=run.device), torch.zeros((), device=run.device, dtype=torch.long))
         start = time.perf_counter()
         window_start, window_samples = start, 0
@@ -252,8 +255,8 @@ class Trainer:
             xb, yb = ex[b * bs:(b + 1) * bs], ey[b * bs:(b + 1) * bs]
             if len(xb) == 0:
                 break
-            if cfg.augment:
-                xb = augment_batch(xb, run.aug_gen, HANDWRITING if cfg.augment_shapes else PLAIN, labels=yb)
+            if run.augmenter is not None:
+                xb = run.augmenter.batch(epoch, b, ex, ey, bs)
             loss, batch_correct = run.step.train_batch(xb, yb)
             if run.sched is not None:
                 run.sched.step()  # type: ignore[attr-defined]
