@@ -76,7 +76,8 @@ def _by_digit(model, images: np.ndarray, labels: np.ndarray, ckpt) -> list[float
 
 
 def _mnist_test(data_dir: str | None):
-    from lstm_desktop.core.data.image_sets import load_mnist_tensors, missing_mnist_files, resolve_data_dir
+    from lstm_desktop.core.data.image_sets import load_mnist_tensors, resolve_data_dir
+    from lstm_desktop.core.data.mnist_files import missing_mnist_files
 
     root = resolve_data_dir(data_dir)
     if missing_mnist_files(root):

@@ -62,7 +62,8 @@ class DataController(QObject):
                 if self.messages.status().startswith(("Download failed", "MNIST")):
                     self.messages.set_status("Ready")
             return True
-        from lstm_desktop.core.data.image_sets import missing_mnist_files, mnist_raw_dir, resolve_data_dir
+        from lstm_desktop.core.data.image_sets import resolve_data_dir
+        from lstm_desktop.core.data.mnist_files import missing_mnist_files, mnist_raw_dir
 
         root = resolve_data_dir(values["data_dir"])
         try:
@@ -93,7 +94,8 @@ class DataController(QObject):
         if not self.is_ready() or self.job is not None:
             return
         self._then = then
-        from lstm_desktop.core.data.image_sets import download_mnist, resolve_data_dir
+        from lstm_desktop.core.data.image_sets import resolve_data_dir
+        from lstm_desktop.core.data.mnist_files import download_mnist
 
         root = resolve_data_dir(self.config_panel.values()["data_dir"])
 

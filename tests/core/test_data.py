@@ -51,9 +51,8 @@ def small_mnist(monkeypatch):
     sizes = {name: (2051 if "images" in name else 2049, len(blob)) for name, blob in raw.items()}
     gz = {name + ".gz": gzip.compress(blob, mtime=0) for name, blob in raw.items()}
     md5 = {k: hashlib.md5(v).hexdigest() for k, v in gz.items()}
-    for module in (D, M):  # the same dicts in both: core.data re-exports core.mnist_files' tables
-        monkeypatch.setattr(module, "MNIST_FILES", sizes)
-        monkeypatch.setattr(module, "MNIST_MD5", md5)
+    monkeypatch.setattr(M, "MNIST_FILES", sizes)  # the one home of MNIST's tables
+    monkeypatch.setattr(M, "MNIST_MD5", md5)
     return {"raw": raw, "gz": gz}
 
 
@@ -119,7 +118,7 @@ def test_resolve_data_dir_order(monkeypatch, tmp_path):
 def _assert_helpful_missing_message(exc: DataError, root: Path) -> None:
     text = str(exc)
     assert str(root / "MNIST" / "raw") in text
-    for name in D.MNIST_FILES:
+    for name in M.MNIST_FILES:
         assert name in text
     assert "--dataset digits" in text
     assert "Traceback" not in text
@@ -138,7 +137,7 @@ def test_one_missing_file_is_reported(tmp_path, small_mnist):
     raw = dict(small_mnist["raw"])
     del raw["t10k-labels-idx1-ubyte"]
     write_raw(tmp_path, raw)
-    assert D.missing_mnist_files(tmp_path) == ["t10k-labels-idx1-ubyte"]
+    assert M.missing_mnist_files(tmp_path) == ["t10k-labels-idx1-ubyte"]
     with pytest.raises(DataError, match="not found"):
         D.mnist_bundle(str(tmp_path), download=False)
 
@@ -255,7 +254,7 @@ def test_bundle_to_keeps_everything():
 # ----------------------------------------------------------------------------- download (local fake mirror)
 
 def test_download_writes_the_four_files_with_progress(tmp_path, small_mnist, serve, monkeypatch):
-    monkeypatch.setenv(D.ENV_MIRROR, serve(small_mnist["gz"]).rstrip("/"))  # no trailing slash is fine
+    monkeypatch.setenv(M.ENV_MIRROR, serve(small_mnist["gz"]).rstrip("/"))  # no trailing slash is fine
     events: list[DownloadProgress] = []
     b = D.load_bundle("mnist", str(tmp_path / "data"), val_size=20, download=True, callback=events.append)
     folder = tmp_path / "data" / "MNIST" / "raw"
@@ -276,15 +275,15 @@ def test_download_writes_the_four_files_with_progress(tmp_path, small_mnist, ser
 
 
 def test_download_falls_back_to_the_next_mirror(tmp_path, small_mnist, serve, monkeypatch):
-    monkeypatch.setenv(D.ENV_MIRROR, f"{refused_url()},{serve(small_mnist['gz'])}")
-    D.download_mnist(tmp_path)
-    assert D.missing_mnist_files(tmp_path) == []
+    monkeypatch.setenv(M.ENV_MIRROR, f"{refused_url()},{serve(small_mnist['gz'])}")
+    M.download_mnist(tmp_path)
+    assert M.missing_mnist_files(tmp_path) == []
 
 
 def _assert_download_error(exc: DataError, root: Path, *fragments: str) -> None:
     text = str(exc)
     assert str(root / "MNIST" / "raw") in text
-    for name in D.MNIST_FILES:
+    for name in M.MNIST_FILES:
         assert name in text
     assert "--dataset digits" in text
     assert "Traceback" not in text
@@ -293,7 +292,7 @@ def _assert_download_error(exc: DataError, root: Path, *fragments: str) -> None:
 
 
 def test_download_404_gives_clear_error(tmp_path, small_mnist, serve, monkeypatch):
-    monkeypatch.setenv(D.ENV_MIRROR, serve({}))  # an empty mirror: every file is a 404
+    monkeypatch.setenv(M.ENV_MIRROR, serve({}))  # an empty mirror: every file is a 404
     with pytest.raises(DataError) as info:
         D.mnist_bundle(str(tmp_path), download=True)
     _assert_download_error(info.value, tmp_path, "Could not download train-images-idx3-ubyte.gz")
@@ -302,32 +301,32 @@ def test_download_404_gives_clear_error(tmp_path, small_mnist, serve, monkeypatc
 
 
 def test_download_refused_port_gives_clear_error(tmp_path, small_mnist, monkeypatch):
-    monkeypatch.setenv(D.ENV_MIRROR, refused_url())
+    monkeypatch.setenv(M.ENV_MIRROR, refused_url())
     with pytest.raises(DataError) as info:
-        D.download_mnist(tmp_path)
+        M.download_mnist(tmp_path)
     _assert_download_error(info.value, tmp_path, "Could not download", "refused")
 
 
 def test_bad_md5_is_rejected_and_leaves_no_partial_file(tmp_path, small_mnist, serve, monkeypatch):
-    monkeypatch.setitem(D.MNIST_MD5, "t10k-labels-idx1-ubyte.gz", "0" * 32)
-    monkeypatch.setenv(D.ENV_MIRROR, serve(small_mnist["gz"]))
+    monkeypatch.setitem(M.MNIST_MD5, "t10k-labels-idx1-ubyte.gz", "0" * 32)
+    monkeypatch.setenv(M.ENV_MIRROR, serve(small_mnist["gz"]))
     with pytest.raises(DataError) as info:
-        D.download_mnist(tmp_path)
+        M.download_mnist(tmp_path)
     _assert_download_error(info.value, tmp_path, "t10k-labels-idx1-ubyte.gz", "checksum mismatch")
     folder = tmp_path / "MNIST" / "raw"
     assert not (folder / "t10k-labels-idx1-ubyte").exists()
     assert leftovers(folder) == []
-    assert D.missing_mnist_files(tmp_path) == ["t10k-labels-idx1-ubyte"]  # the good ones are kept
+    assert M.missing_mnist_files(tmp_path) == ["t10k-labels-idx1-ubyte"]  # the good ones are kept
 
 
 def test_undecompressable_download_leaves_no_partial_file(tmp_path, small_mnist, serve, monkeypatch):
     gz = dict(small_mnist["gz"])
     broken = gz["train-labels-idx1-ubyte.gz"][:-12] + b"\0" * 12  # bad CRC / length trailer
     gz["train-labels-idx1-ubyte.gz"] = broken
-    monkeypatch.setitem(D.MNIST_MD5, "train-labels-idx1-ubyte.gz", hashlib.md5(broken).hexdigest())
-    monkeypatch.setenv(D.ENV_MIRROR, serve(gz))
+    monkeypatch.setitem(M.MNIST_MD5, "train-labels-idx1-ubyte.gz", hashlib.md5(broken).hexdigest())
+    monkeypatch.setenv(M.ENV_MIRROR, serve(gz))
     with pytest.raises(DataError, match="Could not download train-labels-idx1-ubyte.gz"):
-        D.download_mnist(tmp_path)
+        M.download_mnist(tmp_path)
     folder = tmp_path / "MNIST" / "raw"
     assert not (folder / "train-labels-idx1-ubyte").exists()
     assert leftovers(folder) == []
@@ -367,9 +366,9 @@ def test_connection_dropped_mid_download_is_a_data_error(tmp_path, small_mnist, 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
-        monkeypatch.setenv(D.ENV_MIRROR, f"http://127.0.0.1:{server.server_address[1]}/")
+        monkeypatch.setenv(M.ENV_MIRROR, f"http://127.0.0.1:{server.server_address[1]}/")
         with pytest.raises(DataError) as info:
-            D.download_mnist(tmp_path)
+            M.download_mnist(tmp_path)
     finally:
         server.shutdown()
         server.server_close()
@@ -378,10 +377,10 @@ def test_connection_dropped_mid_download_is_a_data_error(tmp_path, small_mnist, 
 
 
 def test_download_can_be_cancelled(tmp_path, small_mnist, serve, monkeypatch):
-    monkeypatch.setenv(D.ENV_MIRROR, serve(small_mnist["gz"]))
+    monkeypatch.setenv(M.ENV_MIRROR, serve(small_mnist["gz"]))
     with pytest.raises(DataError, match="cancelled"):
-        D.download_mnist(tmp_path, should_stop=lambda: True)
-    assert D.missing_mnist_files(tmp_path) == list(D.MNIST_FILES)
+        M.download_mnist(tmp_path, should_stop=lambda: True)
+    assert M.missing_mnist_files(tmp_path) == list(M.MNIST_FILES)
     assert leftovers(tmp_path / "MNIST" / "raw") == []
 
 
@@ -389,4 +388,4 @@ def test_unwritable_data_folder_is_a_data_error(tmp_path, small_mnist):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(DataError, match="Cannot create the data folder"):
-        D.download_mnist(blocker)
+        M.download_mnist(blocker)

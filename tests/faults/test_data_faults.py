@@ -51,9 +51,8 @@ def small_mnist(monkeypatch):
     raw = good_files()
     sizes = {n: (2051 if "images" in n else 2049, len(b)) for n, b in raw.items()}
     md5 = {n + ".gz": hashlib.md5(gzip.compress(b, mtime=0)).hexdigest() for n, b in raw.items()}
-    for module in (D, M):
-        monkeypatch.setattr(module, "MNIST_FILES", sizes)
-        monkeypatch.setattr(module, "MNIST_MD5", md5)
+    monkeypatch.setattr(M, "MNIST_FILES", sizes)
+    monkeypatch.setattr(M, "MNIST_MD5", md5)
     monkeypatch.setenv(M.ENV_MIRROR, "http://127.0.0.1:9/")  # nothing is ever downloaded from the internet
     return raw
 

@@ -16,9 +16,7 @@ import torch
 
 from lstm_desktop.core.errors import DataError
 from lstm_desktop.core.training.events import DownloadProgress
-from lstm_desktop.core.data.mnist_files import (ENV_MIRROR, MNIST_FILES, MNIST_MD5, DownloadCancelled,  # noqa: F401
-                                           check_mnist_files, download_mnist, missing_data_message,
-                                           missing_mnist_files, mnist_raw_dir, read_mnist)
+from lstm_desktop.core.data.mnist_files import download_mnist, missing_data_message, missing_mnist_files, read_mnist
 
 Callback = Callable[[DownloadProgress], None]  # receives download progress events
 

@@ -146,7 +146,8 @@ def synthetic_replay(n: int, seed: int = 0, canvas: int = 112) -> tuple[np.ndarr
 
 def mnist_replay(n: int, seed: int = 0, data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """n random MNIST training images in [0, 1] with labels, or None when MNIST is not on disk."""
-    from lstm_desktop.core.data.image_sets import load_mnist_tensors, missing_mnist_files, resolve_data_dir
+    from lstm_desktop.core.data.image_sets import load_mnist_tensors, resolve_data_dir
+    from lstm_desktop.core.data.mnist_files import missing_mnist_files
 
     root = resolve_data_dir(data_dir)
     if missing_mnist_files(root):

@@ -177,7 +177,8 @@ class _RaiseAfterFirstBatch(Callback):
 
 def _load_data(config: TrainConfig, download: bool, env: DistEnv, group) -> Any:
     """Every rank loads the data; if MNIST must be downloaded anywhere, local rank 0 does it first."""
-    from lstm_desktop.core.data.image_sets import missing_mnist_files, resolve_data_dir
+    from lstm_desktop.core.data.image_sets import resolve_data_dir
+    from lstm_desktop.core.data.mnist_files import missing_mnist_files
     from lstm_desktop.core.data.catalog import load_bundle_for
 
     load = lambda dl: load_bundle_for(config, download=dl)  # noqa: E731

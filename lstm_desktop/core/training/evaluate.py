@@ -41,7 +41,8 @@ def data_dir_for(ckpt: Checkpoint, flag: str | None) -> str | None:
 
     A stored relative path is never used: it meant something only in the folder training ran in.
     """
-    from lstm_desktop.core.data.image_sets import ENV_DATA_DIR, missing_mnist_files
+    from lstm_desktop.core.data.image_sets import ENV_DATA_DIR
+    from lstm_desktop.core.data.mnist_files import missing_mnist_files
 
     if flag:
         return flag
