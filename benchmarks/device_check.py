@@ -48,8 +48,12 @@ from lstm_desktop.core.training.engine import Trainer  # noqa: E402
 GPU_VARIANTS = {"plain 1x128, batch 64": dict(hidden=128, batch_size=64),
                 "plain 1x128, batch 512": dict(hidden=128, batch_size=512),
                 "BiLSTM 128 + attention, batch 128": dict(hidden=128, bidirectional=True, attention=True,
-                                                          batch_size=128)}
-CPU_VARIANTS = {k: v for k, v in GPU_VARIANTS.items() if "512" not in k}
+                                                          batch_size=128),
+                "BiLSTM 128 + attention, batch 64": dict(hidden=128, bidirectional=True, attention=True,
+                                                         batch_size=64),
+                "BiLSTM 128 + attention, batch 512": dict(hidden=128, bidirectional=True, attention=True,
+                                                          batch_size=512)}
+CPU_VARIANTS = {k: v for k, v in GPU_VARIANTS.items() if k.startswith(("plain 1x128, batch 64", "BiLSTM 128 + attention, batch 128"))}
 
 
 def say(text: str) -> None:
