@@ -65,10 +65,7 @@ class RunEditor(QObject):
         if not runs:
             return 0
         if confirm and not self.assume_yes():
-            names = ", ".join(r.name for r in runs[:5]) + ("…" if len(runs) > 5 else "")
-            answer = QMessageBox.question(self.dialog_parent, "Delete runs?",
-                                          f"Move {len(runs)} run{'s' if len(runs) > 1 else ''} ({names}) and "
-                                          "their models to the trash? You can restore them from Trash….")
+            answer = QMessageBox.question(self.dialog_parent, "Delete runs?", delete_question([r.name for r in runs]))
             if answer != QMessageBox.StandardButton.Yes:
                 return 0
         for run in runs:
@@ -100,3 +97,12 @@ def confirm_quit_while_training(parent: QWidget, assume_yes: bool) -> bool:
         return True
     box.exec()
     return box.clickedButton() is stop
+
+
+def delete_question(names: list[str]) -> str:
+    """The question before runs go to the trash, in the singular for one run."""
+    shown = ", ".join(names[:5]) + ("…" if len(names) > 5 else "")
+    if len(names) == 1:
+        return f"Move {shown} and its model to the trash? You can restore it from Results › Trash…"
+    return f"Move {len(names)} runs ({shown}) and their models to the trash? You can restore them from " \
+           "Results › Trash…"

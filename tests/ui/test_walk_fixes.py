@@ -12,3 +12,13 @@ def test_inside_tab_loses_its_loading_placeholder(qtbot, window):
     shown = [label.text() for label in window.inside_tab.findChildren(QLabel)
              if label.isVisible() and label.text().startswith("Loading")]
     assert shown == []
+
+
+def test_delete_question_speaks_of_one_run_in_the_singular():
+    """'Move 1 run (Run 1) and their models … from Trash….': one run has its model, and no doubled dot."""
+    from lstm_desktop.ui.run_editing import delete_question
+
+    one = delete_question(["Run 1"])
+    assert "its model" in one and "their" not in one and "…." not in one
+    many = delete_question(["Run 1", "Run 2"])
+    assert "2 runs (Run 1, Run 2)" in many and "their models" in many and "…." not in many
