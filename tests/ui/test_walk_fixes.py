@@ -22,3 +22,19 @@ def test_delete_question_speaks_of_one_run_in_the_singular():
     assert "its model" in one and "their" not in one and "…." not in one
     many = delete_question(["Run 1", "Run 2"])
     assert "2 runs (Run 1, Run 2)" in many and "their models" in many and "…." not in many
+
+
+def test_gradient_flow_shows_no_empty_legend_box(qtbot):
+    """With no run selected (or before the first measurement) the legend was an empty square."""
+    import numpy as np
+
+    from lstm_desktop.ui.widgets.gradient_flow_view import GradientFlowView
+
+    view = GradientFlowView(heatmap=False)
+    qtbot.addWidget(view)
+    view.show()
+    assert not view.legend.isVisible()
+    view.add_measurement(1, 0.5, np.array([0.1, 0.2, 0.3]))
+    assert view.legend.isVisible()
+    view.clear()
+    assert not view.legend.isVisible()
