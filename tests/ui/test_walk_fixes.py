@@ -38,3 +38,32 @@ def test_gradient_flow_shows_no_empty_legend_box(qtbot):
     assert view.legend.isVisible()
     view.clear()
     assert not view.legend.isVisible()
+
+
+def test_pad_input_is_announced_again_when_the_pen_lifts_where_it_stopped(qtbot, tmp_path):
+    """The pen stopped, its live prediction came, then the pen lifted: the inside view (which waits for
+    the pen to lift) must hear of the drawing, though its pixels did not change at the lift."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from lstm_desktop.ui.pad_panel import PadPanel
+    from test_pad import ONE, densify, make_checkpoint, widget_point
+
+    panel = PadPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 620)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_model(make_checkpoint(tmp_path), "test model")
+    pad = panel.pad
+    heard: list[bool] = []  # was the pen down when the input was announced?
+    panel.inputChanged.connect(lambda _x: heard.append(pad.is_drawing()))
+    pts = [widget_point(pad, x, y) for x, y in densify(ONE)]
+    QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
+    for p in pts[1:]:
+        QTest.mouseMove(pad, p)
+    qtbot.waitUntil(lambda: bool(heard), timeout=5000)  # the live prediction of the whole stroke, pen still down
+    assert panel.settle(5000) and heard[-1] is True
+    QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
+    assert panel.settle(5000)
+    assert heard[-1] is False
