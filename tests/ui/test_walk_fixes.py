@@ -67,3 +67,25 @@ def test_pad_input_is_announced_again_when_the_pen_lifts_where_it_stopped(qtbot,
     QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
     assert panel.settle(5000)
     assert heard[-1] is False
+
+
+def test_first_stroke_on_an_empty_pad_repaints_the_whole_pad(qtbot):
+    """After Clear, with the pad already focused, a new stroke repainted only around the pen: the
+    'Draw a digit here' text stayed on screen under the ink."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from lstm_desktop.ui.widgets.drawing_pad import DrawingPad
+
+    pad = DrawingPad()
+    qtbot.addWidget(pad)
+    pad.resize(300, 300)
+    pad.show()
+    qtbot.waitExposed(pad)
+    pad.setFocus()
+    qtbot.waitUntil(pad.hasFocus, timeout=2000)
+    updates: list[tuple] = []
+    pad.update = lambda *args: updates.append(args)  # noqa: the pad's own calls to update() are recorded
+    QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pad.rect().center())
+    assert () in updates  # the whole pad: the placeholder text is gone
+    QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pad.rect().center())
