@@ -89,3 +89,18 @@ def test_first_stroke_on_an_empty_pad_repaints_the_whole_pad(qtbot):
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pad.rect().center())
     assert () in updates  # the whole pad: the placeholder text is gone
     QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pad.rect().center())
+
+
+def test_the_curves_readout_never_widens_the_window(qtbot, window):
+    """Hovering a plot wrote a long readout ('epoch 0.62 · batch loss … (train/val)') whose width the
+    window took on: it grew past the screen at 1024x700."""
+    window.resize(1024, 700)
+    window.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    qtbot.wait(100)  # the layout settles
+    before = window.minimumSizeHint().width()
+    window.plots.readout.setText("epoch 0.62 · batch loss 0.1262 (smoothed 0.2318) · epoch 1: loss "
+                                 "0.4152/0.1619, acc 86.79%/95.34% (train/val) " * 3)
+    qtbot.wait(100)
+    assert window.minimumSizeHint().width() == before
+    assert window.width() == 1024
