@@ -104,3 +104,20 @@ def test_the_curves_readout_never_widens_the_window(qtbot, window):
     qtbot.wait(100)
     assert window.minimumSizeHint().width() == before
     assert window.width() == 1024
+
+
+def test_a_longer_my_digits_count_does_not_move_the_digit_buttons(qtbot):
+    """'My digits: 1 (7: 1) · Adapt needs 2+ different digits' widened the pad's side of the Draw tab,
+    so the 'It was' buttons moved between two clicks (a 1 was kept as a 2)."""
+    from lstm_desktop.ui.teach import TeachRow
+
+    row = TeachRow()
+    qtbot.addWidget(row)
+    row.count_label.setText("My digits: 0 · Adapt needs 2+ different digits")
+    row.show()
+    qtbot.wait(50)  # the layout settles
+    short = row.minimumSizeHint().width()
+    row.count_label.setText("My digits: 30 (0: 3, 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3, 9: 3) "
+                            "· Adapt needs 2+ different digits")
+    qtbot.wait(50)
+    assert row.minimumSizeHint().width() == short
