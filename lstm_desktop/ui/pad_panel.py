@@ -191,6 +191,7 @@ class PadPanel(QWidget):
         self.pen_slider.setRange(int(PEN_MIN), int(PEN_MAX))
         self.pen_slider.setValue(int(PEN_DEFAULT))
         self.pen_slider.setToolTip("Width of the next strokes")
+        self.pen_slider.setMinimumWidth(80)  # at 1024 px it shrank to its handle
         self.pen_slider.valueChanged.connect(self._on_pen_slider_changed)
         self.pen_value = QLabel(f"{PEN_DEFAULT:.0f}", self)
         self.pen_value.setObjectName("penWidthValue")

@@ -121,3 +121,15 @@ def test_a_longer_my_digits_count_does_not_move_the_digit_buttons(qtbot):
                             "· Adapt needs 2+ different digits")
     qtbot.wait(50)
     assert row.minimumSizeHint().width() == short
+
+
+def test_the_pen_slider_stays_usable_in_a_small_window(qtbot, window):
+    """At 1024x700 the Draw tab's Pen slider shrank to its handle."""
+    window.resize(1600, 1000)  # the Draw tab is first seen in a big window, then the window shrinks
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.width() == 1600, timeout=3000)
+    qtbot.wait(100)
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    qtbot.wait(100)  # the layout settles
+    assert window.pad_panel.pen_slider.width() >= 80
