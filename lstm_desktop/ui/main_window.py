@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
         busy = self.running_threads()
         if busy and not self._close_pending:
             if (self.training.is_training() and not self.app_quitting
-                    and not confirm_quit_while_training(self, self.assume_yes)):
+                    and not confirm_quit_while_training(self, self.assume_yes, self.live.epochs_done)):
                 event.ignore()
                 return
             # Ask every worker to stop, hide now, and close for real when the last thread has ended.

@@ -85,10 +85,16 @@ class RunEditor(QObject):
         TrashDialog(store, self.runs, self.dialog_parent).exec()
 
 
-def confirm_quit_while_training(parent: QWidget, assume_yes: bool) -> bool:
+def quit_question(epochs_done: int) -> str:
+    """What stopping now keeps: before the first epoch ends, no model at all."""
+    kept = "Its last finished epoch is kept." if epochs_done > 0 else \
+        "No epoch has finished yet, so it will have no model."
+    return f"A run is training. Stop it and quit? {kept}"
+
+
+def confirm_quit_while_training(parent: QWidget, assume_yes: bool, epochs_done: int = 1) -> bool:
     """'A run is training. Stop it and quit?'; True when the answer is yes."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Quit while training?",
-                      "A run is training. Stop it and quit? Its last finished epoch is kept.", parent=parent)
+    box = QMessageBox(QMessageBox.Icon.Question, "Quit while training?", quit_question(epochs_done), parent=parent)
     box.setObjectName("quitWhileTrainingBox")
     stop = box.addButton("Stop and quit", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Keep training", QMessageBox.ButtonRole.RejectRole)

@@ -133,3 +133,11 @@ def test_the_pen_slider_stays_usable_in_a_small_window(qtbot, window):
     qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
     qtbot.wait(100)  # the layout settles
     assert window.pad_panel.pen_slider.width() >= 80
+
+
+def test_quit_question_does_not_promise_an_epoch_that_has_not_finished():
+    """Quitting in epoch 1 said 'Its last finished epoch is kept.', but such a run ends with no model."""
+    from lstm_desktop.ui.run_editing import quit_question
+
+    assert "kept" not in quit_question(0) and "no model" in quit_question(0)
+    assert "last finished epoch is kept" in quit_question(2)
