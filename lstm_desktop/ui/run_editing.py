@@ -71,8 +71,7 @@ class RunEditor(QObject):
         for run in runs:
             store_bridge.trash(self.store(), run.id)
             self.runs.remove(run.id)
-        self.messages.set_status(f"Moved {len(runs)} run{'s' if len(runs) > 1 else ''} to the trash (Results › "
-                                 "Trash… restores them)")
+        self.messages.set_status(trashed_status(len(runs)))
         return len(runs)
 
     def show_trash(self) -> None:
@@ -112,3 +111,10 @@ def delete_question(names: list[str]) -> str:
         return f"Move {shown} and its model to the trash? You can restore it from Results › Trash…"
     return f"Move {len(names)} runs ({shown}) and their models to the trash? You can restore them from " \
            "Results › Trash…"
+
+
+def trashed_status(count: int) -> str:
+    """The status line after runs went to the trash, in the singular for one run."""
+    if count == 1:
+        return "Moved 1 run to the trash (Results › Trash… restores it)"
+    return f"Moved {count} runs to the trash (Results › Trash… restores them)"

@@ -141,3 +141,11 @@ def test_quit_question_does_not_promise_an_epoch_that_has_not_finished():
 
     assert "kept" not in quit_question(0) and "no model" in quit_question(0)
     assert "last finished epoch is kept" in quit_question(2)
+
+
+def test_trashed_status_speaks_of_one_run_in_the_singular():
+    """'Moved 1 run to the trash (Results › Trash… restores them)'."""
+    from lstm_desktop.ui.run_editing import trashed_status
+
+    assert trashed_status(1).endswith("restores it)") and "1 run " in trashed_status(1)
+    assert trashed_status(3).endswith("restores them)") and "3 runs" in trashed_status(3)
