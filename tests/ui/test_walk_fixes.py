@@ -149,3 +149,12 @@ def test_trashed_status_speaks_of_one_run_in_the_singular():
 
     assert trashed_status(1).endswith("restores it)") and "1 run " in trashed_status(1)
     assert trashed_status(3).endswith("restores them)") and "3 runs" in trashed_status(3)
+
+
+def test_a_status_line_cut_at_the_window_edge_can_still_be_read(qtbot, window):
+    """The ONNX export's result ('… checked with onnxruntime on 359 samples of the digits test set: s')
+    was cut by the status bar with no way to read the rest."""
+    text = "Exported the model to /tmp/x.onnx (ONNX, 0.29 MB); checked with onnxruntime on 359 samples " \
+           "of the digits test set: same predictions, largest difference 1e-6"
+    window.set_status(text)
+    assert window.state_label.text() == text and window.state_label.toolTip() == text
