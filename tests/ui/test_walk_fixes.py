@@ -158,3 +158,21 @@ def test_a_status_line_cut_at_the_window_edge_can_still_be_read(qtbot, window):
            "of the digits test set: same predictions, largest difference 1e-6"
     window.set_status(text)
     assert window.state_label.text() == text and window.state_label.toolTip() == text
+
+
+def test_closing_while_a_stored_runs_test_set_loads_still_closes(qtbot, make_window, tmp_path, tiny_config):
+    """Quit while a stored run's test set was being loaded: the window hid, the thread ended, and the
+    window never closed (the process stayed, invisible)."""
+    first = make_window(settings_path=tmp_path / "first.ini")
+    with qtbot.waitSignal(first.trainingFinished, timeout=120_000):
+        trained = first.start_training(tiny_config(epochs=1))
+    qtbot.waitUntil(lambda: not first.running_threads(), timeout=10_000)
+    first.shutdown()
+    first.close()
+
+    window = make_window(settings_path=tmp_path / "again.ini")
+    window.runs_panel.select(trained.id)  # its test set is loaded again, off the GUI thread
+    assert window.lifecycle.tests.threads() and window.running_threads()
+    with qtbot.waitSignal(window.closed, timeout=60_000):
+        window.close()
+    assert not window.running_threads()
