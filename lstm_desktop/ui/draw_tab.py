@@ -54,7 +54,7 @@ class DrawTab(QObject):
         self.left_layout.addWidget(self.teach_row)
         self.splitter.addWidget(left)
         _replace_content(draw_tab, self.splitter)
-        inside_tab.layout().setContentsMargins(0, 0, 0, 0)
+        _replace_content(inside_tab, None)  # its "Loading…" goes: the inside view is placed there later
         self.pad_panel.inputChanged.connect(self._on_pad_input)
         self.inside_view.installEventFilter(self)
 
@@ -101,11 +101,12 @@ class DrawTab(QObject):
             self.inside_tab.layout().addWidget(view)
 
 
-def _replace_content(tab: QWidget, widget: QWidget) -> None:
+def _replace_content(tab: QWidget, widget: QWidget | None) -> None:
     layout = tab.layout()
     while layout.count():
         item = layout.takeAt(0)
         if item.widget() is not None:
             item.widget().deleteLater()
     layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(widget)
+    if widget is not None:
+        layout.addWidget(widget)

@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self.config_panel.dataDirChanged.connect(lambda _d: self.data.check())
         self.training.stateChanged.connect(lambda _state: self.refresh_state())
         self.lifecycle.runEnded.connect(self._on_run_ended)
+        self.lifecycle.tests.ended.connect(self.maybe_finish_close)  # closing waits for a test set being loaded
         self.closed.connect(self.lifecycle.stop_watching)
         self.runs_panel.usePadRequested.connect(lambda rid: self.use_on_pad(self.runs.get(rid), switch=True))
         self.files.evaluationFinished.connect(self.evaluationFinished)
@@ -273,10 +274,9 @@ class MainWindow(QMainWindow):
         return self.training.is_training()
 
     def start_training(self, config: TrainConfig | None = None, callbacks=(), control=None) -> Run | None:
-        """Train with the panel's settings (or `config`); returns the new run.
-
-        callbacks: extra core callbacks run on the worker thread; control: a TrainingControl to use
-        (both for automation and benchmarks; the window's buttons work either way)."""
+        """Train with the panel's settings (or `config`); returns the new run. callbacks: extra core
+        callbacks run on the worker thread; control: a TrainingControl to use (both for automation and
+        benchmarks; the window's buttons work either way)."""
         if not self.is_ready or self.training.is_training() or self._close_pending:
             return None
         if config is None or not isinstance(config, TrainConfig):
@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
         busy = self.running_threads()
         if busy and not self._close_pending:
             if (self.training.is_training() and not self.app_quitting
-                    and not confirm_quit_while_training(self, self.assume_yes)):
+                    and not confirm_quit_while_training(self, self.assume_yes, self.live.epochs_done)):
                 event.ignore()
                 return
             # Ask every worker to stop, hide now, and close for real when the last thread has ended.

@@ -31,6 +31,7 @@ class Messages:
 
     def set_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)  # a long line (the ONNX check's result) is cut at the window's edge
 
     def status(self) -> str:
         return self.status_label.text()

@@ -71,6 +71,7 @@ class PadPanel(QWidget):
         self._stroke_limit = stroke_limit(None)  # the model's: the widest stroke judge does not call too thick
         self._verdict: Verdict | None = None
         self._input: np.ndarray | None = None
+        self._input_mid_stroke = False  # the last inputChanged came while the pen was down
         self._last_dir = ""
         self._live = qthrottled(self._on_live_timeout, LIVE_INTERVAL_MS, leading=False, parent=self)
         self._build()
@@ -190,6 +191,7 @@ class PadPanel(QWidget):
         self.pen_slider.setRange(int(PEN_MIN), int(PEN_MAX))
         self.pen_slider.setValue(int(PEN_DEFAULT))
         self.pen_slider.setToolTip("Width of the next strokes")
+        self.pen_slider.setMinimumWidth(80)  # at 1024 px it shrank to its handle
         self.pen_slider.valueChanged.connect(self._on_pen_slider_changed)
         self.pen_value = QLabel(f"{PEN_DEFAULT:.0f}", self)
         self.pen_value.setObjectName("penWidthValue")
@@ -319,7 +321,10 @@ class PadPanel(QWidget):
         previous = self._input
         self._input = x
         self.probe.set(x)
-        if not _same(previous, x):
+        drawing = self.pad.is_drawing()
+        # the pen lifted where it stopped: the same input again, but now settled (the inside view waits for it)
+        if not _same(previous, x) or (self._input_mid_stroke and not drawing):
+            self._input_mid_stroke = drawing
             self.inputChanged.emit(x)
 
     def _show(self, pre: Preprocessed | None, prediction: Prediction | None, probs, pen: float) -> None:

@@ -65,17 +65,13 @@ class RunEditor(QObject):
         if not runs:
             return 0
         if confirm and not self.assume_yes():
-            names = ", ".join(r.name for r in runs[:5]) + ("…" if len(runs) > 5 else "")
-            answer = QMessageBox.question(self.dialog_parent, "Delete runs?",
-                                          f"Move {len(runs)} run{'s' if len(runs) > 1 else ''} ({names}) and "
-                                          "their models to the trash? You can restore them from Trash….")
+            answer = QMessageBox.question(self.dialog_parent, "Delete runs?", delete_question([r.name for r in runs]))
             if answer != QMessageBox.StandardButton.Yes:
                 return 0
         for run in runs:
             store_bridge.trash(self.store(), run.id)
             self.runs.remove(run.id)
-        self.messages.set_status(f"Moved {len(runs)} run{'s' if len(runs) > 1 else ''} to the trash (Results › "
-                                 "Trash… restores them)")
+        self.messages.set_status(trashed_status(len(runs)))
         return len(runs)
 
     def show_trash(self) -> None:
@@ -88,10 +84,16 @@ class RunEditor(QObject):
         TrashDialog(store, self.runs, self.dialog_parent).exec()
 
 
-def confirm_quit_while_training(parent: QWidget, assume_yes: bool) -> bool:
+def quit_question(epochs_done: int) -> str:
+    """What stopping now keeps: before the first epoch ends, no model at all."""
+    kept = "Its last finished epoch is kept." if epochs_done > 0 else \
+        "No epoch has finished yet, so it will have no model."
+    return f"A run is training. Stop it and quit? {kept}"
+
+
+def confirm_quit_while_training(parent: QWidget, assume_yes: bool, epochs_done: int = 1) -> bool:
     """'A run is training. Stop it and quit?'; True when the answer is yes."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Quit while training?",
-                      "A run is training. Stop it and quit? Its last finished epoch is kept.", parent=parent)
+    box = QMessageBox(QMessageBox.Icon.Question, "Quit while training?", quit_question(epochs_done), parent=parent)
     box.setObjectName("quitWhileTrainingBox")
     stop = box.addButton("Stop and quit", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Keep training", QMessageBox.ButtonRole.RejectRole)
@@ -100,3 +102,19 @@ def confirm_quit_while_training(parent: QWidget, assume_yes: bool) -> bool:
         return True
     box.exec()
     return box.clickedButton() is stop
+
+
+def delete_question(names: list[str]) -> str:
+    """The question before runs go to the trash, in the singular for one run."""
+    shown = ", ".join(names[:5]) + ("…" if len(names) > 5 else "")
+    if len(names) == 1:
+        return f"Move {shown} and its model to the trash? You can restore it from Results › Trash…"
+    return f"Move {len(names)} runs ({shown}) and their models to the trash? You can restore them from " \
+           "Results › Trash…"
+
+
+def trashed_status(count: int) -> str:
+    """The status line after runs went to the trash, in the singular for one run."""
+    if count == 1:
+        return "Moved 1 run to the trash (Results › Trash… restores it)"
+    return f"Moved {count} runs to the trash (Results › Trash… restores them)"

@@ -52,6 +52,7 @@ class TestSetLoader(QObject):
 
     loaded = Signal(int)  # run id: its test images and predictions are in run.extra
     failed = Signal(int, str)  # run id, why (one line)
+    ended = Signal()  # a job's thread has ended (a window closing waits for the last one)
     __test__ = False  # not a pytest class
 
     def __init__(self, runs: Runs, model_path: Callable[[Run], Path], data_dir: Callable[[], str | None],
@@ -108,6 +109,7 @@ class TestSetLoader(QObject):
         job = self.jobs.pop(run_id, None)
         if job is not None:
             job.release()
+        self.ended.emit()
 
     def threads(self) -> list[WorkerThread]:
         return list(self.jobs.values())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+                               QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from lstm_desktop.core.files.atomic import atomic_write
 from lstm_desktop.core.errors import LstmDesktopError
@@ -70,6 +70,9 @@ class TeachRow(QWidget):
             self.digit_buttons.append(b)
             grid.addWidget(b, 0, 1 + d)
         self.count_label = named(muted("", wrap=False), "myDigitsCount", "Drawings in My digits")
+        # a longer count is cut (its tooltip has it all), never widens the pad's side: the digit
+        # buttons above stayed put under the user's pointer
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.browse_button = named(QPushButton("My digits…"), "myDigitsButton", "Browse My digits",
                                    "See and delete the drawings kept for adaptation")
         self.adapt_button = named(QPushButton("Adapt to my handwriting"), "adaptButton", "Adapt to my handwriting",
@@ -143,6 +146,7 @@ class Teacher(QObject):
             self.row.count_label.setText(self.row.count_label.text() + " · Adapt needs 2+ different digits")
         else:
             self.row.adapt_button.setToolTip(ADAPT_TIP)
+        self.row.count_label.setToolTip(self.row.count_label.text())
 
     def keep(self, digit: int) -> Path | None:
         """Keep the pad's drawing (PNG of the canvas, and its strokes) as `digit`."""

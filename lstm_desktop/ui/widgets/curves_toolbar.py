@@ -5,7 +5,7 @@ looks for them)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
 from lstm_desktop.ui.widgets.common import muted, named
 
@@ -36,6 +36,8 @@ class CurvesToolbar(QWidget):
         bar.addStretch(1)
         self.readout = named(muted("", wrap=False), "crosshairReadout", "Values under the cursor")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a long readout is cut at the right, never widens the window (hovering a plot did)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.readout, 4)
         self.export_png_button = named(QPushButton("PNG…"), "exportPngButton", "Export curves as PNG",
                                        "Save the plots as an image at twice the screen resolution")

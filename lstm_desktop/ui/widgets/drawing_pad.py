@@ -181,7 +181,10 @@ class DrawingPad(PointerInput, QWidget):
         x, y = self.to_canvas(pos)
         self._builder.add(x, y)
         self._raster.add_polyline([(x, y)], self._pen_width)
-        self._update_around([(x, y)])
+        if self._before.empty:
+            self.update()  # the "Draw a digit here" text goes at once, not only where the pen passes
+        else:
+            self._update_around([(x, y)])
         self.strokeStarted.emit()
         self.strokeMoved.emit()
 

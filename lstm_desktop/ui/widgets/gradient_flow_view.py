@@ -131,6 +131,7 @@ class GradientFlowView(QWidget):
             line.setData(steps, np.maximum(norms, FLOOR), pen=pen)
             if label:
                 self.legend.addItem(line, label)
+        self.legend.setVisible(any(label for label, _, _ in series))  # no empty box over an empty plot
         self._draw_heatmap()
         if self._runs:
             self.note.setText("Each selected run's last measurement. A line that falls towards the first steps "
