@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+from superqt.utils import qthrottled
 
 from lstm_desktop.core.runs.evented_runs import Run, Runs, RunStatus
 from lstm_desktop.ui.runs_filter import HIDE_TAG, PIN_TAG
@@ -19,6 +20,7 @@ from lstm_desktop.ui.widgets.run_diff import RunDiffView
 from lstm_desktop.ui.widgets.runs_panel import RunsPanel
 
 MAX_DATASET_PLOTS = 4
+SELECTION_REFRESH_MS = 250  # a fast run (digits) ends 20 epochs a second; each would redraw every view
 PREPARED_CURVES = 20  # curve items each of the first two plots gets while the window idles
 PLOT_HEIGHT = 200  # the least height of a comparison plot alone in its pane
 MAX_CURVE_RUNS = 100  # curves read from the store for at most this many selected runs (newest first)
@@ -89,6 +91,9 @@ class ResultsTab(QSplitter):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("resultsSplitter")
         self.runs = runs
+        # the views of a selected run that trains: redrawn at most every SELECTION_REFRESH_MS, not every epoch
+        self._refresh_selection = qthrottled(lambda: self._on_selection(self.runs_panel.selected_ids()),
+                                             SELECTION_REFRESH_MS, leading=True, parent=self)
         self.runs_panel = RunsPanel(runs)
         self.metrics_view = MetricsView()
         self.metrics_view.setMinimumWidth(320)  # squeezes rather than pushing the window past a small screen
@@ -246,8 +251,8 @@ class ResultsTab(QSplitter):
             self.compare_tabs.setCurrentIndex(0)
 
     def _on_run_changed(self, run: Run, names: tuple[str, ...]) -> None:
-        if run.id in self.runs_panel.selected_ids():
-            self._on_selection(self.runs_panel.selected_ids())
+        if run.id in self.runs_panel.selected_ids():  # a selected run that trains changes every epoch
+            self._refresh_selection()
         if run.id == self._shown and set(names) & {"metrics", "status", "message", "extra", "dataset", "name"}:
             self.show_run(run.id)
 

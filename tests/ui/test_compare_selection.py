@@ -103,3 +103,19 @@ def test_curve_items_made_ahead_are_not_counted_or_drawn_until_used(stored):
     tab.runs_panel.select_many(pick)
     assert tab.comparison.curve_count() == 6
     assert all(len(p._curves) >= 20 for p in tab.comparison.plots[:2])
+
+
+def test_a_selected_run_that_trains_fast_redraws_the_views_a_few_times_not_every_epoch(stored, qtbot, monkeypatch):
+    """A digits run ends 20 epochs a second: redrawing every selection view on each (seen: 100-800 ms
+    of GUI-thread time a second with 200 epochs) starved the window. The last change still shows."""
+    tab, store, written = stored
+    run = tab.runs.get(min(written))
+    tab.runs_panel.select(run.id)
+    qtbot.wait(300)  # the selection's own redraw has passed
+    drawn = []
+    monkeypatch.setattr(tab.diff, "set_runs", lambda runs, best: drawn.append([r.epochs_done for r in runs]))
+    for epoch in range(4, 24):
+        tab.runs.update(run, epochs_done=epoch)
+    assert 1 <= len(drawn) <= 2
+    qtbot.waitUntil(lambda: drawn and drawn[-1] == [23], timeout=2000)
+    assert len(drawn) <= 3

@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from superqt.utils import qthrottled
 
 from lstm_desktop.ui.theme import style_view, theme_for
 from lstm_desktop.ui.widgets.common import named
@@ -28,6 +29,8 @@ def epoch_lines(measurements: list[tuple[float, list[float]]]) -> list[tuple[int
         epoch = max(1, int(math.ceil(float(progress) - 1e-9)))
         last[epoch] = np.asarray(norms, dtype=np.float64)
     return sorted(last.items())
+
+REDRAW_MS = 200  # the measurements of a fast run (digits: 20 epochs a second) arrive faster than that
 
 
 class GradientFlowView(QWidget):
@@ -67,6 +70,8 @@ class GradientFlowView(QWidget):
         self.heat_view.setVisible(heatmap)
         layout.addWidget(self.heat_view, 2)
         self._lines: list[pg.PlotDataItem] = []
+        # a fast run measures many times a second: redraw at most every REDRAW_MS (the first at once)
+        self._redraw_soon = qthrottled(self._redraw, REDRAW_MS, leading=True, parent=self)
         self._apply_theme()
         self.clear()
 
@@ -78,7 +83,7 @@ class GradientFlowView(QWidget):
 
     def add_measurement(self, epoch: int, progress: float, norms: np.ndarray) -> None:
         self.measurements.append((float(progress), [float(v) for v in norms]))
-        self._redraw()
+        self._redraw_soon()
 
     def set_history(self, measurements) -> None:
         """A finished run's measurements: [(progress in epochs, norms per step), ...]."""
@@ -89,7 +94,7 @@ class GradientFlowView(QWidget):
     def set_runs(self, runs) -> None:
         """Comparison: each run's last measurement as one line, labelled with the run."""
         self._runs = [r for r in runs if r.gradient_flow]
-        self._redraw()
+        self._redraw_soon()
 
     def first_to_last_ratio(self, steps_back: int | None = None) -> float | None:
         """Norm at the first step (or `steps_back` before the end) over the last step's, latest line."""
