@@ -62,6 +62,7 @@ def test_the_fastest_candidate_is_built_remembered_and_reused_without_timing(mea
         return seconds
 
     monkeypatch.setattr(step_choice, "time_candidates", fake_times)
+    monkeypatch.setattr(step_choice.os, "getloadavg", lambda: (0.3, 0.3, 0.3))  # a quiet machine
     first = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
                                 torch.device("cpu"), 64, data_parallel=False)
     assert type(first) is SerialStep and first.description == "torch serial on 4 threads, measured"
@@ -73,6 +74,24 @@ def test_the_fastest_candidate_is_built_remembered_and_reused_without_timing(mea
     assert type(again) is SerialStep and "measured earlier on this machine" in again.description
     again.close()
     assert len(ChoiceCache(measuring / step_choice.CACHE_NAME)._read()) == 1
+
+
+def test_a_choice_timed_while_other_programs_keep_the_cores_busy_is_used_but_not_remembered(measuring, monkeypatch):
+    torch.set_num_threads(2)
+    model = small("plain")
+    cfg = TrainConfig(lr=1e-2)
+    monkeypatch.setattr(step_choice, "time_candidates", lambda builds, x, y: [1.0] * len(builds))
+    monkeypatch.setattr(step_choice.os, "getloadavg", lambda: (2.1, 1.9, 1.2))  # one other busy program + us
+    step = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
+                               torch.device("cpu"), 64, data_parallel=False)
+    step.close()
+    assert step.description.endswith("measured on a busy machine, not remembered")
+    assert ChoiceCache(measuring / step_choice.CACHE_NAME)._read() == {}
+    monkeypatch.setattr(step_choice.os, "getloadavg", lambda: (0.4, 0.5, 0.5))  # quiet: timed again, kept
+    step = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
+                               torch.device("cpu"), 64, data_parallel=False)
+    step.close()
+    assert step.description.endswith(", measured") and len(ChoiceCache(measuring / step_choice.CACHE_NAME)._read()) == 1
 
 
 def test_timing_leaves_the_weights_the_random_stream_and_the_thread_count_alone(measuring):

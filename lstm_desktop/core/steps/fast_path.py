@@ -71,10 +71,14 @@ def make_step(model: LSTMClassifier, net: torch.nn.Module, opt: torch.optim.Opti
             spec, gen = model.spec, torch.Generator().manual_seed(0)  # not the run's random stream
             x = torch.randn(batch_size, spec.seq_len, spec.input_size, generator=gen)
             y = torch.randint(0, spec.num_classes, (batch_size,), generator=gen)
+            busy = step_choice.machine_busy(threads)
             choice, _ = step_choice.fastest(options, model, lambda m: make_optimizer(m, cfg, device),
                                             lambda c, m, o: build(c, m, m, o, cfg, kernel), x, y)
-            how = "measured"
-            cache.put(key, choice)
+            if busy or step_choice.machine_busy(threads):
+                how = "measured on a busy machine, not remembered"
+            else:
+                how = "measured"
+                cache.put(key, choice)
     try:
         step = build(choice, model, net, opt, cfg, kernel)
     except OSError:  # no threads to be had for the kernel: the torch steps

@@ -31,6 +31,7 @@ CACHE_NAME = "step-choices.json"
 TIMED_BATCHES = 3  # timed batches in a block
 ROUNDS = 2  # blocks per candidate, taking turns
 SLOW_BATCH_SECONDS = 1.5  # a candidate this slow on its first batch is not timed further
+BUSY_SHARE = 0.4  # of the threads kept busy by other programs: a timing then is not remembered
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,18 @@ class Candidate:
 
 def measuring_enabled() -> bool:
     return os.environ.get(CHOICE_ENV, "").strip().lower() != "rules"
+
+
+def machine_busy(threads: int) -> bool:
+    """Other programs were keeping about half the cores busy over the last minute (the load average
+    less this process): a choice timed then is used for this run but not remembered, since one core
+    taken by something else makes the one-part step look best (seen: 1 part chosen, 1.5x slower
+    than 2 parts on the quiet machine)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows: no load average
+        return False
+    return load - 1.0 >= BUSY_SHARE * threads
 
 
 def machine_key(threads: int, shape: str, batch_size: int) -> str:
