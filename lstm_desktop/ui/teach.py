@@ -173,7 +173,7 @@ class Teacher(QObject):
             return None
         said = self.pad_panel.prediction
         what = "confirmed" if said is not None and said.digit == digit else "corrected"
-        self.messages.set_status(f"Kept as a {digit} in My digits ({what}); {path.parent.parent}")
+        self.messages.notice(f"Kept as a {digit} in My digits ({what}); {path.parent.parent}")
         self.refresh_count()
         self.pad_panel.clear()
         return path

@@ -66,3 +66,62 @@ def test_inside_help_speaks_of_the_models_own_rows_and_words(qtbot):
     assert view.digit.plot.titleLabel.text.startswith("Sequence")
     view.set_model(model("mnist"))
     assert "28 rows" in view.help.label.text() and "<b>Digit.</b>" in view.help.label.text()
+
+
+def _messages(qtbot):
+    from lstm_desktop.ui.messages import Messages
+    from lstm_desktop.ui.widgets.overlay_banner import OverlayBanner
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    label = QLabel(host)
+    return Messages(OverlayBanner("errorBanner", "Message", host), label), label
+
+
+def test_a_finished_actions_line_goes_back_to_the_windows_state(qtbot):
+    """'test image #50 sent…' stayed in the status bar long after; now it lasts until the next
+    message or the notice timer, then the line says what the window is doing again."""
+    messages, label = _messages(qtbot)
+    messages.set_status("Training on cpu")
+    messages.notice("test image #50 sent to 'Inside the LSTM' (double-click to go there)")
+    assert label.text().startswith("test image #50") and messages.notice_timer.isActive()
+    messages.notice_timer.timeout.emit()  # the notice's time is up (no waiting in a unit test)
+    assert label.text() == "Training on cpu"
+    messages.notice("Run 3 finished", state="Ready")  # a run's end: the window is ready again after it
+    messages.notice_timer.timeout.emit()
+    assert label.text() == "Ready"
+    messages.notice("Exporting Run 3 as ONNX…", hold=True)  # progress: stays until its result
+    assert not messages.notice_timer.isActive()
+    messages.notice("Exported the model")
+    assert label.text() == "Exported the model" and messages.notice_timer.isActive()
+    messages.set_status("Paused")  # a new state replaces the notice at once
+    assert label.text() == "Paused" and not messages.notice_timer.isActive()
+
+
+def test_restoring_from_the_trash_says_it_restored(qtbot, tmp_path, monkeypatch):
+    """After a restore the status line still said 'Moved 1 run to the trash'."""
+    from lstm_desktop.core.runs.evented_runs import Runs
+    from lstm_desktop.core.runs.store import open_store
+    from lstm_desktop.ui import run_dialogs
+    from lstm_desktop.ui.run_editing import RunEditor
+    from lstm_desktop.ui.widgets.runs_panel import RunsPanel
+
+    store = open_store(tmp_path / "home")
+    stored = store.create_run(name="Run A", status="finished")
+    runs = Runs([store.get_run(stored.id)])
+    messages, label = _messages(qtbot)
+    host = QWidget()
+    qtbot.addWidget(host)
+    editor = RunEditor(runs, RunsPanel(runs, host), lambda: store, messages, lambda: True, host)
+    assert editor.delete_runs([stored.id]) == 1
+    assert label.text().startswith("Moved 1 run to the trash")
+
+    def restore_all(dialog) -> int:  # the user selects the run and presses Restore
+        dialog.list.selectAll()
+        dialog.restore()
+        return 0
+
+    monkeypatch.setattr(run_dialogs.TrashDialog, "exec", restore_all)
+    editor.show_trash()
+    assert stored.id in runs
+    assert label.text() == "Restored 1 run from the trash"
