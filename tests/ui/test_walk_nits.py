@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QLabel, QWidget
 
 
@@ -125,3 +126,41 @@ def test_restoring_from_the_trash_says_it_restored(qtbot, tmp_path, monkeypatch)
     editor.show_trash()
     assert stored.id in runs
     assert label.text() == "Restored 1 run from the trash"
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_hidden_runs_look_hidden_when_listed(qtbot, qapp, dark, tmp_path):
+    """With Hidden ticked, hidden runs looked like the others: now greyed, italic, and their tooltip says so."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+
+    from lstm_desktop.core.runs.evented_runs import Run, Runs
+    from lstm_desktop.ui.theme import apply_dark_palette, apply_light_palette, contrast
+    from lstm_desktop.ui.widgets.runs_panel import RunsPanel
+
+    (apply_dark_palette if dark else apply_light_palette)(qapp)
+    try:
+        runs = Runs()
+        panel = RunsPanel(runs)
+        runs.add(Run(id=1, name="shown run", status="finished", dataset="mnist"))
+        runs.add(Run(id=2, name="hidden run", status="finished", dataset="mnist", tags=("hidden",)))
+        qtbot.addWidget(panel)
+        panel.resize(900, 200)
+        panel.show()
+        panel.show_hidden.setChecked(True)
+        model = panel.model
+        rows = {model.data(model.index(r, 0)): r for r in range(model.rowCount())}
+        assert set(rows) == {"shown run", "hidden run"}
+        hidden, shown = model.index(rows["hidden run"], 0), model.index(rows["shown run"], 0)
+        assert model.data(hidden, Qt.ItemDataRole.FontRole).italic()
+        assert model.data(shown, Qt.ItemDataRole.FontRole) is None
+        assert model.data(hidden, Qt.ItemDataRole.ToolTipRole).startswith("Hidden")
+        assert not model.data(shown, Qt.ItemDataRole.ToolTipRole).startswith("Hidden")
+        grey = model.data(hidden, Qt.ItemDataRole.ForegroundRole).color()
+        palette = panel.table.palette()
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        assert contrast(grey, base) >= 3.0, "a hidden run must still be readable"
+        assert contrast(grey, base) < contrast(text, base) - 2, "and look fainter than the others"
+        panel.grab().save(str(tmp_path / f"hidden_{'dark' if dark else 'light'}.png"))
+    finally:
+        apply_light_palette(qapp)
