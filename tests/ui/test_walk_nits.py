@@ -164,3 +164,35 @@ def test_hidden_runs_look_hidden_when_listed(qtbot, qapp, dark, tmp_path):
         panel.grab().save(str(tmp_path / f"hidden_{'dark' if dark else 'light'}.png"))
     finally:
         apply_light_palette(qapp)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_every_confusion_count_reads_on_its_cell(qtbot, qapp, dark):
+    """On the dark theme the small wrong-class counts sat on near-black cells hard to tell from empty,
+    and mid blues had counts below 4.5:1: every count now reads (WCAG AA), every non-zero cell shows."""
+    import numpy as np
+
+    from lstm_desktop.ui.theme import apply_dark_palette, apply_light_palette, contrast
+    from lstm_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
+
+    (apply_dark_palette if dark else apply_light_palette)(qapp)
+    try:
+        view = ConfusionMatrixView()
+        qtbot.addWidget(view)
+        view.show()
+        n = 10
+        matrix = np.zeros((n, n), np.int64)
+        for r in range(n):  # every share from 1 in 1,000 to all of a row, on and off the diagonal
+            matrix[r] = np.geomspace(1, 1000, n).astype(int)[np.roll(np.arange(n), r)]
+        matrix[0, 1:] = 0  # and empty cells
+        view.set_matrix(matrix)
+        empty = view.cell_colors(0, 1)[0]
+        for r in range(n):
+            for c in range(n):
+                fill, ink = view.cell_colors(r, c)
+                if matrix[r, c]:
+                    assert contrast(ink, fill) >= 4.5, (r, c, fill.name(), ink.name())
+                    tint = max(abs(a - b) for a, b in zip(fill.getRgb()[:3], empty.getRgb()[:3]))
+                    assert tint >= 40, f"a count of {matrix[r, c]} looks like an empty cell"
+    finally:
+        apply_light_palette(qapp)
