@@ -194,6 +194,8 @@ class RunsTableModel(QAbstractTableModel):
             return run.dataset or "?"
         if col == EPOCHS:
             total = run.epochs_total or (run.config.epochs if run.config is not None else 0)
+            if run.source == "adapted":  # the epochs are the base model's: not this run's "30/30"
+                return "adapted"
             return f"{run.epochs_done}/{total}" if total and run.source != "opened" else str(run.epochs_done or "–")
         if col == ACCURACY:
             return format_percent(m.accuracy) if m else "–"

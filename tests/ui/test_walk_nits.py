@@ -196,3 +196,30 @@ def test_every_confusion_count_reads_on_its_cell(qtbot, qapp, dark):
                     assert tint >= 40, f"a count of {matrix[r, c]} looks like an empty cell"
     finally:
         apply_light_palette(qapp)
+
+
+def test_an_adapted_runs_row_says_what_it_is(qtbot):
+    """An adapted model's row showed '30/30' epochs and the shipped model's settings."""
+    from PySide6.QtCore import Qt
+
+    from lstm_desktop.core.runs.evented_runs import Run, Runs
+    from lstm_desktop.core.training.config import TrainConfig
+    from lstm_desktop.ui.runs_filter import adapted_message
+    from lstm_desktop.ui.runs_table_model import EPOCHS, SETTINGS, RunsTableModel
+
+    config = TrainConfig(epochs=30)
+    runs = Runs()
+    model = RunsTableModel(runs)
+    runs.add(Run(id=1, name="my name for it", status="finished", source="adapted", config=config, epochs_done=30,
+                 message=adapted_message("Shipped model", 12, 3.5, 1.0)))
+    runs.add(Run(id=2, name="older", status="finished", source="adapted", config=config, epochs_done=30,
+                 message="fine-tuned on 7 of your drawings in 2.0 s; it reads 100% of them right"))
+    runs.add(Run(id=3, name="trained", status="finished", config=config, epochs_done=30))
+
+    def text(run_id: int, col: int) -> str:
+        row = next(r for r in range(model.rowCount()) if model.data(model.index(r, 0), Qt.ItemDataRole.UserRole) == run_id)
+        return model.data(model.index(row, col))
+
+    assert text(1, SETTINGS) == "adapted from Shipped model on 12 drawings" and text(1, EPOCHS) == "adapted"
+    assert text(2, SETTINGS) == "adapted on 7 drawings"  # kept before the base was in its message
+    assert text(3, EPOCHS) == "30/30" and text(3, SETTINGS).startswith("lr ")  # a trained run is unchanged
