@@ -217,7 +217,8 @@ def test_an_adapted_runs_row_says_what_it_is(qtbot):
     runs.add(Run(id=3, name="trained", status="finished", config=config, epochs_done=30))
 
     def text(run_id: int, col: int) -> str:
-        row = next(r for r in range(model.rowCount()) if model.data(model.index(r, 0), Qt.ItemDataRole.UserRole) == run_id)
+        row = next(r for r in range(model.rowCount())
+                   if model.data(model.index(r, 0), Qt.ItemDataRole.UserRole) == run_id)
         return model.data(model.index(row, col))
 
     assert text(1, SETTINGS) == "adapted from Shipped model on 12 drawings" and text(1, EPOCHS) == "adapted"
