@@ -86,7 +86,7 @@ class CompareCells(QObject):
         if self.active and self.queue:
             skipped = ", ".join(c.cell.upper() for c in self.queue)
             self.queue = []
-            self.messages.set_status(f"Compare cells stopped: {skipped} will not train")
+            self.messages.notice(f"Compare cells stopped: {skipped} will not train")
 
     def _confirm(self, first: TrainConfig) -> bool:
         if self.assume_yes():

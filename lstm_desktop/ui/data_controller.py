@@ -128,7 +128,7 @@ class DataController(QObject):
         banner = self.banner
         banner.set_downloading(False)
         banner.show_message(f"MNIST is ready in {root}.", "", "success")
-        self.messages.set_status("MNIST downloaded")
+        self.messages.notice("MNIST downloaded", state="Ready")
         QTimer.singleShot(4000, self, lambda: banner.kind == "success" and banner.hide())
 
     def _on_failed(self, message: str, hint: str) -> None:
@@ -136,7 +136,7 @@ class DataController(QObject):
         self.banner.show_error(message, "Check the internet connection, choose a folder that holds "
                                       "MNIST/raw/ (Choose folder…), or train on the offline digits "
                                       "(Use offline digits).")
-        self.messages.set_status("Download failed")
+        self.messages.notice("Download failed", state="Ready")
 
     def _on_thread_finished(self) -> None:
         ok = self.banner.kind == "success"

@@ -98,7 +98,7 @@ class ExportActions(QObject):
             copy = replace(ckpt, model=model)
             return export_onnx(copy, path, dataset or dataset_of(copy), data_dir=data_dir, run=about)
 
-        self.messages.set_status(f"Exporting {run.name} as ONNX and checking it with onnxruntime…")
+        self.messages.notice(f"Exporting {run.name} as ONNX and checking it with onnxruntime…", hold=True)
         worker = TaskWorker(task, "ONNX export")
         worker.succeeded.connect(self._on_exported)
         worker.failed.connect(GuiRelay(self._on_failed, self).call)
@@ -112,7 +112,7 @@ class ExportActions(QObject):
         self._remember_dir(done.path)
         self.messages.hide_error()
         text = done.message("the model")
-        self.messages.set_status(text[0].upper() + text[1:])
+        self.messages.notice(text[0].upper() + text[1:])
         self.onnxExported.emit(done)
 
     def _on_failed(self, message: str, hint: str) -> None:
@@ -157,5 +157,5 @@ class ExportActions(QObject):
                               getattr(exc, "hint", "") or "Choose another folder or file name.")
             return None
         self._remember_dir(path)
-        self.messages.set_status(f"Exported {len(runs):,} run{'s' * (len(runs) != 1)} to {written}")
+        self.messages.notice(f"Exported {len(runs):,} run{'s' * (len(runs) != 1)} to {written}")
         return written

@@ -102,7 +102,7 @@ class FileActions(QObject):
             self.messages.show_error(message, getattr(exc, "hint", "") or "Choose another folder or file name.")
             return None
         self._remember_dir(saved)
-        self.messages.set_status(f"Exported {saved}")
+        self.messages.notice(f"Exported {saved}")
         return Path(saved)
 
     def open_checkpoint(self, path: str | Path | None = None) -> Run | None:
@@ -147,7 +147,7 @@ class FileActions(QObject):
         if notes:  # descriptive fields the loader had to drop (the weights themselves are fine)
             self.messages.show_error(f"Opened {Path(path).name}, but part of its description was damaged: {notes[0]}",
                               "The model itself is intact; its curves or scores may be missing.", "warning")
-        self.messages.set_status(f"Opened {path}")
+        self.messages.notice(f"Opened {path}")
         self._evaluate(run)
         return run
 
@@ -185,14 +185,14 @@ class FileActions(QObject):
         run.extra.update(test_images=self.lifecycle.share_images(run.dataset, scored.images),
                          test_labels=scored.labels, test_predictions=scored.predictions)
         self.runs.update(run, metrics=scored.metrics, dataset=scored.dataset, message="")
-        self.messages.set_status(f"Scored {run.name} on {len(scored.labels):,} test samples in {scored.seconds:.1f} s")
+        self.messages.notice(f"Scored {run.name} on {len(scored.labels):,} test samples in {scored.seconds:.1f} s")
 
     def _on_failed(self, run_id: int, message: str, hint: str) -> None:
         run = self.runs.get(run_id)
         if run is None:
             return
         self.runs.update(run, message=f"Not scored on the test set: {message} {hint}".strip())
-        self.messages.set_status(f"Could not score {run.name}: {message}")
+        self.messages.notice(f"Could not score {run.name}: {message}")
 
     def _on_thread_finished(self, job: WorkerThread, run_id: int) -> None:
         job.release()
@@ -228,5 +228,5 @@ class FileActions(QObject):
                               "Choose another folder or file name.")
             return None
         self._remember_dir(path)
-        self.messages.set_status(f"Exported {path}")
+        self.messages.notice(f"Exported {path}")
         return path

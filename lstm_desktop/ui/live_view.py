@@ -18,7 +18,7 @@ from lstm_desktop.core.data.words import words_for
 from lstm_desktop.core.training.estimate import describe_epoch_time
 from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.ui.messages import Messages
-from lstm_desktop.ui.training_controller import BatchObserver, TrainingController
+from lstm_desktop.ui.training_controller import PAUSED, BatchObserver, TrainingController
 from lstm_desktop.ui.widgets.banners import DataBanner
 from lstm_desktop.ui.widgets.common import format_percent
 from lstm_desktop.ui.widgets.live_plots import PROBE_HINT
@@ -48,6 +48,7 @@ class LiveView(BatchObserver):
         self.epochs_done = 0
         self.run: Run | None = None  # the run the Train tab shows
         runs.events.changed.connect(self._on_run_changed)
+        training.stateChanged.connect(lambda _state: self._name_run())  # paused / running again
         self.timer = QTimer(parent)
         self.timer.setInterval(250)  # progress bars and times; QProgressBar repaints at once
         self.timer.timeout.connect(self.tick)
@@ -69,7 +70,10 @@ class LiveView(BatchObserver):
         run = self.run
         if run is None:
             return ""
-        parts = [run.name] + [p for p in (run.dataset, run.variant) if p] + [str(run.status)]
+        status = str(run.status)
+        if status == "running" and self.training.state == PAUSED:
+            status = "paused"  # the run's record says running; the header says what the user sees
+        parts = [run.name] + [p for p in (run.dataset, run.variant) if p] + [status]
         return " · ".join(parts)
 
     def _name_run(self) -> None:

@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         run = self.runs.get(run_id)  # a test image is explained with its own run's model
         if self.draw is not None:
             self.draw.explain_image(image, label, self.lifecycle.checkpoint_of(run), run.label if run else "")
-        self.set_status(f"{label} sent to 'Inside the LSTM' (double-click to go there)")
+        self.messages.notice(f"{label} sent to 'Inside the LSTM' (double-click to go there)")
 
     def _on_image_open(self, image: np.ndarray, label: str, run_id: int = -1) -> None:
         self._on_image_selected(image, label, run_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLineEdit, QListWidget,
                                QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
@@ -35,6 +36,9 @@ class NotesDialog(QDialog):
 
 class TrashDialog(QDialog):
     """Deleted runs: restore them, or delete them and their files for good."""
+
+    restored = Signal(int)  # how many runs came back (the status line says so)
+    purged = Signal(int)  # how many runs were deleted for good
 
     def __init__(self, store: RunStore, runs: Runs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,11 +77,14 @@ class TrashDialog(QDialog):
         return [item.data(256) for item in self.list.selectedItems()]
 
     def restore(self) -> None:
-        for run in self._selected():
+        runs = self._selected()
+        for run in runs:
             self.store.restore(run.id)
             if run.id not in self.runs:
                 self.runs.add(self.store.get_run(run.id))
         self.reload()
+        if runs:
+            self.restored.emit(len(runs))
 
     def purge(self) -> None:
         runs = self._selected()
@@ -89,3 +96,4 @@ class TrashDialog(QDialog):
         for run in runs:
             self.store.purge(run.id)
         self.reload()
+        self.purged.emit(len(runs))

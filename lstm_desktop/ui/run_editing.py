@@ -57,7 +57,7 @@ class RunEditor(QObject):
             return ""
         command = torchrun_command(run.config) if torchrun else train_command(run.config)
         QApplication.clipboard().setText(command)
-        self.messages.set_status(f"Copied: {command}")
+        self.messages.notice(f"Copied: {command}")
         return command
 
     def delete_runs(self, ids: list[int], confirm: bool = True) -> int:
@@ -71,7 +71,7 @@ class RunEditor(QObject):
         for run in runs:
             store_bridge.trash(self.store(), run.id)
             self.runs.remove(run.id)
-        self.messages.set_status(trashed_status(len(runs)))
+        self.messages.notice(trashed_status(len(runs)))
         return len(runs)
 
     def show_trash(self) -> None:
@@ -81,7 +81,10 @@ class RunEditor(QObject):
         if store is None or store_bridge.is_temporary(store):
             self.messages.show_error("There is no run store, so there is no trash.", "", "warning")
             return
-        TrashDialog(store, self.runs, self.dialog_parent).exec()
+        dialog = TrashDialog(store, self.runs, self.dialog_parent)
+        dialog.restored.connect(lambda n: self.messages.notice(restored_status(n)))
+        dialog.purged.connect(lambda n: self.messages.notice(f"Deleted {n} run{'s' * (n != 1)} for good"))
+        dialog.exec()
 
 
 def quit_question(epochs_done: int) -> str:
@@ -118,3 +121,8 @@ def trashed_status(count: int) -> str:
     if count == 1:
         return "Moved 1 run to the trash (Results › Trash… restores it)"
     return f"Moved {count} runs to the trash (Results › Trash… restores them)"
+
+
+def restored_status(count: int) -> str:
+    """The status line after runs came back from the trash (it replaces 'Moved … to the trash')."""
+    return f"Restored {count} run{'s' * (count != 1)} from the trash"

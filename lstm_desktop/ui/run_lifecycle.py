@@ -220,7 +220,7 @@ class RunLifecycle(QObject):
                 self._recorded[self.recording.run_id] = (None, time.monotonic())
             self.recording = None
         if run is not None:
-            self.messages.set_status(f"{run.name} {run.status}")
+            self.messages.notice(f"{run.name} {run.status}", state="Ready")
         self.runEnded.emit(run)
 
     # ---- a stored run's test set ----------------------------------------------------------------
@@ -232,4 +232,4 @@ class RunLifecycle(QObject):
     def _on_test_set_failed(self, run_id: int, why: str) -> None:
         if run_id in self.results.runs_panel.selected_ids():
             self.results.metrics_view.gallery.clear(f"The test images could not be loaded: {why}")
-        self.messages.set_status(f"Could not load the test images of run {run_id}: {why}")
+        self.messages.notice(f"Could not load the test images of run {run_id}: {why}")

@@ -10,6 +10,7 @@ apart (thousands of signals for one word), which took most of 100 ms with 10,000
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 
 from lstm_desktop.core.runs.evented_runs import Run, RunStatus
@@ -30,8 +31,28 @@ def has_no_model(run: Run) -> bool:
     return run.status in (RunStatus.FAILED, RunStatus.STOPPED, RunStatus.INTERRUPTED) and run.epochs_done == 0
 
 
+def adapted_message(base: str, drawings: int, seconds: float, read_right: float) -> str:
+    """An adapted run's message: what it was adapted from and on how many drawings (adapted_text reads it)."""
+    return (f"adapted from {base}: fine-tuned on {drawings} of your drawings in {seconds:.1f} s; it reads "
+            f"{read_right * 100:.0f}% of them right (not re-scored on the test set)")
+
+
+def adapted_text(run: Run) -> str:
+    """What an adapted run is, for its row: not the settings (and epochs) of the model it started from."""
+    found = _ADAPTED.search(run.message)
+    if found is None:
+        return "adapted on your drawings"
+    base, drawings = found.groups()
+    return f"adapted from {base} on {drawings} drawings" if base else f"adapted on {drawings} drawings"
+
+
+_ADAPTED = re.compile(r"(?:adapted from (.+?): )?fine-tuned on (\d+) of your drawings")
+
+
 def settings_text(run: Run) -> str:
     """The settings that most often differ between runs, in a few words."""
+    if run.source == "adapted":
+        return adapted_text(run)
     c = run.config
     if c is None:
         return "–"
@@ -58,7 +79,8 @@ def settings_text_of(c: dict[str, Any]) -> str:
 def haystack_of(run: Run) -> str:
     """The lower-case text the filter searches: name, model, settings, notes, tags, data, status."""
     raw = run.__dict__.get("_config")  # a stored run's config still as JSON: read, not validated
-    settings = settings_text_of(json.loads(raw)) if isinstance(raw, str) else settings_text(run)
+    settings = settings_text_of(json.loads(raw)) if isinstance(raw, str) and run.source != "adapted" \
+        else settings_text(run)
     return " ".join((run.name, run.variant, settings, run.notes, " ".join(run.tags), run.dataset,
                      str(run.status))).lower()
 

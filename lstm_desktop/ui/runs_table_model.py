@@ -22,6 +22,7 @@ from lstm_desktop.core.runs.evented_runs import Run, Runs
 from lstm_desktop.core.runs.stored_run import accuracy_f1
 from lstm_desktop.ui.runs_filter import (HIDE_TAG, PIN_TAG, RunFilter, flags_of, haystack_of, is_pinned,
                                          settings_text)
+from lstm_desktop.ui.run_row_look import hidden_look, row_tooltip
 from lstm_desktop.ui.widgets.common import format_duration, format_percent
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -170,10 +171,10 @@ class RunsTableModel(QAbstractTableModel):
             return run.name
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return self._text(run, col)
+        if run.id in self.hidden_ids and role in (Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole):
+            return hidden_look(role)  # listed because Hidden is ticked: greyed and in italics
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{run.label}\nstatus: {run.status}" + (f" — {run.message}" if run.message else "") + \
-                (f"\nnotes: {run.notes}" if run.notes else "") + (f"\nfile: {run.checkpoint_path}" if
-                                                                 run.checkpoint_path else "")
+            return row_tooltip(run, run.id in self.hidden_ids)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -193,6 +194,8 @@ class RunsTableModel(QAbstractTableModel):
             return run.dataset or "?"
         if col == EPOCHS:
             total = run.epochs_total or (run.config.epochs if run.config is not None else 0)
+            if run.source == "adapted":  # the epochs are the base model's: not this run's "30/30"
+                return "adapted"
             return f"{run.epochs_done}/{total}" if total and run.source != "opened" else str(run.epochs_done or "–")
         if col == ACCURACY:
             return format_percent(m.accuracy) if m else "–"

@@ -173,7 +173,7 @@ class Teacher(QObject):
             return None
         said = self.pad_panel.prediction
         what = "confirmed" if said is not None and said.digit == digit else "corrected"
-        self.messages.set_status(f"Kept as a {digit} in My digits ({what}); {path.parent.parent}")
+        self.messages.notice(f"Kept as a {digit} in My digits ({what}); {path.parent.parent}")
         self.refresh_count()
         self.pad_panel.clear()
         return path
@@ -232,6 +232,7 @@ class Teacher(QObject):
         base_name = self._base_name
         from lstm_desktop.core.models.checkpoint import save_checkpoint
         from lstm_desktop.core.runs.evented_runs import Run, RunStatus, now_iso
+        from lstm_desktop.ui.runs_filter import adapted_message
 
         ckpt = result.checkpoint
         name = f"Adapted ({base_name}, {result.examples} drawings)"
@@ -239,8 +240,7 @@ class Teacher(QObject):
         # every epoch of the model it started from, then the fine-tuning: a finished run, not "1/30"
         fields = dict(status=RunStatus.FINISHED, dataset="mnist", seconds=result.seconds,
                       epochs_done=ckpt.config.epochs,
-                      message=f"fine-tuned on {result.examples} of your drawings in {result.seconds:.1f} s; it "
-                      f"reads {result.final_user_accuracy * 100:.0f}% of them right (not re-scored on the test set)")
+                      message=adapted_message(base_name, result.examples, result.seconds, result.final_user_accuracy))
         try:
             if store is not None:
                 run = store.create_run(ckpt.config, source="adapted", name=name, **fields)

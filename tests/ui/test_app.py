@@ -106,6 +106,7 @@ def test_pause_and_resume(qtbot, window, tiny_config):
     clicked.set()
     assert window.state == "paused"
     assert window.controls.pause_button.text() == "Resume"
+    assert window.train_tab.run_label.text().endswith("· paused")  # the header over the curves, too
     qtbot.waitUntil(parked.is_set, timeout=TRAIN_TIMEOUT_MS)  # the batch that was running has ended
     QApplication.processEvents()  # the chunks the worker sent before it parked
     window.training.drain()  # and what it still holds: the batch running when Pause was pressed
@@ -116,6 +117,7 @@ def test_pause_and_resume(qtbot, window, tiny_config):
     with qtbot.waitSignal(window.trainingFinished, timeout=TRAIN_TIMEOUT_MS):
         qtbot.mouseClick(window.controls.pause_button, Qt.MouseButton.LeftButton)
         assert window.state == "training"
+        assert window.train_tab.run_label.text().endswith("· running")
     assert record.status == "finished"
     assert window.plots.counts()["batches"] > paused_count
 

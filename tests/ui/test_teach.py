@@ -83,8 +83,12 @@ def test_the_drawing_just_corrected_is_read_right_after_adapt(qtbot, window):
     for d in kept:
         draw(window, d)
         qtbot.mouseClick(row.digit_buttons[d.label], Qt.MouseButton.LeftButton)
-    assert _adapt(qtbot, window) > 0
+    run_id = _adapt(qtbot, window)
+    assert run_id > 0
     assert window.pad_panel._model.spec.prototypes == 5  # the pad's copy remembers the 5 drawings
+    from lstm_desktop.ui.runs_filter import settings_text  # its Results row says what it is, not the base's settings
+    assert settings_text(window.runs[run_id]).startswith("adapted from ") and " on 5 drawings" in \
+        settings_text(window.runs[run_id])
     draw(window, corrected)
     assert window.pad_panel.prediction.digit == 1
     assert "reads all 5 of your drawings" in window.error_banner.text

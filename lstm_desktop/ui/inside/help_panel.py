@@ -37,6 +37,10 @@ class HelpPanel:
         self._chosen: bool | None = None  # the user's own choice (None: fold it away when the view is narrow)
         self.button.clicked.connect(self._on_clicked)
 
+    def set_texts(self, texts: dict[str, str]) -> None:
+        """Explain the panels with these texts (help_texts for the model shown)."""
+        self.label.setText("<br><br>".join(texts[k] for k in HELP_ORDER))
+
     def fit(self, width: int) -> None:
         """Open the help when the view is `width` pixels wide enough, fold it away when narrow,
         unless the user chose with the button."""

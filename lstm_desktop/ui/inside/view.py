@@ -32,7 +32,8 @@ from lstm_desktop.ui.inside.help_panel import HelpPanel
 from lstm_desktop.ui.inside.hover import describe_point
 from lstm_desktop.ui.inside.occlusion_panel import OcclusionPanel
 from lstm_desktop.ui.inside.readout_panel import ReadoutPanel
-from lstm_desktop.ui.inside.words import NO_INPUT, NO_MODEL, empty_summary, prediction_summary
+from lstm_desktop.core.data.words import DIGITS, words_for
+from lstm_desktop.ui.inside.words import NO_INPUT, NO_MODEL, empty_summary, help_texts, prediction_summary, tooltip
 from lstm_desktop.ui.theme import Theme, theme_for
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class InsideView(QWidget):
         self._dirty = False
         self._explanation: Explanation | None = None
         self._geometry: tuple | None = None  # (T, F, H, C, layers, directions, attention) configured
+        self._words = DIGITS  # the model's dataset's words: the help speaks of its rows or steps
+        self._helped: tuple | None = None  # (T, words) the help was written for
         self.last_update_seconds = 0.0  # explain + drawing of the last synchronous update
         self.parallel_explain: bool | None = None  # explain(parallel=...): its default
         self._theme: Theme = theme_for(self.palette())
@@ -168,6 +171,11 @@ class InsideView(QWidget):
         spec = getattr(checkpoint, "spec", checkpoint)
         if spec is None:
             return
+        dataset = getattr(getattr(checkpoint, "config", None), "dataset", None) \
+            or (getattr(checkpoint, "info", None) or {}).get("dataset")
+        if dataset:
+            self._words = words_for(str(dataset))
+        self._write_help(spec.seq_len)
         self._configure_geometry((spec.seq_len, spec.input_size, spec.hidden, spec.num_classes,
                                   spec.layers, 2 if spec.bidirectional else 1, bool(spec.attention)))
 
@@ -260,10 +268,24 @@ class InsideView(QWidget):
         self._geometry = geometry
         T, F, H, C, layers, directions, attention = geometry
         self._set_rows(T, F)
+        self._write_help(T)
         self.readout.set_classes(C)
         self.gates.configure(H, layers, directions)
         self.attention.configure(attention)
         self.digit.configure(attention)
+
+    def _write_help(self, T: int) -> None:
+        """The help and the plots' tooltips in this model's words: its T rows (or steps), not MNIST's 28."""
+        if self._helped == (T, self._words):
+            return
+        self._helped = (T, self._words)
+        texts = help_texts(T, self._words)
+        self.help.set_texts(texts)
+        for plot, key in self._hover_plots[:4]:  # digit, attention, readout, occlusion
+            plot.setToolTip(tooltip(texts[key]))
+        thing = "Digit" if self._words.kind == "digit" else self._words.item.capitalize()
+        self.digit.plot.setTitle(f"{thing} (what the model reads)", size="9pt")
+        self.readout.plot.setLabel("bottom", self._words.kind)  # digit, or class (XX, XY, ...)
 
     def _set_rows(self, T: int, F: int) -> None:
         for panel in self._row_panels:

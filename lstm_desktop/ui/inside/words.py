@@ -9,36 +9,53 @@ from __future__ import annotations
 
 import html as _html
 
-HELP = {
-    "digit": "<b>Digit.</b> What the model reads: 28 rows, one per time step, from the top down "
-             "(bright = ink). With attention, the orange tint shows the rows it pooled most.",
-    "attention": "<b>Attention.</b> How much each row's output counts in the model's summary "
-                 "(the weights add up to 1). Only models with an attention layer have one.",
-    "readout": "<b>Row-by-row readout.</b> Row t shows the class probabilities the model would "
-               "give if the image ended after row t: the whole model (every layer, both "
-               "directions, attention over the rows seen so far) is run on rows 1..t only. "
-               "The dot marks the top class; the dashed line is where it stops changing. "
-               "For a one-way LSTM this is simply the classifier applied to h after row t; "
-               "for a bidirectional one the backward direction then starts at row t, so rows "
-               "below t never leak in.",
-    "occlusion": "<b>Occlusion.</b> Each bar: how the predicted class's probability changes "
-                 "when that single row is blanked (set to background). Red bars: the row "
-                 "supported the prediction; blue bars: it argued against it.",
-    "gates": "<b>Gates</b> (0 = closed, 1 = open), one row per time step, one column per "
-             "hidden unit. Input gate i: how much new content is written; forget gate f: how "
-             "much of the old cell is kept; output gate o: how much of the cell is shown as h.",
-    "states": "<b>States.</b> Candidate g: the new content proposed at this row (-1..1). "
-              "Cell c = f*c + i*g: the long-term memory, not bounded (its colour scale follows "
-              "its large values; the largest 1% show in the end colours). Hidden h = o*tanh(c): "
-              "what this layer passes on and the classifier reads. Blue is negative, red positive.",
-    "selector": "<b>Layer / direction.</b> Stacked models have one set of gates per layer; "
-                "bidirectional ones also read the rows bottom-up (backward), whose row t shows "
-                "the values when that direction read row t.",
-    "order": "<b>Unit order.</b> The columns of the six heatmaps are the hidden units, in the same "
-             "order in all six. Sorted by the row where each unit's h changes most, units that "
-             "react to the same part of the digit sit side by side, so the structure shows as a "
-             "diagonal; 'by number' shows them as the model stores them.",
-}
+from lstm_desktop.core.data.words import DIGITS, Words
+
+def help_texts(rows: int = 28, words: Words = DIGITS) -> dict[str, str]:
+    """The help per panel for a model that reads `rows` time steps of `words`' samples: an 8x8
+    digits model reads 8 rows, a temporal-order model 100 steps of a sequence, not 28 rows of a digit."""
+    image = words.item == "image"
+    row, rows_word = ("row", "rows") if image else ("step", "steps")
+    thing = "digit" if words.kind == "digit" else words.item  # what a sample is: digit, image, sequence
+    if image:
+        reads = (f"<b>{thing.capitalize()}.</b> What the model reads: {rows} rows, one per time step, from the "
+                 "top down (bright = ink). With attention, the orange tint shows the rows it pooled most.")
+    else:
+        reads = (f"<b>{thing.capitalize()}.</b> What the model reads: {rows} time steps, one per row, from "
+                 "the top down; each column is one input (bright = on). With attention, the orange tint "
+                 "shows the steps it pooled most.")
+    return {
+        "digit": reads,
+        "attention": f"<b>Attention.</b> How much each {row}'s output counts in the model's summary "
+                     "(the weights add up to 1). Only models with an attention layer have one.",
+        "readout": f"<b>{row.capitalize()}-by-{row} readout.</b> {row.capitalize()} t shows the class "
+                   f"probabilities the model would give if the {words.item} ended after {row} t: the whole model "
+                   f"(every layer, both directions, attention over the {rows_word} seen so far) is run on "
+                   f"{rows_word} 1..t only. The dot marks the top class; the dashed line is where it stops "
+                   f"changing. For a one-way LSTM this is simply the classifier applied to h after {row} t; "
+                   f"for a bidirectional one the backward direction then starts at {row} t, so {rows_word} "
+                   f"{'below' if image else 'after'} t never leak in.",
+        "occlusion": "<b>Occlusion.</b> Each bar: how the predicted class's probability changes "
+                     f"when that single {row} is blanked (set to background). Red bars: the {row} "
+                     "supported the prediction; blue bars: it argued against it.",
+        "gates": "<b>Gates</b> (0 = closed, 1 = open), one row per time step, one column per "
+                 "hidden unit. Input gate i: how much new content is written; forget gate f: how "
+                 "much of the old cell is kept; output gate o: how much of the cell is shown as h.",
+        "states": f"<b>States.</b> Candidate g: the new content proposed at this {row} (-1..1). "
+                  "Cell c = f*c + i*g: the long-term memory, not bounded (its colour scale follows "
+                  "its large values; the largest 1% show in the end colours). Hidden h = o*tanh(c): "
+                  "what this layer passes on and the classifier reads. Blue is negative, red positive.",
+        "selector": "<b>Layer / direction.</b> Stacked models have one set of gates per layer; "
+                    f"bidirectional ones also read the {rows_word} " + ("bottom-up" if image else "last to first")
+                    + f" (backward), whose {row} t shows the values when that direction read {row} t.",
+        "order": "<b>Unit order.</b> The columns of the six heatmaps are the hidden units, in the same "
+                 f"order in all six. Sorted by the {row} where each unit's h changes most, units that "
+                 f"react to the same part of the {thing} sit side by side, so the structure shows as a "
+                 "diagonal; 'by number' shows them as the model stores them.",
+    }
+
+
+HELP = help_texts()  # a 28-row MNIST model's, until a model says otherwise
 
 HELP_ORDER = ("digit", "readout", "attention", "occlusion", "selector", "order", "gates", "states")
 

@@ -12,11 +12,19 @@ from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPain
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from lstm_desktop.core.data.words import DIGITS, Words
-from lstm_desktop.ui.theme import Theme, theme_for
+from lstm_desktop.ui.theme import Theme, contrast, theme_for
 from lstm_desktop.ui.widgets.common import named
 
-_DIAG = np.array([26, 115, 232])   # blue for correct predictions
+_DIAG = np.array([25, 103, 210])   # blue for correct predictions (white counts read on it: 5.4:1)
 _OFF = np.array([217, 48, 37])     # red for confusions
+_MIN_TINT = 0.25  # a cell with any count is at least this far from empty: 3 confusions must not pass for 0
+_INKS = (QColor("white"), QColor("black"))  # one of them reads on any colour (WCAG contrast 4.58 or more)
+
+
+def ink_for(fill: QColor) -> QColor:
+    """The count's colour on `fill`: white or black, whichever contrasts more (a threshold on
+    lightness left small counts on the dark theme's dark cells, and mid blues, below 4.5:1)."""
+    return max(_INKS, key=lambda ink: contrast(ink, fill))
 
 
 class ConfusionMatrixView(QWidget):
@@ -103,12 +111,17 @@ class ConfusionMatrixView(QWidget):
     def _color(self, row: int, col: int) -> QColor:
         total = self._matrix[row].sum()
         share = self._matrix[row, col] / total if total else 0.0
-        t = float(np.sqrt(share))
+        t = max(float(np.sqrt(share)), _MIN_TINT) if share > 0 else 0.0
         base = _DIAG if row == col else _OFF
         paper = QColor(self._theme.background)
         empty = np.array([paper.red(), paper.green(), paper.blue()])
         rgb = (empty + (base - empty) * t).astype(int)
         return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]))
+
+    def cell_colors(self, row: int, col: int) -> tuple[QColor, QColor]:
+        """The cell's fill and the colour of its count, as painted."""
+        fill = self._color(row, col)
+        return fill, ink_for(fill)
 
     # ---- painting -----------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt name
@@ -134,7 +147,7 @@ class ConfusionMatrixView(QWidget):
                 painter.fillRect(rect, color)
                 count = int(self._matrix[r, c])
                 if count:
-                    painter.setPen(QColor("white") if color.lightness() < 150 else QColor("#202124"))
+                    painter.setPen(ink_for(color))
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count))
         painter.setPen(QPen(QColor(self._theme.border), 1))
         for i in range(n + 1):
