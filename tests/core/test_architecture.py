@@ -248,3 +248,14 @@ def test_inside_panels_own_their_widgets_and_never_reach_the_view():
     view = "lstm_desktop.ui.inside.view"
     importers = sorted(n for n, targets in edges.items() if view in targets and n.startswith("lstm_desktop.ui.inside"))
     assert importers == [], f"modules of the inside package that import the view: {importers}"
+
+
+def test_the_wheel_lists_every_package():
+    """pyproject.toml names its packages one by one: a package missing there is missing from an
+    installed app (an editable checkout may still find it), and a name that is not a package breaks the build."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "lstm_desktop").rglob("__init__.py")}
+    assert found - {"lstm_desktop.resources"} == listed - {"lstm_desktop.resources"}, (found ^ listed)
