@@ -22,6 +22,7 @@ from lstm_desktop.core.steps.torch_steps import SerialStep, SplitStep
 def measuring(monkeypatch, tmp_path):
     monkeypatch.setenv(step_choice.CHOICE_ENV, "measure")
     monkeypatch.setenv("LSTM_DESKTOP_HOME", str(tmp_path))
+    monkeypatch.setattr(step_choice.os, "getloadavg", lambda: (0.3, 0.3, 0.3))  # a quiet machine, whatever this one is doing
     before = torch.get_num_threads()
     yield tmp_path
     torch.set_num_threads(before)
@@ -62,7 +63,6 @@ def test_the_fastest_candidate_is_built_remembered_and_reused_without_timing(mea
         return seconds
 
     monkeypatch.setattr(step_choice, "time_candidates", fake_times)
-    monkeypatch.setattr(step_choice.os, "getloadavg", lambda: (0.3, 0.3, 0.3))  # a quiet machine
     first = fast_path.make_step(model, model, make_optimizer(model, cfg, torch.device("cpu")), cfg,
                                 torch.device("cpu"), 64, data_parallel=False)
     assert type(first) is SerialStep and first.description == "torch serial on 4 threads, measured"
