@@ -4,15 +4,7 @@ and names it; clicking a run in the Results tab never changes it (issue 27: RNN 
 
 from __future__ import annotations
 
-TRAIN_TIMEOUT_MS = 120_000
-
-
-def train(qtbot, window, config):
-    with qtbot.waitSignal(window.trainingFinished, timeout=TRAIN_TIMEOUT_MS):
-        run = window.start_training(config)
-        assert run is not None
-    qtbot.waitUntil(lambda: not window.running_threads(), timeout=10_000)
-    return run
+from ui_helpers import train
 
 
 def test_the_train_tab_names_the_run_it_shows_and_results_clicks_do_not_change_it(qtbot, window, tiny_config):

@@ -14,7 +14,7 @@ SIZE_STEPS = (6.0, 4.5, 3.0, 1.5, 0.0)  # points added to the base font, largest
 
 
 class HeadlineNumbers(QFrame):
-    """Captions over values in a row; `set_value(key, text)`, `set_caption(key, text)`."""
+    """Captions over values in a row; `set_values({key: text})`, `clear()`, `set_caption(key, text)`."""
 
     def __init__(self, items: tuple[tuple[str, str], ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,9 +36,14 @@ class HeadlineNumbers(QFrame):
             self.values[key] = value
         self._fit()
 
-    def set_value(self, key: str, text: str) -> None:
-        self.values[key].setText(text)
+    def set_values(self, texts: dict[str, str]) -> None:
+        """Set several numbers, then fit the type once."""
+        for key, text in texts.items():
+            self.values[key].setText(text)
         self._fit()
+
+    def clear(self) -> None:
+        self.set_values(dict.fromkeys(self.values, "–"))
 
     def set_caption(self, key: str, text: str) -> None:
         self.captions[key].setText(text)

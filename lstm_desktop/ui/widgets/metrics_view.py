@@ -117,8 +117,7 @@ class MetricsView(QWidget):
         self.metrics = None
         self.title.setText("No model selected")
         self.status.setText(message)
-        for key in self.values:
-            self.summary.set_value(key, "–")
+        self.summary.clear()
         self.matrix.clear(message)
         self.table.set_metrics(None)
         self.gallery.clear("")
@@ -132,17 +131,14 @@ class MetricsView(QWidget):
         self.status.setText(status)
         self.metrics = metrics
         if metrics is None:
-            for key in self.values:
-                self.summary.set_value(key, "–")
+            self.summary.clear()
             self.matrix.clear(status or "No test-set metrics for this model.")
             self.table.set_metrics(None)
             self.gallery.clear("")
             return
-        self.summary.set_value("accuracy", format_percent(metrics.accuracy))
-        self.summary.set_value("precision", f"{metrics.precision:.4f}")
-        self.summary.set_value("recall", f"{metrics.recall:.4f}")
-        self.summary.set_value("f1", f"{metrics.f1:.4f}")
-        self.summary.set_value("samples", f"{metrics.samples:,}")
+        self.summary.set_values({"accuracy": format_percent(metrics.accuracy), "precision": f"{metrics.precision:.4f}",
+                                 "recall": f"{metrics.recall:.4f}", "f1": f"{metrics.f1:.4f}",
+                                 "samples": f"{metrics.samples:,}"})
         self.matrix.set_matrix(metrics.confusion)
         self.table.set_metrics(metrics, words)
         self.gallery.set_source(images, labels, predictions, mean, std)
