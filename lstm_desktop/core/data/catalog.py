@@ -24,7 +24,12 @@ def load_bundle(dataset: str, data_dir: str | None = None, val_size: int = 5000,
 
 def load_bundle_for(config, download: bool = False, callback: Callback | None = None,
                     should_stop: Callable[[], bool] | None = None) -> DataBundle:
-    """The data a TrainConfig trains on."""
-    return load_bundle(config.dataset, config.data_dir, config.val_size, config.seed, download=download,
-                       callback=callback, should_stop=should_stop, seq_len=config.seq_len,
-                       permute=config.permute)
+    """The data a TrainConfig trains on (MNIST with its pen digits, when it asks for them)."""
+    bundle = load_bundle(config.dataset, config.data_dir, config.val_size, config.seed, download=download,
+                         callback=callback, should_stop=should_stop, seq_len=config.seq_len,
+                         permute=config.permute)
+    if config.dataset == "mnist" and config.pen_digits:
+        from lstm_desktop.core.data.pen_digits import with_pen_digits
+
+        bundle = with_pen_digits(bundle, config.pen_digits, config.seed)
+    return bundle

@@ -34,7 +34,7 @@ import copy
 import functools
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -117,29 +117,13 @@ class AdaptResult:
 
 
 @functools.lru_cache(maxsize=2)
-def synthetic_replay(n: int, seed: int = 0, canvas: int = 112) -> tuple[np.ndarray, np.ndarray]:
-    """n synthetic digits (classic and failure styles), preprocessed like the pad: (n, 28, 28)
-    [0, 1] images and labels. Drawn on a small canvas with the pen scaled to match: the 28x28
-    result is alike and rendering is ~6x cheaper than on the pad's 280."""
-    from lstm_desktop.core.drawing.preprocess import preprocess
-    from lstm_desktop.core.drawing.strokes import CANVAS_SIZE, render_strokes
-    from lstm_desktop.core.data.synthetic_digits import ALL_TEMPLATES, sample_variation, synthesize
+def synthetic_replay(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n pen digits (every style, everyday hands) preprocessed like the pad, read-only: cached for
+    the next adaptation in this process."""
+    from lstm_desktop.core.data.pen_digits import render_pen_digits
 
-    rng = np.random.default_rng([seed, 2718])
-    f = canvas / CANVAS_SIZE
-    labels = np.arange(n) % 10
-    images = np.zeros((n, 28, 28), np.float32)
-    for i, label in enumerate(labels):
-        styles = sorted(ALL_TEMPLATES[int(label)])
-        style = styles[int(rng.integers(len(styles)))]
-        v = sample_variation(rng, canvas)
-        v = replace(v, pen_width=v.pen_width * f, jitter=v.jitter * f, step=max(v.step * f, 0.8))
-        pre = preprocess(render_strokes(synthesize(int(label), style, v, rng, canvas).strokes, canvas),
-                         polarity="ink")
-        if pre is not None:
-            images[i] = pre.image
-    labels = labels.astype(np.int64)
-    images.setflags(write=False)  # cached for the next run in this process: shared, read-only
+    images, labels = render_pen_digits(n, np.random.default_rng([seed, 2718]))
+    images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels
 

@@ -51,6 +51,10 @@ class TrainConfig:
     augment_shapes: bool = setting(False, "Handwriting shapes", "with Augment: also elastic distortion, bent stems, "
                                    "gaps, crossbars on 7s and flags on 1s (how real pens differ from MNIST)", "Data",
                                    widget="augmentShapesCheck", applies_to=("mnist",))
+    pen_digits: int = setting(0, "Pen digits", "synthetic pen-stroke digits added to the training images, drawn "
+                              "like the drawing pad draws (many styles, pen widths, slants, shaky hands): the pad "
+                              "reads more kinds of handwriting; made once, then cached", "Data", lo=0, hi=200000,
+                              step=5000, widget="penDigitsSpin", unit="digits", applies_to=("mnist",))
     seq_len: int = setting(100, "Sequence length", "length of each generated temporal-order sequence", "Data",
                            lo=10, hi=1000, step=10, widget="seqLenSpin", unit="steps", applies_to=("temporal-order",))
     permute: bool = setting(False, "Permute pixels", "pixel-mnist: a fixed random permutation of the 784 pixels "

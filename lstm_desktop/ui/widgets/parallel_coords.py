@@ -27,9 +27,9 @@ from lstm_desktop.ui.widgets.plot_axes import paint_once_when_shown, settle
 BANDS = 12  # colour bands of the colouring result
 COLOUR_BY = ("accuracy", "best_val", "seconds")
 PICK_DISTANCE = 0.3  # how far from an axis (in axis spacings) a drag still brushes it
-SHORT = {"dataset": "Data", "val_size": "Val. size", "augment_shapes": "Shapes", "seq_len": "Seq. len",
-         "hidden": "Hidden", "bidirectional": "Bidir.", "attention": "Attention", "batch_size": "Batch",
-         "lr": "LR", "lr_schedule": "Schedule", "weight_decay": "Wt decay", "grad_clip": "Clip",
+SHORT = {"dataset": "Data", "val_size": "Val. size", "augment_shapes": "Shapes", "pen_digits": "Pen",
+         "seq_len": "Seq. len", "hidden": "Hidden", "bidirectional": "Bidir.", "attention": "Attention",
+         "batch_size": "Batch", "lr": "LR", "lr_schedule": "Schedule", "weight_decay": "Wt decay", "grad_clip": "Clip",
          "accuracy": "Test acc.", "best_val": "Best val.", "best_epoch": "Best ep.", "seconds": "Time (s)"}
 PREPARED_LABELS = 120  # labels made while the window idles: 15 axes' names and ticks
 TITLE_ROWS = (1.06, 1.12, 1.18)  # axis names take turns on these heights, so neighbours never overlap
