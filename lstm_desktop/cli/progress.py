@@ -12,8 +12,8 @@ import sys
 from typing import TextIO
 
 from lstm_desktop.core.training.estimate import describe_epoch_time
-from lstm_desktop.core.training.events import (BatchEnded, Callback, DownloadProgress, EpochEnded, FitFailed,
-                                      FitStarted)
+from lstm_desktop.core.training.events import (BatchEnded, Callback, DataProgress, DownloadProgress, EpochEnded,
+                                               FitFailed, FitStarted)
 from lstm_desktop.core.files.oserrors import silence_stream
 
 
@@ -63,7 +63,7 @@ class ProgressPrinter(Callback):
         self.bar_enabled = bar
         self.stopping = False  # Ctrl-C was pressed: a validation cut short is that, not a diverged loss
         self._bar = None
-        self._download = None
+        self._data_bar = None
 
     def _new_bar(self, total: int | None, desc: str, unit: str, **kwargs):
         from tqdm import tqdm
@@ -74,11 +74,20 @@ class ProgressPrinter(Callback):
     def on_download_progress(self, event: DownloadProgress) -> None:
         if not self.bar_enabled:
             return
-        if self._download is None or self._download.desc != f"downloading {event.file}":
+        if self._data_bar is None or self._data_bar.desc != f"downloading {event.file}":
             self._close()
-            self._download = self._new_bar(event.total_bytes or None, f"downloading {event.file}", "B",
+            self._data_bar = self._new_bar(event.total_bytes or None, f"downloading {event.file}", "B",
                                            unit_scale=True)
-        self._download.update(event.done_bytes - self._download.n)
+        self._data_bar.update(event.done_bytes - self._data_bar.n)
+
+    def on_data_progress(self, event: DataProgress) -> None:
+        if not self.bar_enabled:
+            return
+        desc = f"drawing {event.what}"
+        if self._data_bar is None or self._data_bar.desc != desc:
+            self._close()
+            self._data_bar = self._new_bar(event.total, desc, "digit")
+        self._data_bar.update(event.done - self._data_bar.n)
 
     def on_fit_start(self, event: FitStarted) -> None:
         self._close()
@@ -117,7 +126,7 @@ class ProgressPrinter(Callback):
         self.err.write(f"{event.message}\n  {event.hint}\n")
 
     def _close(self) -> None:
-        for bar in (self._bar, self._download):
+        for bar in (self._bar, self._data_bar):
             if bar is not None:
                 bar.close()
-        self._bar = self._download = None
+        self._bar = self._data_bar = None

@@ -104,6 +104,11 @@ class LiveView(BatchObserver):
         self.data_banner.set_progress(event.file, float(event.done_bytes), float(event.total_bytes))
         self.messages.set_status(f"Downloading {event.file}…")
 
+    def on_data_progress(self, event: ev.DataProgress) -> None:
+        self.controls.set_message(f"Drawing {event.total:,} {event.what} for training (the first run with them "
+                                  f"only): {event.done:,} done")
+        self.messages.set_status(f"Drawing {event.what}…")
+
     def on_fit_start(self, event: ev.FitStarted) -> None:
         self.fit_info = dict(epochs=event.epochs, batches_per_epoch=event.batches_per_epoch, device=event.device)
         if self.plots is not None:

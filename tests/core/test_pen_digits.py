@@ -109,3 +109,33 @@ def test_a_bad_pen_digit_count_is_refused_with_the_range(bad):
     setting = next(s for s in SETTINGS if s.name == "pen_digits")
     with pytest.raises(ConfigError, match="(?i)pen digits"):
         setting.check(setting.parse(bad))
+
+
+def test_drawing_them_reports_progress_and_stops_when_asked(tmp_path):
+    from lstm_desktop.core.errors import DataError
+    from lstm_desktop.core.training.events import DataProgress
+
+    seen: list[DataProgress] = []
+    training_pen_digits(1200, seed=4, cache_dir=tmp_path, progress=seen.append)
+    assert [e.done for e in seen] == [0, 500, 1000, 1200] and {e.total for e in seen} == {1200}
+    seen.clear()
+    training_pen_digits(1200, seed=4, cache_dir=tmp_path, progress=seen.append)
+    assert seen == []  # from the cache: nothing to draw
+    polls = iter([False, True])
+    with pytest.raises(DataError, match="Stopped while drawing"):
+        training_pen_digits(1200, seed=5, cache_dir=tmp_path, should_stop=lambda: next(polls))
+    assert len(list(tmp_path.glob("pen-digits-*.npz"))) == 1  # nothing half-drawn is kept
+
+
+def test_the_command_line_shows_a_bar_while_they_are_drawn():
+    import io
+
+    from lstm_desktop.cli.progress import ProgressPrinter
+    from lstm_desktop.core.training.events import DataProgress
+
+    err = io.StringIO()
+    printer = ProgressPrinter(out=io.StringIO(), err=err)
+    for done in (0, 500, 1000):
+        printer.on_data_progress(DataProgress("pen digits", done, 1000))
+    printer._close()
+    assert "drawing pen digits" in err.getvalue()

@@ -224,3 +224,14 @@ def test_an_adapted_runs_row_says_what_it_is(qtbot):
     assert text(1, SETTINGS) == "adapted from Shipped model on 12 drawings" and text(1, EPOCHS) == "adapted"
     assert text(2, SETTINGS) == "adapted on 7 drawings"  # kept before the base was in its message
     assert text(3, EPOCHS) == "30/30" and text(3, SETTINGS).startswith("lr ")  # a trained run is unchanged
+
+
+def test_drawing_pen_digits_before_the_first_epoch_says_so(qtbot):
+    """A run with --pen-digits draws them on first use (about 20 s for 20,000): the Train tab says
+    what it is doing and how far it got, not a bare 'Loading data…'."""
+    from lstm_desktop.core.training.events import DataProgress
+
+    live, _, _, _ = _live_view(qtbot)
+    live.on_data_progress(DataProgress("pen digits", 4000, 20000))
+    text = live.controls.message.text()
+    assert "20,000 pen digits" in text and "4,000 done" in text

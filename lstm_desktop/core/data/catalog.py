@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from lstm_desktop.core.data import image_sets as data
 from lstm_desktop.core.data import longlag
@@ -22,14 +22,15 @@ def load_bundle(dataset: str, data_dir: str | None = None, val_size: int = 5000,
     return data.load_bundle(dataset, data_dir, val_size, seed, download, callback, should_stop)
 
 
-def load_bundle_for(config, download: bool = False, callback: Callback | None = None,
+def load_bundle_for(config, download: bool = False, callback: Callable[[Any], None] | None = None,
                     should_stop: Callable[[], bool] | None = None) -> DataBundle:
-    """The data a TrainConfig trains on (MNIST with its pen digits, when it asks for them)."""
+    """The data a TrainConfig trains on (MNIST with its pen digits, when it asks for them).
+    callback: receives the download's and the pen digits' progress events."""
     bundle = load_bundle(config.dataset, config.data_dir, config.val_size, config.seed, download=download,
                          callback=callback, should_stop=should_stop, seq_len=config.seq_len,
                          permute=config.permute)
     if config.dataset == "mnist" and config.pen_digits:
         from lstm_desktop.core.data.pen_digits import with_pen_digits
 
-        bundle = with_pen_digits(bundle, config.pen_digits, config.seed)
+        bundle = with_pen_digits(bundle, config.pen_digits, config.seed, progress=callback, should_stop=should_stop)
     return bundle

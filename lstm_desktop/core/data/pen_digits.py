@@ -20,7 +20,7 @@ import hashlib
 import io
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -30,22 +30,35 @@ from lstm_desktop.core.data.image_sets import DataBundle, normalize
 from lstm_desktop.core.data.synthetic_digits import sample_hard_variation, sample_variation, synthesize
 from lstm_desktop.core.drawing.preprocess import preprocess
 from lstm_desktop.core.drawing.strokes import CANVAS_SIZE, render_strokes
+from lstm_desktop.core.errors import DataError
+from lstm_desktop.core.training.events import DataProgress
+
+Progress = Callable[[DataProgress], None]
 
 VERSION = 1  # bump when the templates, the hands or the renderer change what a seed draws
 TRAIN_STREAM = 31_337  # the training digits' seed stream (the adaptation replay uses its own)
 SMALL_CANVAS = 112  # drawn small with the pen scaled to match: alike at 28x28, ~6x cheaper than 280
+REPORT_EVERY = 500  # digits between progress events (about half a second)
 
 
 def render_pen_digits(n: int, rng: np.random.Generator, hard_share: float = 0.0,
                       templates: Mapping[int, Mapping[str, Template]] = ALL_TEMPLATES,
-                      canvas: int = SMALL_CANVAS) -> tuple[np.ndarray, np.ndarray]:
+                      canvas: int = SMALL_CANVAS, progress: Progress | None = None,
+                      should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """n digits (labels 0-9 in turn, a style drawn uniformly per digit) as (n, 28, 28) float32
     images in [0, 1], ink bright like MNIST, and int64 labels. hard_share: the share drawn by the
-    hard hands. A drawing that preprocess finds empty stays black."""
+    hard hands. A drawing that preprocess finds empty stays black. should_stop: polled between
+    digits; True stops with a DataError."""
     f = canvas / CANVAS_SIZE
     labels = np.arange(n) % 10
     images = np.zeros((n, 28, 28), np.float32)
     for i, label in enumerate(labels):
+        if i % REPORT_EVERY == 0:
+            if should_stop is not None and should_stop():
+                raise DataError("Stopped while drawing the pen digits.",
+                                "Train again when you are ready; they are drawn from the start.")
+            if progress is not None:
+                progress(DataProgress("pen digits", i, n))
         styles = sorted(templates[int(label)])
         style = styles[int(rng.integers(len(styles)))]
         v = (sample_hard_variation if hard_share and rng.random() < hard_share else sample_variation)(rng, canvas)
@@ -55,10 +68,13 @@ def render_pen_digits(n: int, rng: np.random.Generator, hard_share: float = 0.0,
                          polarity="ink")
         if pre is not None:
             images[i] = pre.image
+    if progress is not None:
+        progress(DataProgress("pen digits", n, n))
     return images, labels.astype(np.int64)
 
 
-def training_pen_digits(n: int, seed: int, cache_dir: Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def training_pen_digits(n: int, seed: int, cache_dir: Path | None = None, progress: Progress | None = None,
+                        should_stop: Callable[[], bool] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The n pen digits a run with this seed trains on: (n, 28, 28) uint8 and int64 labels, from
     the cache when a previous run made them (a damaged or foreign cache file is simply redrawn)."""
     key = hashlib.sha256(f"pen-digits v{VERSION} n={n} seed={seed}".encode()).hexdigest()[:16]
@@ -66,18 +82,20 @@ def training_pen_digits(n: int, seed: int, cache_dir: Path | None = None) -> tup
     cached = _read(path, n)
     if cached is not None:
         return cached
-    images, labels = render_pen_digits(n, np.random.default_rng([seed, TRAIN_STREAM]), hard_share=1 / 3)
+    images, labels = render_pen_digits(n, np.random.default_rng([seed, TRAIN_STREAM]), hard_share=1 / 3,
+                                       progress=progress, should_stop=should_stop)
     u8 = np.round(images * 255.0).astype(np.uint8)
     _write(path, u8, labels)
     return torch.from_numpy(u8), torch.from_numpy(labels)
 
 
-def with_pen_digits(data: DataBundle, n: int, seed: int, cache_dir: Path | None = None) -> DataBundle:
+def with_pen_digits(data: DataBundle, n: int, seed: int, cache_dir: Path | None = None,
+                    progress: Progress | None = None, should_stop: Callable[[], bool] | None = None) -> DataBundle:
     """The bundle with n pen digits added to its training images (validation and test unchanged,
     so their figures stay MNIST's)."""
     if n <= 0:
         return data
-    x, y = training_pen_digits(n, seed, cache_dir)
+    x, y = training_pen_digits(n, seed, cache_dir, progress, should_stop)
     return replace(data, train_x=torch.cat([data.train_x, normalize(x.float() / 255.0)]),
                    train_y=torch.cat([data.train_y, y.long()]))
 

@@ -30,6 +30,16 @@ class DownloadProgress:
 
 
 @dataclass(frozen=True)
+class DataProgress:
+    """Training data being made before the first epoch (pen digits, drawn on their first use)."""
+
+    HOOK: ClassVar[str] = "on_data_progress"
+    what: str  # "pen digits"
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class FitStarted:
     HOOK: ClassVar[str] = "on_fit_start"
     epochs: int
@@ -142,7 +152,7 @@ class RunEnded:
     summary: dict = field(default_factory=dict)
 
 
-Event = Union[RunStarted, DownloadProgress, FitStarted, BatchEnded, EpochEnded, ProbeScored,
+Event = Union[RunStarted, DownloadProgress, DataProgress, FitStarted, BatchEnded, EpochEnded, ProbeScored,
               GradientFlowMeasured, CheckpointSaved, FitFailed, FitEnded, TestScored, RunEnded]
 
 
@@ -151,6 +161,7 @@ class Callback:
 
     def on_run_start(self, event: RunStarted) -> None: ...
     def on_download_progress(self, event: DownloadProgress) -> None: ...
+    def on_data_progress(self, event: DataProgress) -> None: ...
     def on_fit_start(self, event: FitStarted) -> None: ...
     def on_batch_end(self, event: BatchEnded) -> None: ...
     def on_epoch_end(self, event: EpochEnded) -> None: ...
