@@ -31,14 +31,21 @@ def _verdicts(ckpt, digits):
             for d, pre, p in zip(digits, pres, probs)]
 
 
-def test_unsure_flags_most_wrong_answers_and_few_right_ones(shipped):
-    digits = generate_digits(400, seed=7, templates="failure")
+def _right_and_unsure(shipped, digits) -> tuple[np.ndarray, np.ndarray]:
     verdicts = _verdicts(shipped, digits)
-    right = np.array([v.prediction.digit == d.label for v, d in zip(verdicts, digits)])
-    unsure = np.array([v.unsure for v in verdicts])
-    assert (~right).sum() >= 5  # the failure shapes do fool the model sometimes
-    assert unsure[~right].mean() >= 0.6  # the rule before (top probability under 0.6) flagged about 1 in 3
-    assert unsure[right].mean() <= 0.08
+    return (np.array([v.prediction.digit == d.label for v, d in zip(verdicts, digits)]),
+            np.array([v.unsure for v in verdicts]))
+
+
+def test_unsure_flags_most_wrong_answers_and_few_right_ones(shipped):
+    """Hard hands (shaky, hairline to marker, tiny to huge) make enough errors to count; everyday
+    hands show how rarely a right answer is doubted."""
+    right, unsure = _right_and_unsure(shipped, generate_digits(600, seed=7, templates="failure", hard=True))
+    assert (~right).sum() >= 8  # hard hands do fool the model sometimes (shipped: 17 of 600)
+    assert unsure[~right].mean() >= 0.6  # shipped: 76%; the rule before (top probability under 0.6): about 1 in 3
+    assert unsure[right].mean() <= 0.12  # shipped: 9.1%, most of them "too thick" marker pens
+    right, unsure = _right_and_unsure(shipped, generate_digits(400, seed=7, templates="all"))
+    assert right.mean() >= 0.98 and unsure[right].mean() <= 0.05
 
 
 def test_a_shaky_but_legible_digit_is_not_a_scribble_and_scribbles_still_are():
