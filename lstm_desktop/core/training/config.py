@@ -54,7 +54,7 @@ class TrainConfig:
     pen_digits: int = setting(0, "Pen digits", "synthetic pen-stroke digits added to the training images, drawn "
                               "like the drawing pad draws (many styles, pen widths, slants, shaky hands): the pad "
                               "reads more kinds of handwriting; made once, then cached", "Data", lo=0, hi=200000,
-                              step=5000, widget="penDigitsSpin", unit="digits", applies_to=("mnist",))
+                              step=5000, widget="penDigitsSpin", applies_to=("mnist",))
     seq_len: int = setting(100, "Sequence length", "length of each generated temporal-order sequence", "Data",
                            lo=10, hi=1000, step=10, widget="seqLenSpin", unit="steps", applies_to=("temporal-order",))
     permute: bool = setting(False, "Permute pixels", "pixel-mnist: a fixed random permutation of the 784 pixels "
