@@ -235,3 +235,19 @@ def test_drawing_pen_digits_before_the_first_epoch_says_so(qtbot):
     live.on_data_progress(DataProgress("pen digits", 4000, 20000))
     text = live.controls.message.text()
     assert "20,000 pen digits" in text and "4,000 done" in text
+
+
+def test_epoch_axes_tick_whole_epochs_only_over_two_or_more(qtbot):
+    """A 6-epoch temporal-order run showed epoch ticks at 0.5, 1.5...; within one epoch the
+    fractions stay (how far through it the batch-loss curve is)."""
+    from lstm_desktop.ui.widgets.live_plots import LivePlots
+    from lstm_desktop.ui.widgets.plot_axes import ReadableAxis
+
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    axes = [view.getPlotItem().getAxis("bottom") for view in plots._views]
+    assert axes and all(isinstance(a, ReadableAxis) and a.whole for a in axes)
+    spacings = [s for s, _ in axes[0].tickSpacing(0.0, 6.0, 600.0)]
+    assert spacings and min(spacings) >= 1
+    assert min(s for s, _ in axes[0].tickSpacing(0.0, 1.0, 600.0)) < 1
+    assert min(s for s, _ in ReadableAxis("bottom").tickSpacing(0.0, 6.0, 600.0)) < 1  # a plain axis keeps them

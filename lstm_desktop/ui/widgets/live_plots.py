@@ -89,7 +89,7 @@ class LivePlots(QWidget):
 
     # ---- construction -------------------------------------------------------------------------
     def _plot(self, row: int, col: int, title: str, ylabel: str, name: str) -> pg.PlotItem:
-        view = named(HoverPlotWidget(on_leave=self._on_mouse_left), name, title)
+        view = named(HoverPlotWidget(on_leave=self._on_mouse_left, whole_x=True), name, title)  # x: epochs
         view.setMinimumSize(220, 170)
         self._grid.addWidget(view, row, col)
         self._views.append(view)

@@ -98,11 +98,20 @@ def log_ticks(lo: float, hi: float, pixels: float, gap_px: float) -> tuple[list[
 
 
 class ReadableAxis(pg.AxisItem):
-    """An AxisItem whose log mode labels 1-2-5 values with room between them."""
+    """An AxisItem whose log mode labels 1-2-5 values with room between them. whole: the axis
+    counts (epochs), so over two or more of them no tick falls between whole values (a 6-epoch run
+    showed 0.5, 1.5...)."""
 
-    def __init__(self, orientation: str, **kwargs) -> None:
+    def __init__(self, orientation: str, whole: bool = False, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self._labelled: set[float] = set()
+        self.whole = whole
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802,N803 - pyqtgraph names
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not self.whole or self.logMode or maxVal - minVal < 2:  # within an epoch or two: fractions say how far
+            return levels
+        return [(spacing, offset) for spacing, offset in levels if spacing >= 1] or [(1.0, 0.0)]
 
     def _label_gap(self) -> float:
         font = self.style.get("tickFont")
@@ -138,8 +147,9 @@ class HoverPlotWidget(pg.PlotWidget):
     """A PlotWidget with readable axes that calls `on_leave` when the mouse leaves it, so that
     hover decorations (a crosshair) never outlive the pointer."""
 
-    def __init__(self, parent=None, on_leave: Callable[[], None] | None = None, **kwargs) -> None:
-        axes = kwargs.pop("axisItems", None) or {name: ReadableAxis(name) for name in ("left", "bottom")}
+    def __init__(self, parent=None, on_leave: Callable[[], None] | None = None, whole_x: bool = False,
+                 **kwargs) -> None:
+        axes = kwargs.pop("axisItems", None) or {"left": ReadableAxis("left"), "bottom": ReadableAxis("bottom", whole_x)}
         super().__init__(parent, axisItems=axes, **kwargs)
         self._on_leave = on_leave
 

@@ -71,7 +71,7 @@ class RunComparisonPlot(ThemedPlotMixin, QWidget):
         layout.addLayout(top)
         body = QHBoxLayout()
         body.setSpacing(4)
-        self.plot_widget = named(HoverPlotWidget(), "comparePlot", "Run comparison plot")
+        self.plot_widget = named(HoverPlotWidget(whole_x=True), "comparePlot", "Run comparison plot")  # x: epochs
         self.plot_widget.setMinimumHeight(120)  # two datasets stacked still fit a 700 px tall window
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(False)
