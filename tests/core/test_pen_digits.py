@@ -139,3 +139,14 @@ def test_the_command_line_shows_a_bar_while_they_are_drawn():
         printer.on_data_progress(DataProgress("pen digits", done, 1000))
     printer._close()
     assert "drawing pen digits" in err.getvalue()
+
+
+def test_an_edited_template_is_not_read_from_an_old_cache(tmp_path, monkeypatch):
+    from lstm_desktop.core.data import pen_digits
+
+    training_pen_digits(20, seed=0, cache_dir=tmp_path)
+    edited = {k: dict(v) for k, v in ALL_TEMPLATES.items()}
+    edited[1] = {name: [part * 0.9 for part in parts] for name, parts in edited[1].items()}
+    monkeypatch.setattr(pen_digits, "ALL_TEMPLATES", edited)
+    training_pen_digits(20, seed=0, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("pen-digits-*.npz"))) == 2

@@ -35,7 +35,7 @@ from lstm_desktop.core.training.events import DataProgress
 
 Progress = Callable[[DataProgress], None]
 
-VERSION = 1  # bump when the templates, the hands or the renderer change what a seed draws
+VERSION = 1  # bump when the hands or the renderer change what a seed draws (the templates are in the key)
 TRAIN_STREAM = 31_337  # the training digits' seed stream (the adaptation replay uses its own)
 SMALL_CANVAS = 112  # drawn small with the pen scaled to match: alike at 28x28, ~6x cheaper than 280
 REPORT_EVERY = 500  # digits between progress events (about half a second)
@@ -77,7 +77,7 @@ def training_pen_digits(n: int, seed: int, cache_dir: Path | None = None, progre
                         should_stop: Callable[[], bool] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The n pen digits a run with this seed trains on: (n, 28, 28) uint8 and int64 labels, from
     the cache when a previous run made them (a damaged or foreign cache file is simply redrawn)."""
-    key = hashlib.sha256(f"pen-digits v{VERSION} n={n} seed={seed}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"pen-digits v{VERSION} n={n} seed={seed} {_templates_digest()}".encode()).hexdigest()[:16]
     path = (cache_dir or _cache_dir()) / f"pen-digits-{key}.npz"
     cached = _read(path, n)
     if cached is not None:
@@ -98,6 +98,17 @@ def with_pen_digits(data: DataBundle, n: int, seed: int, cache_dir: Path | None 
     x, y = training_pen_digits(n, seed, cache_dir, progress, should_stop)
     return replace(data, train_x=torch.cat([data.train_x, normalize(x.float() / 255.0)]),
                    train_y=torch.cat([data.train_y, y.long()]))
+
+
+def _templates_digest() -> str:
+    """Changes whenever a template's points do, so an edited template never reads an old cache."""
+    h = hashlib.sha256()
+    for label in sorted(ALL_TEMPLATES):
+        for style in sorted(ALL_TEMPLATES[label]):
+            h.update(f"{label}/{style}".encode())
+            for part in ALL_TEMPLATES[label][style]:
+                h.update(np.ascontiguousarray(part, dtype=np.float64).tobytes())
+    return h.hexdigest()[:16]
 
 
 def _cache_dir() -> Path:
