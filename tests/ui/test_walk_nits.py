@@ -251,3 +251,26 @@ def test_epoch_axes_tick_whole_epochs_only_over_two_or_more(qtbot):
     assert spacings and min(spacings) >= 1
     assert min(s for s, _ in axes[0].tickSpacing(0.0, 1.0, 600.0)) < 1
     assert min(s for s, _ in ReadableAxis("bottom").tickSpacing(0.0, 6.0, 600.0)) < 1  # a plain axis keeps them
+
+
+def test_a_run_with_pen_digits_trains_on_them_in_the_window_and_says_it_draws_them(qtbot, window, monkeypatch,
+                                                                                   tiny_config, mnist_dir):
+    """The whole path: the window's config -> the training thread's data (load_bundle_for) -> the
+    progress events back on the GUI thread -> the Train tab's message; the run trains on them."""
+    from dataclasses import replace as replace_field
+
+    from lstm_desktop.core.data import catalog
+    from lstm_desktop.core.data.image_sets import synthetic_bundle
+    from ui_helpers import train
+
+    monkeypatch.setattr(catalog, "load_bundle",  # MNIST's place (the window checks it is there), small data
+                        lambda name, *a, **k: replace_field(synthetic_bundle(seed=0), name=name))
+    shown = []
+    real = window.controls.set_message
+    monkeypatch.setattr(window.controls, "set_message", lambda text: (shown.append(text), real(text)))
+    run = train(qtbot, window, tiny_config(dataset="mnist", data_dir=str(mnist_dir), epochs=1, pen_digits=700))
+    assert run.status == "finished"
+    drawing = [t for t in shown if t.startswith("Drawing 700 pen digits")]
+    assert drawing and drawing[-1].endswith("700 done")
+    plain = len(synthetic_bundle(seed=0).train_x)
+    assert any(f"{plain + 700:,} training samples" in t for t in shown)
