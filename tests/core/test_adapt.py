@@ -11,6 +11,7 @@ import torch
 
 from lstm_desktop.core.drawing.adapt import AdaptCancelled, AdaptError, AdaptSettings, adapt_model, mnist_replay
 from lstm_desktop.core.models.checkpoint import load_checkpoint, save_checkpoint
+from lstm_desktop.core.drawing.classify import UNSURE_BELOW
 from lstm_desktop.core.drawing.inference import predict_probabilities
 from lstm_desktop.core.data.my_digits import MyDigitsError, read_digit_folder, save_drawing
 from lstm_desktop.core.drawing.preprocess import preprocess, to_model_input
@@ -21,7 +22,7 @@ from lstm_desktop.core.data.synthetic_digits import generate_digits, make_writer
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 FAST = replace(AdaptSettings(), epochs=4, replay_size=120)
-HARD_WRITER = 35  # a hard hand: the shipped model reads 62% of its digits right (no everyday writer of 0-299 is
+HARD_WRITER = 35  # a hard hand: the shipped model reads 77% of its digits right (no everyday writer of 0-299 is
 # under 90% since the model trained on pen digits)
 
 
@@ -266,15 +267,22 @@ def test_an_adapted_model_remembers_the_drawings_and_keeps_them_in_its_file(base
     assert alone.spec.prototypes == 0 and "proto_features" not in alone.model.state_dict()
 
 
-@pytest.mark.parametrize("writer", [7, 72])
-def test_remembered_drawings_read_the_writers_other_drawings_at_least_as_well_as_the_fine_tune_alone(base, writer):
-    """benchmarks/adapt_eval.py --hard (10 writers): 99.65% with the drawings remembered, 99.30% with
-    the fine-tune alone. Per writer the gain is a drawing or two in 60: these two gain one each."""
-    w = make_writer(writer, 0.7, hard=True)  # writer 7: the hardest of adapt_eval's writers 0-9
+@pytest.mark.parametrize("writer", [7, 28])
+def test_remembered_drawings_read_the_writers_other_drawings_as_well_and_far_more_surely(base, writer):
+    """benchmarks/adapt_eval.py --hard (10 writers): 99.60% read right with the drawings remembered
+    and with the fine-tune alone, but right answers flagged unsure 0.30% against 1.96%. Per writer:
+    accuracy within a drawing of the fine-tune alone, and far fewer right answers doubted."""
+    w = make_writer(writer, 0.7, hard=True)  # two of the hardest hands (writer 7: adapt_eval's writers 0-9)
     (x, y), (test_x, test_y) = _images(w.digits(3, seed=1)), _images(w.digits(6, seed=2))
-    alone = adapt_model(base, x, y, replace(AdaptSettings(), prototypes=False)).checkpoint.model
-    remembering = adapt_model(base, x, y).checkpoint.model
-    assert _accuracy(remembering, test_x, test_y, base) > _accuracy(alone, test_x, test_y, base)
+    inputs = to_model_input(test_x, base.mean, base.std)
+    results = []
+    for settings in (replace(AdaptSettings(), prototypes=False), AdaptSettings()):
+        p = predict_probabilities(adapt_model(base, x, y, settings).checkpoint.model, inputs)
+        right = p.argmax(1) == test_y
+        results.append((right.mean(), (p.max(1)[right] < UNSURE_BELOW).mean()))
+    (alone_acc, alone_unsure), (acc, unsure) = results
+    assert acc >= alone_acc - 1 / len(test_y) - 1e-9
+    assert alone_unsure >= 0.05 and unsure <= alone_unsure / 2  # shipped: 13.6% -> 0%, 26.3% -> 1.8%
 
 
 def test_an_adapted_model_keeps_the_widest_stroke_it_learned_from(base, writer_data):

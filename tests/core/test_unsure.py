@@ -41,9 +41,9 @@ def test_unsure_flags_most_wrong_answers_and_few_right_ones(shipped):
     """Hard hands (shaky, hairline to marker, tiny to huge) make enough errors to count; everyday
     hands show how rarely a right answer is doubted."""
     right, unsure = _right_and_unsure(shipped, generate_digits(600, seed=7, templates="failure", hard=True))
-    assert (~right).sum() >= 8  # hard hands do fool the model sometimes (shipped: 17 of 600)
-    assert unsure[~right].mean() >= 0.6  # shipped: 76%; the rule before (top probability under 0.6): about 1 in 3
-    assert unsure[right].mean() <= 0.12  # shipped: 9.1%, most of them "too thick" marker pens
+    assert (~right).sum() >= 8  # hard hands do fool the model sometimes (shipped: 14 of 600)
+    assert unsure[~right].mean() >= 0.6  # shipped: 93%; the rule before (top probability under 0.6): about 1 in 3
+    assert unsure[right].mean() <= 0.12  # shipped: 8.0%, most of them "too thick" marker pens
     right, unsure = _right_and_unsure(shipped, generate_digits(400, seed=7, templates="all"))
     assert right.mean() >= 0.98 and unsure[right].mean() <= 0.05
 
