@@ -323,3 +323,18 @@ def test_dark_palette_darkens_the_canvases(view: InsideView, qapp) -> None:
         theme.apply_light_palette(qapp)
     for canvas in (view.top, view.gates.canvas):
         assert theme.luminance(canvas.backgroundBrush().color()) > 0.8
+
+
+def test_hover_over_a_sequence_speaks_of_steps_not_rows(view: InsideView) -> None:
+    """A temporal-order model reads time steps of a sequence: the hover, the titles and the help
+    say 'step' (they said 'row 14 blanked' of a sequence)."""
+    torch.manual_seed(0)
+    spec = ModelSpec(hidden=8, input_size=8, seq_len=30, num_classes=4)
+    view.set_model(Checkpoint(LSTMClassifier(spec), spec, info={"dataset": "temporal-order"}))
+    view.set_input(np.random.default_rng(0).random((30, 8)).astype(np.float32))
+    ex = view.explanation
+    vb = view.occlusion.plot.getViewBox()
+    assert view.describe_point(vb.mapViewToScene(QPointF(0, 14)), vb.scene()).startswith("step 14 blanked")
+    vb = view.readout.plot.getViewBox()
+    assert view.describe_point(vb.mapViewToScene(QPointF(2, 5)), vb.scene()) == \
+        f"after step 5: p(2) = {ex.readout[4, 2]:.3f}"

@@ -65,8 +65,11 @@ def test_inside_help_speaks_of_the_models_own_rows_and_words(qtbot):
     assert "28 rows" not in text and "row t" not in text and "digit" not in text.lower()
     assert "100 time steps" in view.digit.plot.toolTip()  # the plot's own tooltip says so too
     assert view.digit.plot.titleLabel.text.startswith("Sequence")
+    assert view.readout.plot.titleLabel.text == "Readout after each step"
+    assert view.occlusion.plot.titleLabel.text == "Step blanked" and "<b>Step blanked (occlusion).</b>" in text
     view.set_model(model("mnist"))
     assert "28 rows" in view.help.label.text() and "<b>Digit.</b>" in view.help.label.text()
+    assert view.occlusion.plot.titleLabel.text == "Row blanked"
 
 
 def _messages(qtbot):

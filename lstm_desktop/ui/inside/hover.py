@@ -14,8 +14,10 @@ from lstm_desktop.core.models.introspect import Explanation
 
 
 def describe_point(ex: Explanation, pos: QPointF, plots: Iterable[tuple[pg.PlotItem, str]],
-                   shown: dict[str, tuple[str, np.ndarray]], order: np.ndarray, scene=None) -> str:
-    """What is under scene position pos (of `scene`, or of the scene of the plot found).
+                   shown: dict[str, tuple[str, np.ndarray]], order: np.ndarray, scene=None,
+                   row_word: str = "row") -> str:
+    """What is under scene position pos (of `scene`, or of the scene of the plot found). row_word:
+    what a time step is called ("row" of an image, "step" of a sequence).
 
     plots: each plot with what it shows ("digit", "attention", "readout", "occlusion", or the name
     of a heatmap); shown: each heatmap's state name and values; order: the heatmaps' column order."""
@@ -32,23 +34,23 @@ def describe_point(ex: Explanation, pos: QPointF, plots: Iterable[tuple[pg.PlotI
         if kind == "digit":
             col = int(round(pt.x()))
             if 1 <= col <= ex.image.shape[1]:
-                return f"row {row}, column {col}: pixel {ex.image[row - 1, col - 1]:+.2f}"
+                return f"{row_word} {row}, column {col}: pixel {ex.image[row - 1, col - 1]:+.2f}"
             return ""
         if kind == "attention":
-            return "" if ex.attention is None else f"row {row}: attention weight {ex.attention[row - 1]:.3f}"
+            return "" if ex.attention is None else f"{row_word} {row}: attention weight {ex.attention[row - 1]:.3f}"
         if kind == "readout":
             digit = int(round(pt.x()))
             if 0 <= digit < ex.readout.shape[1]:
-                return f"after row {row}: p({digit}) = {ex.readout[row - 1, digit]:.3f}"
+                return f"after {row_word} {row}: p({digit}) = {ex.readout[row - 1, digit]:.3f}"
             return ""
         if kind == "occlusion":
-            return f"row {row} blanked: p({ex.predicted}) changes by {ex.occlusion[row - 1]:+.3f}"
-        return _describe_unit(shown, order, kind, row, int(round(pt.x())))
+            return f"{row_word} {row} blanked: p({ex.predicted}) changes by {ex.occlusion[row - 1]:+.3f}"
+        return _describe_unit(shown, order, kind, row, int(round(pt.x())), row_word)
     return ""
 
 
 def _describe_unit(shown: dict[str, tuple[str, np.ndarray]], order: np.ndarray, kind: str, row: int,
-                   column: int) -> str:
+                   column: int, row_word: str = "row") -> str:
     if kind not in shown:
         return ""
     state, values = shown[kind]
@@ -57,5 +59,5 @@ def _describe_unit(shown: dict[str, tuple[str, np.ndarray]], order: np.ndarray, 
     unit = int(order[column]) if column < len(order) else column
     value = values[row - 1, unit]
     if unit == column:
-        return f"row {row}, unit {unit}: {state} = {value:+.3f}"
-    return f"row {row}, unit {unit} (column {column}, sorted): {state} = {value:+.3f}"
+        return f"{row_word} {row}, unit {unit}: {state} = {value:+.3f}"
+    return f"{row_word} {row}, unit {unit} (column {column}, sorted): {state} = {value:+.3f}"

@@ -16,13 +16,13 @@ class OcclusionPanel:
     """The occlusion bars in column `col` of a plot layout."""
 
     def __init__(self, layout: pg.GraphicsLayout, col: int, theme: Theme) -> None:
-        self.plot = new_plot(layout, "Occlusion: row blanked", "occlusion", 0, col, bottom="Δ p(prediction)")
+        self.plot = new_plot(layout, "Row blanked", "occlusion", 0, col, bottom="Δ p(prediction)")
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.8, width=[], pen=None, brush="#888")
         self.plot.addItem(self.bars)
         # a finite zero line (an InfiniteLine would dirty the whole canvas on a range change)
         self.zero = pg.PlotCurveItem([0.0, 0.0], [0.5, 28.5])
         self.plot.addItem(self.zero)
-        self.plot.setPreferredWidth(150)
+        self.plot.setPreferredWidth(130)
         end_ticks(self.plot.getAxis("bottom"), -0.01, 0.01, zero=True)
         self._rows = row_positions(28)
         self._explanation: Explanation | None = None

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["InsideView"]
 
-PLOTS_MIN_WIDTH, PLOTS_MIN_HEIGHT = 730, 480
+PLOTS_MIN_WIDTH, PLOTS_MIN_HEIGHT = 700, 480
 
 
 def _line(name: str, accessible: str) -> QLabel:
@@ -285,6 +285,9 @@ class InsideView(QWidget):
             plot.setToolTip(tooltip(texts[key]))
         thing = "Digit" if self._words.kind == "digit" else self._words.item.capitalize()
         self.digit.plot.setTitle(f"{thing} (what the model reads)", size="9pt")
+        row = "row" if self._words.item == "image" else "step"  # a sequence's time steps are no rows
+        self.readout.plot.setTitle(f"Readout after each {row}", size="9pt")
+        self.occlusion.plot.setTitle(f"{row.capitalize()} blanked", size="9pt")
         self.readout.plot.setLabel("bottom", self._words.kind)  # digit, or class (XX, XY, ...)
 
     def _set_rows(self, T: int, F: int) -> None:
@@ -302,7 +305,8 @@ class InsideView(QWidget):
         ex = self._explanation
         if ex is None:
             return ""
-        return describe_point(ex, pos, self._hover_plots, self.gates.shown_states(), self.gates.unit_order, scene)
+        return describe_point(ex, pos, self._hover_plots, self.gates.shown_states(), self.gates.unit_order, scene,
+                              "row" if self._words.item == "image" else "step")
 
     def _on_mouse_moved(self, scene, pos: QPointF) -> None:
         self.hover.setText(self.describe_point(pos, scene) or " ")

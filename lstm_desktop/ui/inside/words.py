@@ -35,7 +35,7 @@ def help_texts(rows: int = 28, words: Words = DIGITS) -> dict[str, str]:
                    f"changing. For a one-way LSTM this is simply the classifier applied to h after {row} t; "
                    f"for a bidirectional one the backward direction then starts at {row} t, so {rows_word} "
                    f"{'below' if image else 'after'} t never leak in.",
-        "occlusion": "<b>Occlusion.</b> Each bar: how the predicted class's probability changes "
+        "occlusion": f"<b>{row.capitalize()} blanked (occlusion).</b> Each bar: how the predicted class's probability changes "
                      f"when that single {row} is blanked (set to background). Red bars: the {row} "
                      "supported the prediction; blue bars: it argued against it.",
         "gates": "<b>Gates</b> (0 = closed, 1 = open), one row per time step, one column per "
