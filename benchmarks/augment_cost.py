@@ -27,6 +27,7 @@ from lstm_desktop.core.data.augment import HANDWRITING, PLAIN, augment_batch  # 
 from lstm_desktop.core.data.augment_ops import generator_for  # noqa: E402
 from lstm_desktop.core.training.config import TrainConfig  # noqa: E402
 from lstm_desktop.core.data.image_sets import DataBundle, mnist_bundle  # noqa: E402
+from lstm_desktop.core.data.mnist_files import missing_mnist_files  # noqa: E402
 from lstm_desktop.core.training.engine import Trainer  # noqa: E402
 
 VARIANTS = {"plain": dict(hidden=128, batch_size=64),
@@ -102,7 +103,7 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     data_dir = Path(args.data_dir)
-    if not (data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+    if missing_mnist_files(data_dir):
         print(f"skipped: MNIST not found under {data_dir} (torchvision layout, not downloaded here)")
         return 0
     bundle = mnist_bundle(str(data_dir), val_size=0)

@@ -228,7 +228,9 @@ def main(argv=None) -> int:
         {"headless": child_headless, "gui": child_gui, "launch": child_launch}[args.child](args)
         return 0
 
-    if args.dataset == "mnist" and not (args.data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+    from lstm_desktop.core.data.mnist_files import missing_mnist_files
+
+    if args.dataset == "mnist" and missing_mnist_files(args.data_dir):
         raise SystemExit(f"MNIST not found in {args.data_dir}/MNIST/raw (use --data-dir, or --dataset digits)")
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     say(f"config: {args.dataset}, {args.epochs} epoch(s), notebook settings (hidden 128, batch 64, lr 1e-3), "

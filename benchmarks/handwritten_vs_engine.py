@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from lstm_desktop.core.training.config import TrainConfig
 from lstm_desktop.core.data.image_sets import DataBundle, mnist_bundle
+from lstm_desktop.core.data.mnist_files import missing_mnist_files
 from lstm_desktop.core.training.engine import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +166,7 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     data_dir = Path(args.data_dir)
-    if not (data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+    if missing_mnist_files(data_dir):
         print(f"skipped: MNIST not found under {data_dir} (torchvision layout, not downloaded here)")
         return 0
     x, y = load_tensors(data_dir)

@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +31,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from lstm_desktop.core.data.digit_templates import ALL_TEMPLATES  # noqa: E402
-from lstm_desktop.core.data.image_sets import mnist_bundle, normalize  # noqa: E402
-from lstm_desktop.core.data.pen_digits import render_pen_digits  # noqa: E402
+from lstm_desktop.core.data.image_sets import mnist_bundle  # noqa: E402
+from lstm_desktop.core.data.pen_digits import render_pen_digits, with_training_images  # noqa: E402
 from lstm_desktop.core.drawing.inference import predict_probabilities  # noqa: E402
 from lstm_desktop.core.training.config import TrainConfig  # noqa: E402
 from lstm_desktop.core.training.session import run_training  # noqa: E402
@@ -77,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                       batch_size=128, lr=3e-3, lr_schedule="onecycle", augment=True, augment_shapes=True,
                       epochs=args.epochs, grad_clip=5.0, seed=0, device="cpu")
     base = mnist_bundle(args.data_dir, cfg.val_size, cfg.seed)
-    with_pen = replace(base, train_x=torch.cat([base.train_x, normalize(torch.from_numpy(pen_x))]),
-                       train_y=torch.cat([base.train_y, torch.from_numpy(pen_y)]))
+    with_pen = with_training_images(base, torch.from_numpy(pen_x), torch.from_numpy(pen_y))
     results = {}
     for name, data in (("mnist only", base), ("+ pen digits", with_pen)):
         t = time.perf_counter()

@@ -72,22 +72,20 @@ class ProgressPrinter(Callback):
                     mininterval=0.1, **kwargs)
 
     def on_download_progress(self, event: DownloadProgress) -> None:
-        if not self.bar_enabled:
-            return
-        if self._data_bar is None or self._data_bar.desc != f"downloading {event.file}":
-            self._close()
-            self._data_bar = self._new_bar(event.total_bytes or None, f"downloading {event.file}", "B",
-                                           unit_scale=True)
-        self._data_bar.update(event.done_bytes - self._data_bar.n)
+        self._data_progress(f"downloading {event.file}", event.done_bytes, event.total_bytes or None, "B",
+                            unit_scale=True)
 
     def on_data_progress(self, event: DataProgress) -> None:
+        self._data_progress(f"drawing {event.what}", event.done, event.total, "digit")
+
+    def _data_progress(self, desc: str, done: int, total: int | None, unit: str, **kwargs) -> None:
+        """The bar before training (a download, drawing pen digits): a new one when the task changes."""
         if not self.bar_enabled:
             return
-        desc = f"drawing {event.what}"
         if self._data_bar is None or self._data_bar.desc != desc:
             self._close()
-            self._data_bar = self._new_bar(event.total, desc, "digit")
-        self._data_bar.update(event.done - self._data_bar.n)
+            self._data_bar = self._new_bar(total, desc, unit, **kwargs)
+        self._data_bar.update(done - self._data_bar.n)
 
     def on_fit_start(self, event: FitStarted) -> None:
         self._close()

@@ -368,3 +368,15 @@ def install_theme_watcher(app: QApplication | None = None, follow_scheme: bool =
     if _watcher is None:
         _watcher = ThemeWatcher(app, follow_scheme)
     return _watcher
+
+
+class FollowsPalette:
+    """For a QWidget with `_theme` and `apply_theme(theme)`: restyles when its palette changes
+    (a theme switch, or the desktop's), and only when the theme it gives differs."""
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
+        super().changeEvent(event)  # type: ignore[misc]
+        if event.type() == QEvent.Type.PaletteChange:
+            theme = theme_for(self.palette())  # type: ignore[attr-defined]
+            if theme != self._theme:  # type: ignore[has-type]
+                self.apply_theme(theme)  # type: ignore[attr-defined]

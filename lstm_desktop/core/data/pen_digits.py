@@ -96,8 +96,13 @@ def with_pen_digits(data: DataBundle, n: int, seed: int, cache_dir: Path | None 
     if n <= 0:
         return data
     x, y = training_pen_digits(n, seed, cache_dir, progress, should_stop)
-    return replace(data, train_x=torch.cat([data.train_x, normalize(x.float() / 255.0)]),
-                   train_y=torch.cat([data.train_y, y.long()]))
+    return with_training_images(data, x.float() / 255.0, y)
+
+
+def with_training_images(data: DataBundle, images01: torch.Tensor, labels: torch.Tensor) -> DataBundle:
+    """The bundle with (N, 28, 28) [0, 1] images and their labels added to its training set."""
+    return replace(data, train_x=torch.cat([data.train_x, normalize(images01)]),
+                   train_y=torch.cat([data.train_y, labels.long()]))
 
 
 def _templates_digest() -> str:

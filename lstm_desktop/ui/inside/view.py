@@ -18,7 +18,7 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
@@ -34,7 +34,7 @@ from lstm_desktop.ui.inside.occlusion_panel import OcclusionPanel
 from lstm_desktop.ui.inside.readout_panel import ReadoutPanel
 from lstm_desktop.core.data.words import DIGITS, words_for
 from lstm_desktop.ui.inside.words import NO_INPUT, NO_MODEL, empty_summary, help_texts, prediction_summary, tooltip
-from lstm_desktop.ui.theme import Theme, theme_for
+from lstm_desktop.ui.theme import FollowsPalette, Theme, theme_for
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _line(name: str, accessible: str) -> QLabel:
     return label
 
 
-class InsideView(QWidget):
+class InsideView(FollowsPalette, QWidget):
     """What the LSTM does with one image, panel by panel.
 
     Paint-only: configure(checkpoint or None), show_explanation(ex or None, label, note).
@@ -157,12 +157,6 @@ class InsideView(QWidget):
         super().resizeEvent(event)
         self.help.fit(self.width())
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            theme = theme_for(self.palette())
-            if theme != self._theme:
-                self.apply_theme(theme)
 
     # ------------------------------------------------------------------ paint-only interface
     def configure(self, checkpoint) -> None:

@@ -19,12 +19,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
-from lstm_desktop.ui.theme import Theme, set_pyqtgraph_defaults, style_symbols, style_view, theme_for
+from lstm_desktop.ui.theme import FollowsPalette, Theme, set_pyqtgraph_defaults, style_symbols, style_view, theme_for
 from lstm_desktop.ui.widgets.append_curve import AppendOnlyCurve
 from lstm_desktop.ui.widgets.common import named
 from lstm_desktop.ui.widgets.curve_buffers import GrowingBuffer, ema
@@ -42,7 +42,7 @@ pg.setConfigOptions(antialias=False)
 set_pyqtgraph_defaults(theme_for())
 
 
-class LivePlots(QWidget):
+class LivePlots(FollowsPalette, QWidget):
     """Batch loss, epoch loss, epoch accuracy and probe plots with a shared toolbar."""
 
     smoothingChanged = Signal(float)
@@ -174,12 +174,6 @@ class LivePlots(QWidget):
     def theme(self) -> Theme:
         return self._theme
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            theme = theme_for(self.palette())
-            if theme != self._theme:
-                self.apply_theme(theme)
 
     def _center_probe_hint(self, *args) -> None:
         (x0, x1), (y0, y1) = self.probe_plot.getViewBox().viewRange()

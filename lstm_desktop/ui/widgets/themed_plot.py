@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
-
-from lstm_desktop.ui.theme import Theme, style_view, theme_for
+from lstm_desktop.ui.theme import FollowsPalette, Theme, style_view
 
 
-class ThemedPlotMixin:
+class ThemedPlotMixin(FollowsPalette):
     """For a QWidget with `plot_widget`, `_theme`, `_stale` and `redraw()`: one home for how a
     comparison plot follows the theme (the runs' curves and the parallel coordinates)."""
 
@@ -18,9 +16,3 @@ class ThemedPlotMixin:
         if self.isVisible():  # type: ignore[attr-defined]
             self.redraw()  # type: ignore[attr-defined]
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
-        super().changeEvent(event)  # type: ignore[misc]
-        if event.type() == QEvent.Type.PaletteChange:
-            theme = theme_for(self.palette())  # type: ignore[attr-defined]
-            if theme != self._theme:
-                self.apply_theme(theme)
